@@ -1,0 +1,105 @@
+"""smsbridge: send SMS through many providers behind one API.
+
+Quick start::
+
+    import smsbridge
+
+    provider = smsbridge.get_provider(
+        "clickatell", base_url=..., api_id=..., user=..., password=...
+    )
+    with smsbridge.SmsBridge([provider]) as bridge:
+        result = bridge.send(smsbridge.Message("+447700900123", "Your code is 482913"))
+        print(result.status, result.message_id)
+
+Everything a provider package may import is listed in ``__all__``.
+"""
+
+from __future__ import annotations
+
+from smsbridge.bridge import SmsBridge, new_reference
+from smsbridge.credentials import Redactor, Secret
+from smsbridge.encoding import GSM7, UCS2, Segmentation, segment, transliterate
+from smsbridge.errors import (
+    ConfigurationError,
+    ErrorInfo,
+    InvalidMessageError,
+    InvalidNumberError,
+    Kind,
+    MalformedResponseError,
+    ProviderError,
+    Scope,
+    SmsBridgeError,
+    TemplateError,
+    TransportError,
+    UnknownOutcomeError,
+    UnsupportedOperationError,
+)
+from smsbridge.model import Batch, Message, Recipient, SendOptions, Template
+from smsbridge.numbers import NormalisationReport, NumberNormaliser, normalise, normalise_many
+from smsbridge.plugins import (
+    PluginManager,
+    PluginWarning,
+    ProviderInfo,
+    ProviderRegistry,
+    get_provider,
+    hookimpl,
+    make_plugin_manager,
+    providers,
+)
+from smsbridge.provider import Capabilities, Coverage, Provider, ProviderOptions
+from smsbridge.results import BatchResult, Cost, DeliveryReport, SendResult
+from smsbridge.status import Status
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "GSM7",
+    "UCS2",
+    "Batch",
+    "BatchResult",
+    "Capabilities",
+    "ConfigurationError",
+    "Cost",
+    "Coverage",
+    "DeliveryReport",
+    "ErrorInfo",
+    "InvalidMessageError",
+    "InvalidNumberError",
+    "Kind",
+    "MalformedResponseError",
+    "Message",
+    "NormalisationReport",
+    "NumberNormaliser",
+    "PluginManager",
+    "PluginWarning",
+    "Provider",
+    "ProviderError",
+    "ProviderInfo",
+    "ProviderOptions",
+    "ProviderRegistry",
+    "Recipient",
+    "Redactor",
+    "Scope",
+    "Secret",
+    "Segmentation",
+    "SendOptions",
+    "SendResult",
+    "SmsBridge",
+    "SmsBridgeError",
+    "Status",
+    "Template",
+    "TemplateError",
+    "TransportError",
+    "UnknownOutcomeError",
+    "UnsupportedOperationError",
+    "__version__",
+    "get_provider",
+    "hookimpl",
+    "make_plugin_manager",
+    "new_reference",
+    "normalise",
+    "normalise_many",
+    "providers",
+    "segment",
+    "transliterate",
+]

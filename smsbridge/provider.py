@@ -1,0 +1,286 @@
+"""The interface every provider implements, and the capabilities it declares.
+
+A provider is one class. It declares :class:`Capabilities` and implements only what
+they promise; every operation it does not offer raises
+:class:`~smsbridge.errors.UnsupportedOperationError` from this base class, never a silent
+no-op. Its options are a frozen attrs class deriving from :class:`ProviderOptions`, so
+``get_provider(name, **options)`` can validate them before anything is sent.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator, Mapping
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any, ClassVar, Self
+
+import attrs
+
+from smsbridge.credentials import Secret
+from smsbridge.errors import (
+    ConfigurationError,
+    SmsBridgeError,
+    TemplateError,
+    UnsupportedOperationError,
+)
+from smsbridge.model import Batch, Message
+from smsbridge.results import Cost, DeliveryReport, SendResult
+from smsbridge.status import Status
+
+if TYPE_CHECKING:
+    from smsbridge.testing.emulator import Emulator
+
+__all__ = ["Capabilities", "Coverage", "Provider", "ProviderOptions"]
+
+NAME_RE = re.compile(r"^[a-z][a-z0-9_]{1,31}$")
+
+
+@attrs.frozen(kw_only=True, slots=True)
+class Capabilities:
+    """What a provider can do; the bridge and router plan with it.
+
+    Args:
+        max_recipients_per_request: How many numbers one submission may carry.
+        templates: Server-side templates with per-recipient values in one request.
+        template_only: Only pre-approved templates can be sent (no free text).
+        scheduling: Sending at a later time is done by the provider.
+        max_schedule_ahead: How far ahead the provider accepts a schedule.
+        cancel: A scheduled or queued message can be cancelled.
+        query_by_id: Status can be asked by the provider's message id.
+        query_by_reference: Status can be asked by the client reference.
+        balance: The account balance can be asked.
+        coverage: Whether a number is routable can be asked.
+        quote: The provider can price a message before sending.
+        unicode: UCS-2 text can be sent.
+        max_parts: Most parts one message may have (``None``: no documented limit).
+        idempotency_key: The provider de-duplicates retried submissions by a key.
+        delivery_callbacks: The provider pushes delivery reports to a URL.
+        max_connections: Most simultaneous connections the provider allows.
+    """
+
+    max_recipients_per_request: int = 1
+    templates: bool = False
+    template_only: bool = False
+    scheduling: bool = False
+    max_schedule_ahead: timedelta | None = None
+    cancel: bool = False
+    query_by_id: bool = False
+    query_by_reference: bool = False
+    balance: bool = False
+    coverage: bool = False
+    quote: bool = False
+    unicode: bool = True
+    max_parts: int | None = None
+    idempotency_key: bool = False
+    delivery_callbacks: bool = False
+    max_connections: int | None = None
+
+    def __attrs_post_init__(self) -> None:
+        if self.max_recipients_per_request < 1:
+            raise ConfigurationError("max_recipients_per_request must be at least 1")
+        if self.max_parts is not None and self.max_parts < 1:
+            raise ConfigurationError("max_parts must be at least 1")
+
+    def as_dict(self) -> dict[str, Any]:
+        """The capabilities as plain data (for ``smsbridge providers --json``)."""
+        data = attrs.asdict(self)
+        ahead = data["max_schedule_ahead"]
+        data["max_schedule_ahead"] = None if ahead is None else ahead.total_seconds()
+        return data
+
+
+@attrs.frozen(kw_only=True, slots=True)
+class ProviderOptions:
+    """Options every provider accepts. Providers subclass this with their credentials.
+
+    Credentials are :class:`~smsbridge.credentials.Secret` fields so that no repr, log
+    line or error shows them.
+
+    Args:
+        base_url: Where the provider's API lives (emulators and proxies need it).
+        timeout: Read timeout in seconds.
+        connect_timeout: Connect timeout in seconds.
+        allow_insecure: Permit plain HTTP to a non-loopback host or TLS without
+            verification. Off by default.
+        ca_certs: A CA bundle to verify the provider's certificate with.
+    """
+
+    base_url: str
+    timeout: float = 15.0
+    connect_timeout: float = 5.0
+    allow_insecure: bool = False
+    ca_certs: str | None = None
+
+    def secrets(self) -> tuple[Secret, ...]:
+        """Every credential among the options, for redaction."""
+        return tuple(
+            value for value in attrs.astuple(self, recurse=False) if isinstance(value, Secret)
+        )
+
+
+@attrs.frozen(slots=True)
+class Coverage:
+    """Whether a number can be reached through a provider, and at what price."""
+
+    number: str
+    routable: bool
+    charge: Cost | None = attrs.field(default=None, kw_only=True)
+    text: str | None = attrs.field(default=None, kw_only=True)
+
+
+class Provider:
+    """Base class for providers.
+
+    Subclasses set :attr:`name`, :attr:`capabilities` and :attr:`options_class`, and
+    implement :meth:`send` plus whatever else their capabilities declare.
+
+    The bridge hands providers messages whose numbers are already in E.164 form and
+    whose client reference is set; providers never see an invalid number.
+    """
+
+    name: ClassVar[str]
+    """The registered name, lower-case (``"clickatell"``)."""
+    capabilities: ClassVar[Capabilities]
+    """What this provider can do."""
+    options_class: ClassVar[type[ProviderOptions]] = ProviderOptions
+    """The frozen attrs class of the options this provider accepts."""
+
+    def __init__(self, options: ProviderOptions) -> None:
+        if not isinstance(options, self.options_class):
+            raise ConfigurationError(
+                f"{self.name} needs {self.options_class.__name__}, not {type(options).__name__}",
+                provider=self.name,
+            )
+        self.options = options
+
+    @classmethod
+    def from_options(cls, **options: Any) -> Self:
+        """Build the provider from keyword options.
+
+        Raises:
+            ConfigurationError: Naming the unknown or missing option, never its value.
+        """
+        known = {field.name for field in attrs.fields(cls.options_class)}
+        unknown = sorted(set(options) - known)
+        if unknown:
+            raise ConfigurationError(
+                f"{cls.name} has no option(s) {', '.join(unknown)}; "
+                f"it accepts {', '.join(sorted(known))}",
+                provider=cls.name,
+            )
+        try:
+            opts = cls.options_class(**options)
+        except TypeError as exc:
+            # attrs' message names the missing argument, never a value.
+            raise ConfigurationError(f"{cls.name}: {exc}", provider=cls.name) from None
+        except (ValueError, SmsBridgeError) as exc:
+            raise ConfigurationError(f"{cls.name}: {exc}", provider=cls.name) from None
+        return cls(opts)
+
+    # -- sending ---------------------------------------------------------------------
+
+    def send(self, message: Message) -> list[SendResult]:
+        """Submit one message to each of its recipients.
+
+        Returns:
+            One :class:`SendResult` per recipient, in ``message.to`` order. Per-recipient
+            refusals are results, not exceptions.
+
+        Raises:
+            SmsBridgeError: When the whole request failed (transport, authentication,
+                credit, malformed response); its ``scope``/``kind`` tell the router what
+                to do and ``outcome_unknown`` whether the request may have been taken.
+        """
+        raise UnsupportedOperationError("send", provider=self.name)
+
+    def send_batch(self, batch: Batch) -> Iterator[SendResult]:
+        """Submit a batch, yielding a result per recipient as each request completes.
+
+        The default sends one request per recipient through :meth:`send`; providers with
+        bulk or template endpoints override it. Implementations must stream: never
+        materialise the whole recipient list.
+        """
+        for recipient in batch:
+            try:
+                body = batch.render(recipient)
+            except TemplateError as exc:
+                yield SendResult(
+                    recipient.number,
+                    Status.REJECTED,
+                    provider=self.name,
+                    reference=recipient.reference,
+                    error=exc.info(),
+                    attempts=0,
+                )
+                continue
+            message = Message(
+                recipient.number,
+                body,
+                batch.sender,
+                recipient.reference,
+                options=batch.options,
+            )
+            yield from self.send(message)
+
+    # -- optional operations ------------------------------------------------------------
+
+    def query(
+        self, *, message_id: str | None = None, reference: str | None = None
+    ) -> DeliveryReport:
+        """Ask for a message's current status by provider id or client reference."""
+        raise UnsupportedOperationError("query", provider=self.name)
+
+    def cancel(self, message_id: str) -> DeliveryReport:
+        """Stop a scheduled or queued message."""
+        raise UnsupportedOperationError("cancel", provider=self.name)
+
+    def balance(self) -> Cost:
+        """The account's remaining balance."""
+        raise UnsupportedOperationError("balance", provider=self.name)
+
+    def coverage(self, number: str) -> Coverage:
+        """Whether ``number`` is routable, and the charge for one part."""
+        raise UnsupportedOperationError("coverage", provider=self.name)
+
+    def quote(self, message: Message) -> Cost:
+        """What sending ``message`` to all its recipients would cost."""
+        raise UnsupportedOperationError("quote", provider=self.name)
+
+    def parse_callback(
+        self,
+        *,
+        method: str,
+        query: Mapping[str, str],
+        headers: Mapping[str, str],
+        body: bytes,
+    ) -> list[DeliveryReport]:
+        """Turn a delivery-report callback request into reports (used by the receiver)."""
+        raise UnsupportedOperationError("delivery callbacks", provider=self.name)
+
+    # -- lifecycle ------------------------------------------------------------------------
+
+    @classmethod
+    def emulator_class(cls) -> type[Emulator] | None:
+        """The class of this provider's loopback emulator, if it ships one."""
+        return None
+
+    @classmethod
+    def emulator_options(cls, emulator: Emulator) -> dict[str, Any]:
+        """Options that point this provider at a running emulator (base_url, credentials)."""
+        return {"base_url": emulator.url}
+
+    def secrets(self) -> Iterable[Secret]:
+        """Credentials to redact from anything this provider logs or raises."""
+        return self.options.secrets()
+
+    def close(self) -> None:
+        """Release connections. Safe to call twice."""
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.name} {self.options!r}>"

@@ -1,0 +1,43 @@
+"""Secrets stay hidden everywhere but on the wire."""
+
+from __future__ import annotations
+
+import pickle
+
+import pytest
+
+from smsbridge import Redactor, Secret
+
+SENTINEL = "S3NT1NEL/pa$$ word&=+"
+
+
+def test_secret_hides_value() -> None:
+    secret = Secret(SENTINEL)
+    for text in (repr(secret), str(secret), f"{secret}", f"{secret!r}", "%s" % secret):
+        assert SENTINEL not in text
+    assert secret.reveal() == SENTINEL
+
+
+def test_secret_refuses_pickle() -> None:
+    with pytest.raises(TypeError):
+        pickle.dumps(Secret(SENTINEL))
+
+
+def test_secret_equality_and_empty() -> None:
+    assert Secret("a") == Secret("a")
+    assert Secret("a") != Secret("b")
+    assert Secret("").is_empty
+    assert not Secret("")
+
+
+def test_redactor_hides_raw_and_url_encoded(caplog: pytest.LogCaptureFixture) -> None:
+    from urllib.parse import quote, quote_plus
+
+    redact = Redactor([Secret(SENTINEL), "ab"])  # too short to redact safely
+    line = f"user=x&password={quote_plus(SENTINEL)}&p2={quote(SENTINEL, safe='')} raw={SENTINEL}"
+    cleaned = redact(line)
+    assert SENTINEL not in cleaned
+    assert quote_plus(SENTINEL) not in cleaned
+    assert quote(SENTINEL, safe="") not in cleaned
+    assert cleaned.count("***") == 3
+    assert "ab" in redact("ab")
