@@ -17,6 +17,7 @@ Everything a provider package may import is listed in ``__all__``.
 from __future__ import annotations
 
 from smsbridge.bridge import SmsBridge, new_reference
+from smsbridge.codes import CodeTable, Outcome
 from smsbridge.credentials import Redactor, Secret
 from smsbridge.encoding import GSM7, UCS2, Segmentation, segment, transliterate
 from smsbridge.errors import (
@@ -26,6 +27,7 @@ from smsbridge.errors import (
     InvalidNumberError,
     Kind,
     MalformedResponseError,
+    MessageNotFoundError,
     ProviderError,
     Scope,
     SmsBridgeError,
@@ -58,6 +60,7 @@ __all__ = [
     "Batch",
     "BatchResult",
     "Capabilities",
+    "CodeTable",
     "ConfigurationError",
     "Cost",
     "Coverage",
@@ -68,8 +71,10 @@ __all__ = [
     "Kind",
     "MalformedResponseError",
     "Message",
+    "MessageNotFoundError",
     "NormalisationReport",
     "NumberNormaliser",
+    "Outcome",
     "PluginManager",
     "PluginWarning",
     "Provider",

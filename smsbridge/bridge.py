@@ -20,6 +20,7 @@ from smsbridge.numbers import NumberNormaliser
 from smsbridge.plugins import PluginManager, default_plugin_manager
 from smsbridge.provider import Provider
 from smsbridge.results import BatchResult, SendResult
+from smsbridge.router import Delivery, Policy, RetryPolicy, Router
 from smsbridge.status import Status
 
 __all__ = ["SmsBridge", "new_reference"]
@@ -40,6 +41,11 @@ class SmsBridge:
         strict_numbers: Refuse numbers that are possible but not assigned.
         plugin_manager: Where to look up provider names and event hooks; the default
             manager with every installed plugin when ``None``.
+        policy: The routing policy (priority order by default).
+        retry: Attempt budget and backoff for transient failures.
+        delivery: What to do with unknown outcomes: report them (at-most-once, the
+            default) or resend (at-least-once).
+        max_wait: Longest total time one ``send`` sleeps between retries.
 
     Raises:
         ConfigurationError: When no provider is given or a name is unknown.
@@ -52,6 +58,10 @@ class SmsBridge:
         region: str | None = None,
         strict_numbers: bool = False,
         plugin_manager: PluginManager | None = None,
+        policy: Policy | None = None,
+        retry: RetryPolicy | None = None,
+        delivery: Delivery = Delivery.AT_MOST_ONCE,
+        max_wait: float = 10.0,
     ) -> None:
         if not providers:
             raise ConfigurationError("SmsBridge needs at least one provider")
@@ -68,6 +78,19 @@ class SmsBridge:
                 )
         self.providers: tuple[Provider, ...] = tuple(built)
         self.normalise = NumberNormaliser(region, strict_numbers)
+        hook = self.plugin_manager.hook
+        self.router = Router(
+            self.providers,
+            policy=policy,
+            retry=retry,
+            delivery=delivery,
+            max_wait=max_wait,
+            on_attempt=lambda p, m: hook.smsbridge_before_send(provider=p.name, message=m),
+            on_failure=lambda p, m, e: hook.smsbridge_send_failed(
+                provider=p.name, message=m, error=e
+            ),
+            on_results=lambda p, r: hook.smsbridge_after_send(provider=p.name, results=r),
+        )
 
     @property
     def plugin_manager(self) -> PluginManager:
@@ -113,7 +136,7 @@ class SmsBridge:
         results: list[SendResult] = []
         if valid:
             prepared = attrs.evolve(message, to=tuple(valid), reference=reference)
-            results = self._submit(self.primary, prepared)
+            results = self.router.send(prepared)
         merged = _merge(len(message.to), refused, results)
         if len(message.to) == 1 and len(merged) == 1:
             return merged[0]
@@ -168,17 +191,6 @@ class SmsBridge:
             )
             raise
         yield from _drain(rejected)
-
-    def _submit(self, provider: Provider, message: Message) -> list[SendResult]:
-        hook = self.plugin_manager.hook
-        hook.smsbridge_before_send(provider=provider.name, message=message)
-        try:
-            results = provider.send(message)
-        except SmsBridgeError as exc:
-            hook.smsbridge_send_failed(provider=provider.name, message=message, error=exc)
-            raise
-        hook.smsbridge_after_send(provider=provider.name, results=results)
-        return results
 
     def close(self) -> None:
         """Close every provider's connections."""

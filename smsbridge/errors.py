@@ -27,6 +27,7 @@ __all__ = [
     "InvalidNumberError",
     "Kind",
     "MalformedResponseError",
+    "MessageNotFoundError",
     "ProviderError",
     "Scope",
     "SmsBridgeError",
@@ -232,6 +233,16 @@ class ProviderError(SmsBridgeError):
     """
 
     default_scope = Scope.PROVIDER
+
+
+class MessageNotFoundError(ProviderError):
+    """The provider does not know the message asked about (by id or client reference).
+
+    After an unknown outcome this is good news: the provider never took the message, so
+    sending it again cannot duplicate it.
+    """
+
+    default_scope = Scope.RECIPIENT
 
 
 class TransportError(SmsBridgeError):

@@ -222,6 +222,17 @@ class Provider:
             )
             yield from self.send(message)
 
+    def accepts(self, message: Message) -> bool:
+        """Whether this provider can carry ``message`` at all, so the router can skip it.
+
+        The default refuses a scheduled message without provider-side scheduling and any
+        free text on a template-only platform; providers refine it.
+        """
+        caps = self.capabilities
+        if caps.template_only:
+            return False
+        return message.options.scheduled_at is None or caps.scheduling
+
     # -- optional operations ------------------------------------------------------------
 
     def query(

@@ -21,6 +21,7 @@ from smsbridge import (
     Provider,
     ProviderError,
     Recipient,
+    Scope,
     SendResult,
     SmsBridge,
     Status,
@@ -116,14 +117,24 @@ def test_only_invalid_numbers_never_calls_provider(
     assert provider.sent == []
 
 
-def test_request_failure_raises_and_fires_hook(
+def test_provider_refusal_is_a_result_and_fires_hook(
     setup: tuple[SmsBridge, Recording, Events],
 ) -> None:
     bridge, provider, events = setup
     provider.fail = ProviderError("no credit", code="301", kind=Kind.PERMANENT)
+    result = bridge.send(Message("+447700900123", "x"))
+    assert isinstance(result, SendResult)
+    assert result.status is Status.REJECTED
+    assert result.error is not None
+    assert result.error.code == "301"
+    assert events.seen[-1] == ("failed", "ProviderError")
+
+
+def test_request_scope_error_raises(setup: tuple[SmsBridge, Recording, Events]) -> None:
+    bridge, provider, _ = setup
+    provider.fail = ProviderError("bad parameter", code="101", scope=Scope.REQUEST)
     with pytest.raises(ProviderError):
         bridge.send(Message("+447700900123", "x"))
-    assert events.seen[-1] == ("failed", "ProviderError")
 
 
 def test_batch_streams_results_with_per_recipient_failures(

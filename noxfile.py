@@ -1,0 +1,65 @@
+"""Development tasks: ``nox -s tests lint typecheck docs bench packaging``."""
+
+from __future__ import annotations
+
+import nox
+
+nox.options.sessions = ["tests", "lint", "typecheck"]
+nox.options.reuse_existing_virtualenvs = True
+
+PYTHON = ["3.11"]
+LINT_PATHS = ["smsbridge", "providers", "tests", "bench", "noxfile.py"]
+
+
+@nox.session(python=PYTHON)
+def tests(session: nox.Session) -> None:
+    """The whole test suite (the README's test command)."""
+    session.install("-e", ".[test]")
+    session.run("python", "-m", "pytest", *session.posargs)
+
+
+@nox.session(python=PYTHON)
+def lint(session: nox.Session) -> None:
+    """ruff check and format check."""
+    session.install("ruff>=0.6")
+    session.run("ruff", "check", *LINT_PATHS)
+    session.run("ruff", "format", "--check", *LINT_PATHS)
+
+
+@nox.session(python=PYTHON)
+def typecheck(session: nox.Session) -> None:
+    """mypy --strict over the package, providers, tests and this file."""
+    session.install("-e", ".[typing]")
+    session.run("mypy", "smsbridge", "providers", "tests", "noxfile.py")
+
+
+@nox.session(python=PYTHON)
+def docs(session: nox.Session) -> None:
+    """Check the documentation: every page's links and every public docstring."""
+    session.install("-e", ".")
+    session.run("python", "docs/check.py")
+
+
+@nox.session(python=PYTHON)
+def bench(session: nox.Session) -> None:
+    """Benchmarks; each prints its ratio against a baseline measured in the same run."""
+    session.install("-e", ".[bench]")
+    for script in sorted(__import__("pathlib").Path("bench").glob("bench_*.py")):
+        session.run("python", str(script), *session.posargs)
+
+
+@nox.session(python=PYTHON)
+def packaging(session: nox.Session) -> None:
+    """Build the wheel, install it in a clean environment, check every entry point."""
+    session.install("build")
+    session.run("python", "-m", "build", "--wheel", "--outdir", "dist")
+    wheels = sorted(__import__("glob").glob("dist/smsbridge-*.whl"))
+    session.install("--force-reinstall", wheels[-1])
+    session.run(
+        "python",
+        "-W",
+        "error",
+        "-c",
+        "import smsbridge; names = [p.name for p in smsbridge.providers()]; "
+        "print(names); assert {'clickatell', 'bulksms', 'huawei'} <= set(names), names",
+    )

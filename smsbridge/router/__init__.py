@@ -1,0 +1,19 @@
+"""Failover, retries, circuit breakers and routing policies."""
+
+from smsbridge.router.backoff import RetryPolicy
+from smsbridge.router.breaker import BreakerBoard, BreakerState, MemoryBreakerStorage
+from smsbridge.router.policy import LeastCost, Policy, Priority, Weighted
+from smsbridge.router.router import Delivery, Router
+
+__all__ = [
+    "BreakerBoard",
+    "BreakerState",
+    "Delivery",
+    "LeastCost",
+    "MemoryBreakerStorage",
+    "Policy",
+    "Priority",
+    "RetryPolicy",
+    "Router",
+    "Weighted",
+]
