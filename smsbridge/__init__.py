@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from smsbridge.bridge import SmsBridge, new_reference
 from smsbridge.codes import CodeTable, Outcome
-from smsbridge.credentials import Redactor, Secret
+from smsbridge.credentials import Redactor, Secret, secret_converter
 from smsbridge.encoding import GSM7, UCS2, Segmentation, segment, transliterate
 from smsbridge.errors import (
     ConfigurationError,
@@ -105,6 +105,7 @@ __all__ = [
     "normalise",
     "normalise_many",
     "providers",
+    "secret_converter",
     "segment",
     "transliterate",
 ]

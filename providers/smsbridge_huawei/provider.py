@@ -1,0 +1,429 @@
+"""The Huawei MSGSMS provider: options, sending through approved templates, callbacks."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from datetime import UTC, datetime
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any
+
+import attrs
+
+from smsbridge import (
+    Batch,
+    Capabilities,
+    DeliveryReport,
+    ErrorInfo,
+    Kind,
+    MalformedResponseError,
+    Message,
+    Provider,
+    ProviderError,
+    ProviderOptions,
+    Scope,
+    Secret,
+    SendResult,
+    Status,
+    UnknownOutcomeError,
+    secret_converter,
+)
+from smsbridge.http import HttpClient, HttpResponse, raise_for_transport_status
+
+from . import batch as planning
+from .codes import CLOCK_SKEW_CODE, CODES, SUCCESS, report_outcome
+from .protocol import (
+    BATCH_PATH,
+    DIFF_PATH,
+    MAX_NUMBERS,
+    ClockSkewError,
+    NumberResult,
+    batch_send_fields,
+    diff_send_body,
+    extend_for,
+    parse_send_response,
+    parse_status_report,
+)
+from .wsse import wsse_headers
+
+if TYPE_CHECKING:
+    from smsbridge.testing import Emulator
+
+__all__ = ["DEFAULT_BASE_URL", "HuaweiOptions", "HuaweiProvider"]
+
+DEFAULT_BASE_URL = "https://smsapi.ap-southeast-1.myhuaweicloud.com:443"
+"""The international (Singapore) APP access address; the Chinese mainland one is
+``https://smsapi.cn-north-4.myhuaweicloud.com:443``. Use your application's own."""
+
+
+def _readonly(value: Mapping[str, Any] | None) -> Mapping[str, Any]:
+    return MappingProxyType(dict(value or {}))
+
+
+def _attributes(value: Mapping[str, Iterable[str]] | None) -> Mapping[str, tuple[str, ...]]:
+    return MappingProxyType({k: tuple(v) for k, v in (value or {}).items()})
+
+
+@attrs.frozen(kw_only=True, slots=True)
+class HuaweiOptions(ProviderOptions):
+    """Options of the Huawei provider.
+
+    Args:
+        base_url: The application's APP access address (no path).
+        app_key: The application key (X-WSSE ``Username``).
+        app_secret: The application secret (hashed into the digest, never sent).
+        channel: The channel number sent as ``from`` (the signature's channel number for
+            the Chinese mainland, the international channel number otherwise).
+        signature: Signature name, required by Chinese mainland *generic* templates and
+            counted in the billed length of Chinese mainland messages.
+        status_callback: URL status reports are posted to (``SendOptions.callback_url``
+            overrides it per message).
+        templates: Free text -> approved template id, for Messages and body Batches whose
+            text is exactly a variable-less template.
+        variable_attributes: Template id -> attribute of each variable (``PHONE``,
+            ``CHARDIGIT``, ``DATETIME``, ``MONEY``, ``TEXT``, ``DEFAULT``, ``NUM_<n>``),
+            for the checks made before sending. Without it the attribute comes from the
+            variable name (``phone``, ``money_total``...), else the default rule.
+        window: Recipients read ahead to group identical values (at most 500).
+    """
+
+    base_url: str = DEFAULT_BASE_URL
+    app_key: Secret = attrs.field(converter=secret_converter)
+    app_secret: Secret = attrs.field(converter=secret_converter)
+    channel: str = attrs.field()
+    signature: str | None = None
+    status_callback: str | None = None
+    templates: Mapping[str, str] = attrs.field(factory=dict, converter=_readonly)
+    variable_attributes: Mapping[str, tuple[str, ...]] = attrs.field(
+        factory=dict, converter=_attributes
+    )
+    window: int = attrs.field(default=MAX_NUMBERS)
+
+    @channel.validator
+    def _check_channel(self, _a: attrs.Attribute[Any], value: str) -> None:
+        if not isinstance(value, str) or not 1 <= len(value) <= 21:
+            raise ValueError("channel (from) is 1-21 characters")
+
+    @window.validator
+    def _check_window(self, _a: attrs.Attribute[Any], value: int) -> None:
+        if not 1 <= value <= MAX_NUMBERS:
+            raise ValueError(f"window must be within 1..{MAX_NUMBERS}")
+
+
+class HuaweiProvider(Provider):
+    """Huawei Cloud Message & SMS: approved templates only, X-WSSE authentication.
+
+    Messages and batches map onto approved templates (see :mod:`smsbridge_huawei`);
+    batchSendSms carries one parameter set, batchSendDiffSms groups with their own.
+    There is no idempotency key: a request whose outcome is unknown is reported as such
+    and never resent here.
+    """
+
+    name = "huawei"
+    capabilities = Capabilities(
+        max_recipients_per_request=MAX_NUMBERS,
+        templates=True,
+        template_only=True,
+        unicode=True,
+        idempotency_key=False,
+        delivery_callbacks=True,
+    )
+    options_class = HuaweiOptions
+
+    def __init__(self, options: ProviderOptions) -> None:
+        super().__init__(options)
+        assert isinstance(options, HuaweiOptions)
+        self.options: HuaweiOptions = options
+        self._http = HttpClient(
+            base_url=options.base_url,
+            provider=self.name,
+            secrets=options.secrets(),
+            timeout=options.timeout,
+            connect_timeout=options.connect_timeout,
+            ca_certs=options.ca_certs,
+            allow_insecure=options.allow_insecure,
+        )
+
+    # -- sending -----------------------------------------------------------------------
+
+    def send(self, message: Message) -> list[SendResult]:
+        """Send a Message through the template it maps onto (see the package docs).
+
+        Raises:
+            InvalidMessageError: No template mapping for the text.
+            ProviderError: A request-level refusal (``ClockSkewError`` for E000110).
+            UnknownOutcomeError: The request left and no usable answer came back.
+        """
+        opts = self.options
+        plan = planning.plan_message(
+            message, templates=opts.templates, configured=opts.variable_attributes
+        )
+        extend = extend_for(message.reference) if message.reference else None
+        # The reference Huawei echoes is what reports will carry: show it when mapped.
+        shown = extend if extend is not None else message.reference
+        entries = [
+            planning.prepare(
+                plan, number, shown, {}, options=message.options, signature=opts.signature
+            )
+            for number in message.to
+        ]
+        results: dict[str, list[SendResult]] = {}
+        items = [e for e in entries if isinstance(e, planning.Item)]
+        for start in range(0, len(items), MAX_NUMBERS):
+            chunk = items[start : start + MAX_NUMBERS]
+            # Until a request was answered, an unknown outcome is raised (the router
+            # reconciles); afterwards the accepted results must not be lost with it.
+            for result in self._send_window(
+                chunk,
+                plan.template_id,
+                message.options.callback_url,
+                extend,
+                raise_unknown=start == 0,
+            ):
+                results.setdefault(result.recipient, []).append(result)
+        return [
+            entry if isinstance(entry, SendResult) else results[entry.number].pop(0)
+            for entry in entries
+        ]
+
+    def accepts(self, message: Message) -> bool:
+        """True when the text maps onto an approved template and nothing is scheduled."""
+        if message.options.scheduled_at is not None:
+            return False
+        extra = message.options.extra
+        return bool(extra.get(planning.EXTRA_TEMPLATE_ID)) or message.body in self.options.templates
+
+    def send_batch(self, batch: Batch) -> Iterator[SendResult]:
+        """Send a batch, streaming: one window (at most 500 recipients) at a time.
+
+        A window whose recipients share their values goes as one batchSendSms request;
+        otherwise as one batchSendDiffSms request with a group per value tuple. A window
+        whose outcome is unknown yields UNKNOWN results and is not resent.
+
+        Raises:
+            InvalidMessageError: The batch does not map onto an approved template.
+            ProviderError: A provider-scope refusal (authentication, whitelist, limits).
+            TransportError: The service could not be reached.
+        """
+        opts = self.options
+        plan = planning.plan_batch(
+            batch, templates=opts.templates, configured=opts.variable_attributes
+        )
+        extend = extend_for(batch.reference) if batch.reference else None
+        entries = (
+            planning.prepare(
+                plan,
+                recipient.number,
+                recipient.reference,
+                recipient.variables,
+                options=batch.options,
+                signature=opts.signature,
+            )
+            for recipient in batch
+        )
+        for window in planning.windows(entries, size=opts.window):
+            items = [e for e in window if isinstance(e, planning.Item)]
+            sent = iter(
+                self._send_window(items, plan.template_id, batch.options.callback_url, extend)
+            )
+            for entry in window:
+                yield entry if isinstance(entry, SendResult) else next(sent)
+
+    def _send_window(
+        self,
+        items: Sequence[planning.Item],
+        template_id: str,
+        callback: str | None,
+        extend: str | None,
+        *,
+        raise_unknown: bool = False,
+    ) -> list[SendResult]:
+        if not items:
+            return []
+        opts = self.options
+        callback = callback or opts.status_callback
+        groups = planning.split(items, template_id, opts.signature)
+        try:
+            if len(groups) == 1:
+                fields = batch_send_fields(
+                    channel=opts.channel,
+                    numbers=groups[0].to,
+                    template_id=template_id,
+                    params=groups[0].params,
+                    signature=opts.signature,
+                    status_callback=callback,
+                    extend=extend,
+                )
+                response = self._post(BATCH_PATH, fields=fields)
+            else:
+                body = diff_send_body(
+                    channel=opts.channel, groups=groups, status_callback=callback, extend=extend
+                )
+                response = self._post(DIFF_PATH, json=body)
+            numbers = self._interpret(response)
+        except UnknownOutcomeError as exc:
+            if raise_unknown:
+                raise
+            # No idempotency key: the platform may have sent these. Say so, never resend.
+            return [self._unknown(item, exc.info()) for item in items]
+        except ProviderError as exc:
+            if exc.scope is not Scope.REQUEST:
+                raise
+            # This window's request was refused as malformed; the next may be fine.
+            return [
+                SendResult(
+                    item.number,
+                    Status.REJECTED,
+                    provider=self.name,
+                    reference=item.reference,
+                    error=exc.info(),
+                )
+                for item in items
+            ]
+        return self._match(items, numbers)
+
+    def _post(self, path: str, **body: Any) -> HttpResponse:
+        opts = self.options
+        headers = wsse_headers(opts.app_key, opts.app_secret, now=datetime.now(UTC))
+        return self._http.request("POST", path, headers=headers, **body)
+
+    def _interpret(self, response: HttpResponse) -> tuple[NumberResult, ...]:
+        try:
+            parsed = parse_send_response(response.body)
+        except MalformedResponseError:
+            # An HTML error page from a gateway in front of the platform.
+            raise_for_transport_status(response)
+            raise
+        if response.status >= 500:
+            raise ProviderError(
+                f"Huawei answered HTTP {response.status}: {parsed.description or parsed.code}",
+                scope=Scope.PROVIDER,
+                kind=Kind.TRANSIENT,
+                code=parsed.code,
+                provider=self.name,
+                provider_text=parsed.description,
+                retry_after=response.retry_after(),
+            )
+        if parsed.code == CLOCK_SKEW_CODE:
+            outcome = CODES[CLOCK_SKEW_CODE]
+            raise ClockSkewError(
+                "Huawei refused the X-WSSE Created time: the local clock is off by more "
+                f"than 24 hours (local UTC time {datetime.now(UTC):%Y-%m-%dT%H:%M:%SZ}"
+                f"{_server_time(response)}); fix the clock",
+                scope=outcome.scope,
+                kind=outcome.kind,
+                code=parsed.code,
+                provider=self.name,
+                provider_text=parsed.description,
+            )
+        if parsed.results is not None and (parsed.ok or parsed.code == "E000510"):
+            return parsed.results
+        if parsed.ok:
+            raise MalformedResponseError(
+                "Huawei answered success without per-number results",
+                excerpt=response.excerpt(),
+                provider=self.name,
+            )
+        raise CODES.error(parsed.code, parsed.description or None)
+
+    def _unknown(self, item: planning.Item, error: ErrorInfo) -> SendResult:
+        return SendResult(
+            item.number, Status.UNKNOWN, provider=self.name, reference=item.reference, error=error
+        )
+
+    def _match(
+        self, items: Sequence[planning.Item], numbers: Iterable[NumberResult]
+    ) -> list[SendResult]:
+        by_number: dict[str, list[NumberResult]] = {}
+        for entry in numbers:
+            by_number.setdefault(_key(entry.origin_to), []).append(entry)
+        results = []
+        for item in items:
+            found = by_number.get(_key(item.number))
+            if not found:
+                results.append(
+                    self._unknown(
+                        item,
+                        ErrorInfo(
+                            None,
+                            "Huawei's response has no status for this number; "
+                            "it may have been sent",
+                            scope=Scope.PROVIDER,
+                            kind=Kind.TRANSIENT,
+                        ),
+                    )
+                )
+                continue
+            entry = found.pop(0)
+            outcome = report_outcome(entry.status)
+            accepted = entry.status == SUCCESS
+            results.append(
+                SendResult(
+                    item.number,
+                    outcome.status,
+                    provider=self.name,
+                    message_id=entry.message_id,
+                    reference=item.reference,
+                    parts=(entry.total or item.parts) if accepted else None,
+                    error=None if accepted else outcome.info(entry.status),
+                )
+            )
+        return results
+
+    # -- callbacks ---------------------------------------------------------------------
+
+    def parse_callback(
+        self,
+        *,
+        method: str,
+        query: Mapping[str, str],
+        headers: Mapping[str, str],
+        body: bytes,
+    ) -> list[DeliveryReport]:
+        """Parse a status report POSTed to ``statusCallback`` (one per part).
+
+        Raises:
+            MalformedResponseError: Not a form-encoded status report.
+        """
+        if method.upper() != "POST":
+            raise MalformedResponseError(
+                f"Huawei status reports are POSTed, not sent with {method}", provider=self.name
+            )
+        return [parse_status_report(body)]
+
+    # -- lifecycle ---------------------------------------------------------------------
+
+    @classmethod
+    def emulator_class(cls) -> type[Emulator]:
+        """The loopback emulator of Huawei MSGSMS."""
+        from .emulator import HuaweiEmulator
+
+        return HuaweiEmulator
+
+    @classmethod
+    def emulator_options(cls, emulator: Emulator) -> dict[str, Any]:
+        """Options pointing at a running emulator, with its credentials and channel."""
+        from .emulator import HuaweiEmulator
+
+        assert isinstance(emulator, HuaweiEmulator)
+        return {
+            "base_url": emulator.url,
+            "app_key": emulator.app_key,
+            "app_secret": emulator.app_secret,
+            "channel": emulator.channel,
+        }
+
+    def close(self) -> None:
+        """Close the connection pool. Safe to call twice."""
+        self._http.close()
+
+
+def _key(number: str) -> str:
+    digits = number.strip().lstrip("+")
+    if len(digits) == 11 and digits.startswith("1"):
+        return "86" + digits
+    return digits
+
+
+def _server_time(response: HttpResponse) -> str:
+    date = response.headers.get("date")
+    return f", server Date {date}" if date else ""
