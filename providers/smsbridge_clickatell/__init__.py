@@ -1,0 +1,37 @@
+"""Clickatell's legacy HTTP API (``api.clickatell.com/http``, spec v2.6) for smsbridge.
+
+Quick start::
+
+    import smsbridge
+
+    provider = smsbridge.get_provider(
+        "clickatell", api_id="3141592", user="me", password="..."
+    )
+    with smsbridge.SmsBridge([provider]) as bridge:
+        bridge.send(smsbridge.Message("+447700900123", "Your code is 482913"))
+
+Credentials: the HTTP API product's ``api_id`` plus the account's ``user`` and
+``password``. By default the provider authenticates once (``auth``) and sends the session
+id, renewing it when the gateway reports it expired (error 003); ``auth_mode="per_call"``
+sends the credentials in every request body instead. Credentials always travel in POST
+bodies, never in URLs.
+
+Capabilities: up to 300 destinations per ``sendmsg``, Unicode (hex UCS-2), concatenation
+up to 35 parts, scheduling up to 7 days ahead, client message ids (``cliMsgId``) for
+queries by reference, cancel, balance, route coverage and quotes, server-side batches
+(``startbatch``/``senditem``/``quicksend``) and HTTP/XML/SOAP status callbacks.
+"""
+
+from __future__ import annotations
+
+import smsbridge
+
+from .provider import ClickatellOptions, ClickatellProvider
+
+__all__ = ["ClickatellOptions", "ClickatellProvider", "smsbridge_register_providers"]
+
+
+@smsbridge.hookimpl
+def smsbridge_register_providers(registry: smsbridge.ProviderRegistry) -> None:
+    """Register :class:`ClickatellProvider` as ``clickatell``."""
+    registry.add(ClickatellProvider)

@@ -1,0 +1,517 @@
+"""The Clickatell provider: options, capabilities, and the calls of the legacy HTTP API."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+import attrs
+
+from smsbridge import (
+    Batch,
+    Capabilities,
+    ConfigurationError,
+    Cost,
+    Coverage,
+    DeliveryReport,
+    ErrorInfo,
+    InvalidMessageError,
+    Kind,
+    Message,
+    Provider,
+    ProviderOptions,
+    Scope,
+    Secret,
+    Segmentation,
+    SendOptions,
+    SendResult,
+    SmsBridgeError,
+    Status,
+    secret_converter,
+    segment,
+)
+from smsbridge.http import HttpClient, raise_for_transport_status
+
+from . import protocol as p
+from .callbacks import parse_callback
+from .codes import ERRORS, SESSION_EXPIRED, STATUSES
+
+if TYPE_CHECKING:
+    from smsbridge.testing import Emulator
+
+__all__ = ["ClickatellOptions", "ClickatellProvider"]
+
+
+def _one_of(*allowed: Any) -> Callable[[object, attrs.Attribute[Any], Any], None]:
+    def check(_inst: object, attribute: attrs.Attribute[Any], value: Any) -> None:
+        if value not in allowed:
+            raise ValueError(f"{attribute.name} must be one of {allowed!r}")
+
+    return check
+
+
+@attrs.frozen(kw_only=True, slots=True)
+class ClickatellOptions(ProviderOptions):
+    """Options of the Clickatell legacy HTTP API provider.
+
+    Args:
+        base_url: The gateway (``https://api.clickatell.com``).
+        api_id: The HTTP API product's id.
+        user: The account's username.
+        password: The account's password.
+        auth_mode: ``"session"`` (``auth`` once, then ``session_id``; re-authenticates on
+            error 003) or ``"per_call"`` (credentials in every request body).
+        session_idle_limit: Seconds of inactivity after which the gateway drops a
+            session (15 minutes); a session older than this is renewed before use.
+        ping_interval: Idle seconds after which :meth:`ClickatellProvider.keep_alive`
+            pings (the spec suggests every 10 minutes).
+        callback: ``callback`` value (0-7) sent with every message.
+        deliv_ack: ``deliv_ack`` sent with every message.
+        mo: ``mo`` (1: route so that replies come back).
+        queue: ``queue`` (1 highest priority, 3 default).
+        escalate: ``escalate`` (1: escalate to another route when queued).
+        max_credits: ``max_credits`` cap per message.
+        req_feat: ``req_feat`` bit mask of required features.
+        msg_type: ``msg_type`` sent with every message.
+        bypass_dnc_check: ``bypass_dnc_check`` (1: skip the do-not-contact lookup).
+    """
+
+    base_url: str = "https://api.clickatell.com"
+    api_id: Secret = attrs.field(converter=secret_converter)
+    user: Secret = attrs.field(converter=secret_converter)
+    password: Secret = attrs.field(converter=secret_converter)
+    auth_mode: str = attrs.field(default="session", validator=_one_of("session", "per_call"))
+    session_idle_limit: float = 900.0
+    ping_interval: float = 600.0
+    callback: int | None = attrs.field(default=None, validator=_one_of(None, *range(8)))
+    deliv_ack: int | None = None
+    mo: int | None = attrs.field(default=None, validator=_one_of(None, 0, 1))
+    queue: int | None = attrs.field(default=None, validator=_one_of(None, 1, 2, 3))
+    escalate: int | None = attrs.field(default=None, validator=_one_of(None, 0, 1))
+    max_credits: str | None = None
+    req_feat: int | None = None
+    msg_type: str | None = None
+    bypass_dnc_check: int | None = attrs.field(default=None, validator=_one_of(None, 0, 1))
+
+    def send_defaults(self) -> dict[str, str | int]:
+        """The per-message parameters configured here (see ``protocol.SEND_EXTRAS``)."""
+        values = {name: getattr(self, name) for name in p.SEND_EXTRAS}
+        return {k: v for k, v in values.items() if v is not None}
+
+
+class ClickatellProvider(Provider):
+    """Clickatell's legacy HTTP API (``/http/...``), spec v2.6.
+
+    Args:
+        options: The :class:`ClickatellOptions`.
+        clock: Seconds, monotonic; decides when a session is idle (tests inject one).
+    """
+
+    name = "clickatell"
+    capabilities = Capabilities(
+        max_recipients_per_request=p.MAX_DESTINATIONS,
+        templates=True,
+        scheduling=True,
+        max_schedule_ahead=p.MAX_SCHEDULE_AHEAD,
+        cancel=True,
+        query_by_id=True,
+        query_by_reference=True,
+        balance=True,
+        coverage=True,
+        quote=True,
+        unicode=True,
+        max_parts=p.MAX_CONCAT,
+        idempotency_key=False,
+        delivery_callbacks=True,
+    )
+    options_class = ClickatellOptions
+    options: ClickatellOptions
+
+    def __init__(
+        self, options: ProviderOptions, *, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        super().__init__(options)
+        self._clock = clock
+        self._http = HttpClient(
+            base_url=self.options.base_url,
+            provider=self.name,
+            secrets=self.options.secrets(),
+            timeout=self.options.timeout,
+            connect_timeout=self.options.connect_timeout,
+            ca_certs=self.options.ca_certs,
+            allow_insecure=self.options.allow_insecure,
+        )
+        self._lock = threading.Lock()
+        self._session: Secret | None = None
+        self._last_used = 0.0
+
+    # -- plumbing ---------------------------------------------------------------------
+
+    def _credentials(self) -> list[tuple[str, str | int | Secret]]:
+        o = self.options
+        return [("api_id", o.api_id), ("user", o.user), ("password", o.password)]
+
+    def _authenticate(self) -> Secret:
+        response = self._http.request(
+            "POST", "/http/auth", fields=self._credentials(), sent_marker=False
+        )
+        raise_for_transport_status(response)
+        session = p.parse_ok(response.text(), "auth")
+        if not session.isalnum():
+            raise p.malformed("auth", "OK: <no session id>")
+        self._session, self._last_used = Secret(session), self._clock()
+        return self._session
+
+    def _auth_fields(self, *, renew: bool) -> list[tuple[str, str | int | Secret]]:
+        if self.options.auth_mode == "per_call":
+            return self._credentials()
+        with self._lock:
+            session = self._session
+            idle = self._clock() - self._last_used
+            if session is None or renew or idle >= self.options.session_idle_limit:
+                session = self._authenticate()
+        return [("session_id", session)]
+
+    def _forget(self, session: object) -> None:
+        with self._lock:
+            if self._session is session:
+                self._session = None
+
+    def call(self, path: str, fields: list[tuple[str, str]], *, effects: bool = False) -> str:
+        """POST one command with authentication and return the response text.
+
+        A session that the gateway says has expired (error 003) is renewed and the
+        command repeated once: 003 is checked before anything else, so nothing was done.
+
+        Raises:
+            ProviderError: For a non-2xx status.
+            TransportError: The request did not get through (``UnknownOutcomeError`` when
+                it may have been processed and ``effects`` is set).
+        """
+        for attempt in (0, 1):
+            auth = self._auth_fields(renew=attempt == 1)
+            response = self._http.request(
+                "POST", path, fields=[*auth, *fields], sent_marker=effects
+            )
+            raise_for_transport_status(response)
+            text = response.text()
+            if (
+                attempt == 0
+                and self.options.auth_mode == "session"
+                and text.lstrip().startswith("ERR")
+                and p.error_code(text) == SESSION_EXPIRED
+            ):
+                self._forget(auth[0][1])
+                continue
+            self._last_used = self._clock()
+            return text
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def keep_alive(self) -> bool:
+        """Ping the gateway when the session has been idle for ``ping_interval``.
+
+        Call it periodically from a long-lived process; a lapsed session is renewed.
+
+        Returns:
+            True when a ping was sent.
+        """
+        if self.options.auth_mode != "session" or self._session is None:
+            return False
+        if self._clock() - self._last_used < self.options.ping_interval:
+            return False
+        p.parse_ok(self.call("/http/ping", []), "ping")
+        return True
+
+    def segmentation(self, body: str, options: SendOptions) -> Segmentation:
+        """Encode and split ``body`` as it will travel, enforcing ``max_parts``.
+
+        Raises:
+            InvalidMessageError: The encoding cannot carry the text, or it needs more
+                parts than ``options.max_parts`` (or the gateway's 35).
+        """
+        try:
+            seg = segment(body, encoding=options.encoding, transliterate=options.transliterate)
+        except ValueError as exc:
+            raise InvalidMessageError(str(exc), field="encoding", provider=self.name) from None
+        limit = min(options.max_parts or p.MAX_CONCAT, p.MAX_CONCAT)
+        if seg.part_count > limit:
+            raise InvalidMessageError(
+                f"the text needs {seg.part_count} parts, more than the {limit} allowed",
+                field="max_parts",
+                value=seg.part_count,
+                provider=self.name,
+            )
+        return seg
+
+    def check_options(self, options: SendOptions, now: datetime) -> None:
+        """Refuse what the gateway would silently get wrong.
+
+        Raises:
+            InvalidMessageError: A schedule more than 7 days ahead (the gateway would send
+                it at once) or ``flash`` without a ``msg_type`` (not in the spec).
+        """
+        if options.scheduled_at is not None and options.scheduled_at - now > p.MAX_SCHEDULE_AHEAD:
+            raise InvalidMessageError(
+                "Clickatell schedules at most 7 days ahead",
+                field="scheduled_at",
+                value=options.scheduled_at,
+                provider=self.name,
+            )
+        if options.flash and "msg_type" not in options.extra and not self.options.msg_type:
+            raise InvalidMessageError(
+                "the legacy HTTP API documents no flash message type; "
+                "pass extra={'msg_type': ...} if your account has one",
+                field="flash",
+                value=True,
+                provider=self.name,
+            )
+
+    def message_fields(
+        self,
+        seg: Segmentation,
+        options: SendOptions,
+        *,
+        sender: str | None,
+        reference: str | None,
+        text_field: str = "text",
+        concat: int | None = None,
+    ) -> list[tuple[str, str]]:
+        """The message parameters for ``sendmsg``/``startbatch`` (no auth, no ``to``)."""
+        return p.message_fields(
+            seg,
+            sender=sender,
+            client_id=p.client_message_id(reference) if reference else None,
+            options=options,
+            defaults=self.options.send_defaults(),
+            now=datetime.now(UTC),
+            text_field=text_field,
+            concat=concat,
+        )
+
+    def line_result(
+        self,
+        number: str,
+        line: p.SendLine | None,
+        *,
+        reference: str | None,
+        parts: int,
+        scheduled: bool,
+    ) -> SendResult:
+        """One recipient's :class:`SendResult` from its line of a send answer."""
+        common: dict[str, Any] = {"provider": self.name, "reference": reference, "parts": parts}
+        if line is None:
+            return SendResult(
+                number,
+                Status.UNKNOWN,
+                error=ErrorInfo(
+                    None,
+                    "the gateway's answer did not mention this destination",
+                    scope=Scope.PROVIDER,
+                    kind=Kind.TRANSIENT,
+                ),
+                **common,
+            )
+        if line.code is not None:
+            outcome = ERRORS.lookup(line.code)
+            return SendResult(
+                number, outcome.status, error=outcome.info(line.code, line.text), **common
+            )
+        status = Status.SCHEDULED if scheduled else Status.ACCEPTED
+        return SendResult(number, status, message_id=line.message_id, **common)
+
+    # -- sending ----------------------------------------------------------------------
+
+    def send(self, message: Message) -> list[SendResult]:
+        """Send ``message`` with ``sendmsg``, up to 300 destinations per request.
+
+        Raises:
+            InvalidMessageError: Too many parts, an impossible encoding or schedule.
+            SmsBridgeError: The first request failed as a whole. A later chunk's failure
+                becomes the results of its (and every later) recipient instead, so that
+                the ids already issued are not lost.
+        """
+        now = datetime.now(UTC)
+        self.check_options(message.options, now)
+        seg = self.segmentation(message.body, message.options)
+        fields = self.message_fields(
+            seg, message.options, sender=message.sender, reference=message.reference
+        )
+        scheduled = any(name == "scheduled_time" for name, _ in fields)
+        results: list[SendResult] = []
+        numbers = list(message.to)
+        for start in range(0, len(numbers), p.MAX_DESTINATIONS):
+            chunk = numbers[start : start + p.MAX_DESTINATIONS]
+            wire = [p.wire_number(n) for n in chunk]
+            try:
+                text = self.call("/http/sendmsg", [("to", ",".join(wire)), *fields], effects=True)
+                lines = p.parse_send(text, wire)
+            except SmsBridgeError as exc:
+                if not results:
+                    raise
+                status = Status.UNKNOWN if exc.outcome_unknown else Status.REJECTED
+                results.extend(
+                    SendResult(
+                        n,
+                        status,
+                        provider=self.name,
+                        reference=message.reference,
+                        error=exc.info(),
+                        parts=seg.part_count,
+                    )
+                    for n in numbers[start:]
+                )
+                break
+            results.extend(
+                self.line_result(
+                    n,
+                    line,
+                    reference=message.reference,
+                    parts=seg.part_count,
+                    scheduled=scheduled,
+                )
+                for n, line in zip(chunk, lines, strict=True)
+            )
+        return results
+
+    def send_batch(self, batch: Batch) -> Iterator[SendResult]:
+        """Send a batch through ``startbatch``: ``senditem`` per recipient for a template,
+        ``quicksend`` (300 at a time) for a shared body. Streams the recipients."""
+        from .batch import send_batch
+
+        return send_batch(self, batch)
+
+    # -- queries ------------------------------------------------------------------------
+
+    @staticmethod
+    def _target(message_id: str | None, reference: str | None) -> list[tuple[str, str]]:
+        if (message_id is None) == (reference is None):
+            raise InvalidMessageError(
+                "give exactly one of message_id and reference", field="message_id"
+            )
+        if message_id is not None:
+            return [("apimsgid", message_id)]
+        assert reference is not None
+        return [("climsgid", p.client_message_id(reference))]
+
+    def _report(
+        self, message_id: str, status: str, reference: str | None, **extra: Any
+    ) -> DeliveryReport:
+        outcome = STATUSES.lookup(status)
+        return DeliveryReport(
+            provider=self.name,
+            message_id=message_id,
+            status=outcome.status,
+            provider_code=status,
+            provider_text=outcome.description,
+            reference=reference,
+            received_at=datetime.now(UTC),
+            error=outcome.info(status) if outcome.is_error else None,
+            **extra,
+        )
+
+    def query(
+        self, *, message_id: str | None = None, reference: str | None = None
+    ) -> DeliveryReport:
+        """The status of a message, by API message id or by client reference (``querymsg``).
+
+        Raises:
+            ProviderError: 103/104 when the gateway knows no such message.
+        """
+        text = self.call("/http/querymsg", self._target(message_id, reference))
+        api_id, status = p.parse_status(text, "querymsg")
+        return self._report(api_id, status, reference)
+
+    def charge(
+        self, *, message_id: str | None = None, reference: str | None = None
+    ) -> DeliveryReport:
+        """Status and charge of a message (``getmsgcharge``); the charge is ``cost``."""
+        text = self.call("/http/getmsgcharge", self._target(message_id, reference))
+        info = p.parse_charge(text)
+        return self._report(
+            info.message_id or message_id or "",
+            info.status,
+            reference,
+            cost=Cost(info.charge, "credits"),
+        )
+
+    def cancel(
+        self, message_id: str | None = None, *, reference: str | None = None
+    ) -> DeliveryReport:
+        """Stop a scheduled or queued message (``delmsg``)."""
+        text = self.call("/http/delmsg", self._target(message_id, reference), effects=True)
+        api_id, status = p.parse_status(text, "delmsg")
+        return self._report(api_id, status, reference)
+
+    def balance(self) -> Cost:
+        """The account's credit (``getbalance``)."""
+        return Cost(p.parse_balance(self.call("/http/getbalance", [])), "credits")
+
+    def coverage(self, number: str) -> Coverage:
+        """Whether ``number``'s prefix is routed, and the charge per part."""
+        text = self.call("/utils/routeCoverage", [("msisdn", p.wire_number(number))])
+        routable, charge, note = p.parse_coverage(text)
+        cost = Cost(charge, "credits") if charge is not None else None
+        return Coverage(number, routable, charge=cost, text=note)
+
+    def quote(self, message: Message) -> Cost:
+        """The charge per part of each recipient's route times the message's parts.
+
+        Raises:
+            ProviderError: Code 114 for a recipient the gateway does not route.
+        """
+        parts = self.segmentation(message.body, message.options).part_count
+        total = Cost(0, "credits")
+        seen: dict[str, Cost] = {}
+        for number in message.to:
+            if number not in seen:
+                found = self.coverage(number)
+                if not found.routable or found.charge is None:
+                    raise ERRORS["114"].error(
+                        "114", f"{number}: {found.text or 'not routable'}", provider=self.name
+                    )
+                seen[number] = found.charge
+            total = total + seen[number] * parts
+        return total
+
+    def parse_callback(
+        self,
+        *,
+        method: str,
+        query: Mapping[str, str],
+        headers: Mapping[str, str],
+        body: bytes,
+    ) -> list[DeliveryReport]:
+        """Read an HTTP/XML/SOAP status callback (GET or POST) into a report."""
+        return parse_callback(
+            method=method, query=query, headers=headers, body=body, api_id=self.options.api_id
+        )
+
+    # -- lifecycle ----------------------------------------------------------------------
+
+    @classmethod
+    def emulator_class(cls) -> type[Emulator]:
+        """The loopback emulator of the legacy HTTP API."""
+        from .emulator import ClickatellEmulator
+
+        return ClickatellEmulator
+
+    @classmethod
+    def emulator_options(cls, emulator: Emulator) -> dict[str, Any]:
+        """``base_url`` and the credentials the emulator accepts."""
+        from .emulator import ClickatellEmulator
+
+        if not isinstance(emulator, ClickatellEmulator):
+            raise ConfigurationError("not a Clickatell emulator", provider=cls.name)
+        return {
+            "base_url": emulator.url,
+            "api_id": emulator.api_id,
+            "user": emulator.user,
+            "password": emulator.password,
+        }
+
+    def close(self) -> None:
+        """Close the connection pool."""
+        self._http.close()
