@@ -1,0 +1,49 @@
+"""The durable outbox: every message recorded before it is sent, every attempt before it
+leaves, every result and delivery report after.
+
+``SqliteStore`` is the default store; any object implementing :class:`OutboxStore` can
+take its place. See ``docs/outbox.md`` for the life cycle of an item.
+"""
+
+from __future__ import annotations
+
+from smsbridge.outbox.base import (
+    AddResult,
+    Attempt,
+    BreakerState,
+    Chunk,
+    History,
+    ItemNotFoundError,
+    ItemState,
+    LeaseError,
+    NewItem,
+    OutboxError,
+    OutboxItem,
+    OutboxStateError,
+    OutboxStore,
+    message_key,
+    next_status,
+)
+from smsbridge.outbox.codec import CodecError
+from smsbridge.outbox.sqlite import SqliteStore, default_path
+
+__all__ = [
+    "AddResult",
+    "Attempt",
+    "BreakerState",
+    "Chunk",
+    "CodecError",
+    "History",
+    "ItemNotFoundError",
+    "ItemState",
+    "LeaseError",
+    "NewItem",
+    "OutboxError",
+    "OutboxItem",
+    "OutboxStateError",
+    "OutboxStore",
+    "SqliteStore",
+    "default_path",
+    "message_key",
+    "next_status",
+]

@@ -1,0 +1,452 @@
+"""The outbox interface: value types and the store protocol every backend implements.
+
+The outbox is the durable record behind "no message lost, none sent twice". Each
+recipient's message is one *item*, keyed by its client reference, written before the
+first attempt. Workers *claim* due items under a lease, record each attempt before the
+request leaves (naming the provider, so an interrupted attempt is reconciled with that
+provider and never silently re-sent elsewhere), then record the outcome. Delivery reports
+update the same item later.
+
+Every method takes the current time as an explicit ``now`` (seconds since the epoch, as
+from :func:`time.time`): the store has no clock of its own, so tests drive it with a fake
+one and several processes agree on lease expiry through the timestamps they pass.
+
+The protocol is shaped for two backends: SQLite (one writer at a time, ``BEGIN
+IMMEDIATE``) and PostgreSQL (``SELECT ... FOR UPDATE SKIP LOCKED`` in :meth:`claim`). No
+method hands out a cursor or a transaction, so both fit behind it.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from typing import NamedTuple, Protocol, runtime_checkable
+
+import attrs
+
+from smsbridge.errors import ErrorInfo, SmsBridgeError
+from smsbridge.model import SendOptions
+from smsbridge.results import Cost, DeliveryReport, SendResult
+from smsbridge.status import Status
+
+__all__ = [
+    "AddResult",
+    "Attempt",
+    "BreakerState",
+    "Chunk",
+    "History",
+    "ItemNotFoundError",
+    "ItemState",
+    "LeaseError",
+    "NewItem",
+    "OutboxError",
+    "OutboxItem",
+    "OutboxStateError",
+    "OutboxStore",
+    "message_key",
+    "next_status",
+]
+
+
+class OutboxError(SmsBridgeError):
+    """The outbox could not do what was asked (database error, newer schema...).
+
+    A ``TRANSIENT`` kind means the database was busy or locked: trying again may work.
+    """
+
+
+class LeaseError(OutboxError):
+    """The worker does not hold the lease on an item (never claimed, expired and taken
+    by another worker, or released). The item is someone else's to finish now.
+
+    Args:
+        references: The items whose lease was missing.
+    """
+
+    def __init__(self, message: str, *, references: Sequence[str] = ()) -> None:
+        super().__init__(message)
+        self.references = tuple(references)
+
+
+class ItemNotFoundError(OutboxError, KeyError):
+    """No item has this reference."""
+
+    def __str__(self) -> str:
+        # KeyError would otherwise quote the message like a key.
+        return OutboxError.__str__(self)
+
+
+class OutboxStateError(OutboxError):
+    """The item is in a state that does not allow the operation (e.g. a new attempt on
+    an item that is already done)."""
+
+
+class ItemState(enum.Enum):
+    """Where an item stands in the outbox's own life cycle (not the provider's status)."""
+
+    PENDING = "pending"
+    """Written, never attempted."""
+    INFLIGHT = "inflight"
+    """An attempt was recorded and no outcome yet. Claimed again after its lease
+    expired, it means "the worker crashed mid-request": reconcile with ``provider``."""
+    RETRY_WAIT = "retry_wait"
+    """The last attempt failed in a way another attempt may fix; due at
+    ``next_attempt_at``."""
+    UNKNOWN = "unknown"
+    """The last attempt's outcome is unknown (e.g. a timeout after the request left).
+    Must be reconciled with ``provider`` before anything is re-sent."""
+    DONE = "done"
+    """Accepted by a provider or failed for good; only delivery reports change it now."""
+
+
+def _tuple_of_str(value: Iterable[str]) -> tuple[str, ...]:
+    return tuple(value)
+
+
+def _non_empty(_inst: object, attribute: attrs.Attribute[str], value: str) -> None:
+    if not isinstance(value, str) or not value:
+        raise ValueError(f"{attribute.name} must be a non-empty str, not {value!r}")
+
+
+@attrs.frozen(slots=True, kw_only=True)
+class NewItem:
+    """A message for one recipient, as handed to :meth:`OutboxStore.add`.
+
+    Args:
+        reference: The client reference (idempotency key), unique in the store.
+        recipient: The E.164 number.
+        body: The text.
+        sender: Sender id, or ``None`` for the account default.
+        options: The message's :class:`~smsbridge.SendOptions`.
+        batch: The batch reference this item belongs to, if any.
+        next_attempt_at: Not claimed before this time; ``None`` means "now" at ``add``.
+    """
+
+    reference: str = attrs.field(validator=_non_empty)
+    recipient: str = attrs.field(validator=_non_empty)
+    body: str
+    sender: str | None = None
+    options: SendOptions = attrs.field(factory=SendOptions)
+    batch: str | None = None
+    next_attempt_at: float | None = None
+
+
+@attrs.frozen(slots=True, kw_only=True)
+class OutboxItem:
+    """One recipient's message and everything the outbox knows about it.
+
+    Args:
+        reference: The client reference (idempotency key).
+        recipient: The E.164 number.
+        body: The text.
+        sender: Sender id or ``None``.
+        options: The message's send options.
+        batch: The batch reference, if any.
+        state: The outbox life-cycle state.
+        provider: Provider of the current or last attempt.
+        status: The latest known provider status (from the result or a later report).
+        message_id: The provider's id for the current or last attempt.
+        parts: SMS parts billed, when the provider said.
+        cost: The charge, when the provider said.
+        attempts: How many attempts were recorded.
+        next_attempt_at: When the item is due (again).
+        created_at: When it was added.
+        updated_at: When it last changed.
+        lease_owner: The worker holding it, or ``None``.
+        lease_until: When that lease expires.
+        excluded_providers: Providers that refused it for good; failover skips them.
+        last_error: The latest error, if any.
+    """
+
+    reference: str
+    recipient: str
+    body: str
+    sender: str | None
+    options: SendOptions
+    batch: str | None
+    state: ItemState
+    provider: str | None
+    status: Status | None
+    message_id: str | None
+    parts: int | None
+    cost: Cost | None
+    attempts: int
+    next_attempt_at: float
+    created_at: float
+    updated_at: float
+    lease_owner: str | None
+    lease_until: float | None
+    excluded_providers: tuple[str, ...] = attrs.field(converter=_tuple_of_str)
+    last_error: ErrorInfo | None
+
+    @property
+    def needs_reconciliation(self) -> bool:
+        """True when an earlier attempt may have reached ``provider`` without us
+        learning the outcome: ask that provider (by reference) before re-sending, and
+        never fail over to another one on a guess."""
+        return self.state in (ItemState.INFLIGHT, ItemState.UNKNOWN)
+
+
+@attrs.frozen(slots=True, kw_only=True)
+class Attempt:
+    """One submission of an item to a provider.
+
+    Args:
+        id: The store's id for the attempt (increasing in time).
+        reference: The item's client reference.
+        provider: The provider it went to.
+        started_at: When it was recorded, just before the request left.
+        finished_at: When its outcome was recorded; ``None`` while open.
+        outcome: The status it ended with, if one is known.
+        error: The error it ended with, if any.
+        outcome_unknown: True when the request may have been acted upon but no usable
+            answer came back (or the worker crashed mid-request).
+    """
+
+    id: int
+    reference: str
+    provider: str
+    started_at: float
+    finished_at: float | None = None
+    outcome: Status | None = None
+    error: ErrorInfo | None = None
+    outcome_unknown: bool = False
+
+
+@attrs.frozen(slots=True, kw_only=True)
+class History:
+    """An item with its attempts and delivery reports, oldest first.
+
+    Args:
+        item: The item as it stands.
+        attempts: Every attempt recorded for it.
+        reports: Every delivery report matched to it, applied or not.
+    """
+
+    item: OutboxItem
+    attempts: tuple[Attempt, ...]
+    reports: tuple[DeliveryReport, ...]
+
+
+@attrs.frozen(slots=True)
+class AddResult:
+    """What :meth:`OutboxStore.add` did.
+
+    Args:
+        added: Items written.
+        existing: Items skipped because their reference was already stored (or repeated
+            in the same input).
+    """
+
+    added: int
+    existing: int
+
+
+@attrs.frozen(slots=True)
+class BreakerState:
+    """A provider's circuit-breaker state, shared by every worker using the store.
+
+    Args:
+        state: ``"closed"``, ``"open"`` or ``"half-open"`` (the router owns the meaning).
+        failures: Consecutive failures counted so far.
+        opened_at: When the breaker last opened, or ``None``.
+    """
+
+    state: str = "closed"
+    failures: int = 0
+    opened_at: float | None = None
+
+
+class Chunk(NamedTuple):
+    """A provider request body stored so that a resend is byte-identical.
+
+    Args:
+        provider: The provider the payload was built for.
+        payload: The exact bytes.
+        references: The items the payload carries, in payload order.
+    """
+
+    provider: str
+    payload: bytes
+    references: tuple[str, ...]
+
+
+@runtime_checkable
+class OutboxStore(Protocol):
+    """The durable store behind the router. See ``docs/outbox.md`` for the life cycle.
+
+    Methods that change an item held under a lease take the worker's ``owner`` name and
+    raise :class:`LeaseError` when that worker does not hold it. All of them raise
+    :class:`OutboxError` for database failures.
+    """
+
+    def add(self, items: Iterable[NewItem], *, now: float) -> AddResult:
+        """Write items unless their reference exists (idempotent); streams its input."""
+        ...
+
+    def claim(
+        self, owner: str, *, limit: int, now: float, lease_seconds: float
+    ) -> list[OutboxItem]:
+        """Lease up to ``limit`` due items: pending or waiting items whose time has
+        come, and in-flight items whose lease expired (``needs_reconciliation``)."""
+        ...
+
+    def begin_attempt(
+        self,
+        reference: str,
+        *,
+        owner: str,
+        provider: str,
+        now: float,
+        lease_seconds: float | None = None,
+    ) -> Attempt:
+        """Durably record an attempt before its request leaves."""
+        ...
+
+    def begin_attempts(
+        self,
+        references: Sequence[str],
+        *,
+        owner: str,
+        provider: str,
+        now: float,
+        lease_seconds: float | None = None,
+    ) -> list[Attempt]:
+        """:meth:`begin_attempt` for the recipients of one request, in one commit."""
+        ...
+
+    def finish(self, reference: str, *, owner: str, result: SendResult, now: float) -> OutboxItem:
+        """Record the provider's answer for the open attempt and release the lease."""
+        ...
+
+    def finish_many(
+        self, results: Sequence[tuple[str, SendResult]], *, owner: str, now: float
+    ) -> list[OutboxItem]:
+        """:meth:`finish` for the recipients of one request, in one commit."""
+        ...
+
+    def retry_later(
+        self,
+        reference: str,
+        *,
+        owner: str,
+        error: ErrorInfo,
+        next_attempt_at: float,
+        exclude_provider: str | None = None,
+        outcome: Status | None = None,
+        now: float,
+    ) -> OutboxItem:
+        """Close the open attempt with ``error`` and make the item due again later."""
+        ...
+
+    def mark_unknown(
+        self,
+        reference: str,
+        *,
+        owner: str,
+        error: ErrorInfo,
+        now: float,
+        next_attempt_at: float | None = None,
+    ) -> OutboxItem:
+        """Close the open attempt as "outcome unknown"; reconciliation is due later."""
+        ...
+
+    def release(self, owner: str, *, now: float) -> int:
+        """Drop every lease ``owner`` holds; returns how many."""
+        ...
+
+    def record_report(self, report: DeliveryReport, *, now: float) -> bool:
+        """Store a delivery report and apply it when allowed; True if status changed."""
+        ...
+
+    def get(self, reference: str) -> OutboxItem | None:
+        """The item with this reference, or ``None``."""
+        ...
+
+    def history(self, reference: str) -> History | None:
+        """The item with its attempts and reports, or ``None``."""
+        ...
+
+    def counts(self, batch: str | None = None) -> Mapping[ItemState, int]:
+        """Items per state, in the whole store or one batch."""
+        ...
+
+    def iter_items(
+        self, batch: str | None = None, state: ItemState | None = None
+    ) -> Iterator[OutboxItem]:
+        """Stream items in insertion order, optionally filtered."""
+        ...
+
+    def allocate(self, name: str, *, low: int = 1, high: int = 2**31 - 1) -> int:
+        """The next value of a durable counter, wrapping from ``high`` to ``low``."""
+        ...
+
+    def save_chunk(
+        self, key: str, provider: str, payload: bytes, references: Sequence[str], *, now: float
+    ) -> None:
+        """Store a request body for a byte-identical resend."""
+        ...
+
+    def load_chunk(self, key: str) -> Chunk | None:
+        """The stored request body, or ``None``."""
+        ...
+
+    def chunk_of(self, reference: str) -> str | None:
+        """The key of the latest chunk carrying this item, or ``None``."""
+        ...
+
+    def get_breaker(self, provider: str) -> BreakerState:
+        """The provider's shared breaker state (closed when never stored)."""
+        ...
+
+    def put_breaker(self, provider: str, state: BreakerState) -> None:
+        """Store the provider's breaker state."""
+        ...
+
+    def close(self) -> None:
+        """Release the store's connections."""
+        ...
+
+
+def message_key(message_id: str | None) -> str | None:
+    """The form of a provider message id used to match delivery reports.
+
+    Providers echo their own ids back inconsistently (``"0A1b"`` submitted, ``"a1B"``
+    reported; numeric ids with and without leading zeros), so ids are compared
+    case-insensitively and without leading zeros.
+
+    Args:
+        message_id: The id as the provider gave it.
+
+    Returns:
+        The matching key, or ``None`` for no id.
+    """
+    if message_id is None or not message_id.strip():
+        return None
+    return message_id.strip().lower().lstrip("0") or "0"
+
+
+def next_status(
+    status: Status | None, state: ItemState, reported: Status
+) -> tuple[Status | None, ItemState, bool]:
+    """Apply a delivery report's status to an item, by the rules every store shares.
+
+    A final status never moves; a non-final one moves only forward
+    (:meth:`Status.can_become`). When the news says a provider took the message
+    (``is_success``) while the item waits for a retry or a reconciliation, the item is
+    done: sending it again would duplicate it. An in-flight item stays in flight; its
+    worker records the result.
+
+    Args:
+        status: The item's current status.
+        state: The item's current state.
+        reported: The status the report carries.
+
+    Returns:
+        The new status, the new state, and whether the status changed.
+    """
+    if status is not None and (status is reported or not status.can_become(reported)):
+        return status, state, False
+    if reported.is_success and state in (ItemState.RETRY_WAIT, ItemState.UNKNOWN):
+        state = ItemState.DONE
+    return reported, state, True

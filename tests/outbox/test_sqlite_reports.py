@@ -1,0 +1,188 @@
+"""Delivery reports, counters, stored chunks and breaker state in the SQLite outbox."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from smsbridge.outbox import BreakerState, Chunk, ItemState, SqliteStore, message_key
+from smsbridge.results import DeliveryReport
+from smsbridge.status import Status
+from tests.outbox.test_sqlite_store import TIMEOUT, in_flight, new, report, result
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[SqliteStore]:
+    with SqliteStore(tmp_path / "outbox.sqlite3") as opened:
+        yield opened
+
+
+def finished(store: SqliteStore, status: Status, message_id: str = "m-1") -> None:
+    in_flight(store)
+    store.finish("r1", owner="w1", result=result(status, message_id), now=12)
+
+
+def status_of(store: SqliteStore, reference: str = "r1") -> Status | None:
+    item = store.get(reference)
+    assert item is not None
+    return item.status
+
+
+@pytest.mark.parametrize(
+    ("message_id", "expected"),
+    [("0AbC12", "abc12"), ("000123", "123"), ("000", "0"), (" x ", "x"), ("", None), (None, None)],
+)
+def test_message_key(message_id: str | None, expected: str | None) -> None:
+    assert message_key(message_id) == expected
+
+
+def test_a_later_status_moves_forward(store: SqliteStore) -> None:
+    finished(store, Status.ACCEPTED)
+    assert store.record_report(report(Status.SENT), now=13)
+    assert store.record_report(report(Status.DELIVERED), now=14)
+    assert status_of(store) is Status.DELIVERED
+
+
+def test_a_final_status_is_never_overwritten(store: SqliteStore) -> None:
+    finished(store, Status.ACCEPTED)
+    assert store.record_report(report(Status.DELIVERED), now=13)
+    assert not store.record_report(report(Status.FAILED_PERMANENT), now=14)
+    assert not store.record_report(report(Status.SENT), now=15)
+    assert status_of(store) is Status.DELIVERED
+    history = store.history("r1")
+    assert history is not None
+    assert [r.status for r in history.reports] == [
+        Status.DELIVERED,
+        Status.FAILED_PERMANENT,
+        Status.SENT,
+    ]
+
+
+def test_a_late_non_final_status_does_not_go_back(store: SqliteStore) -> None:
+    finished(store, Status.SENT)
+    assert not store.record_report(report(Status.ACCEPTED), now=13)
+    assert not store.record_report(report(Status.SENT), now=13)
+    assert status_of(store) is Status.SENT
+
+
+def test_ids_match_without_case_or_leading_zeros(store: SqliteStore) -> None:
+    finished(store, Status.ACCEPTED, message_id="00AbC12")
+    assert store.record_report(report(Status.DELIVERED, message_id="abc12"), now=13)
+    assert status_of(store) is Status.DELIVERED
+
+
+def test_a_report_before_the_result_is_parked_then_applied(store: SqliteStore) -> None:
+    in_flight(store)
+    assert not store.record_report(report(Status.DELIVERED, message_id="0XY"), now=11)
+    assert not store.record_report(report(Status.SENT, message_id="xy"), now=11)
+    item = store.finish("r1", owner="w1", result=result(Status.ACCEPTED, "XY"), now=12)
+    assert (item.state, item.status) == (ItemState.DONE, Status.DELIVERED)
+    history = store.history("r1")
+    assert history is not None
+    assert [r.status for r in history.reports] == [Status.DELIVERED, Status.SENT]
+
+
+def test_parked_reports_of_another_provider_stay_parked(store: SqliteStore) -> None:
+    in_flight(store)
+    store.record_report(
+        DeliveryReport(provider="B", message_id="m-1", status=Status.DELIVERED), now=11
+    )
+    assert store.finish("r1", owner="w1", result=result(Status.ACCEPTED), now=12).status is (
+        Status.ACCEPTED
+    )
+
+
+def test_a_report_found_by_reference(store: SqliteStore) -> None:
+    finished(store, Status.ACCEPTED, message_id="m-1")
+    assert store.record_report(report(Status.DELIVERED, message_id=None, reference="r1"), now=13)
+    assert status_of(store) is Status.DELIVERED
+
+
+def test_a_report_from_another_provider_is_kept_but_not_applied(store: SqliteStore) -> None:
+    finished(store, Status.ACCEPTED)
+    other = DeliveryReport(
+        provider="B", message_id=None, status=Status.FAILED_PERMANENT, reference="r1"
+    )
+    assert not store.record_report(other, now=13)
+    assert status_of(store) is Status.ACCEPTED
+    history = store.history("r1")
+    assert history is not None and history.reports == (other,)
+
+
+def test_a_shared_message_id_is_split_by_recipient(store: SqliteStore) -> None:
+    store.add([new("a"), new("b", "+447700900999")], now=0)
+    store.claim("w1", limit=2, now=0, lease_seconds=30)
+    store.begin_attempts(["a", "b"], owner="w1", provider="A", now=1)
+    store.finish_many(
+        [("a", result(Status.ACCEPTED, "batch-7")), ("b", result(Status.ACCEPTED, "batch-7"))],
+        owner="w1",
+        now=2,
+    )
+    assert store.record_report(
+        report(Status.DELIVERED, "batch-7", recipient="+447700900999"), now=3
+    )
+    assert (status_of(store, "a"), status_of(store, "b")) == (Status.ACCEPTED, Status.DELIVERED)
+
+
+def test_a_success_report_settles_an_unknown_outcome(store: SqliteStore) -> None:
+    in_flight(store)
+    store.finish("r1", owner="w1", result=result(Status.UNKNOWN, "m-1"), now=11)
+    item = store.get("r1")
+    assert item is not None and (item.state, item.status) == (ItemState.UNKNOWN, Status.UNKNOWN)
+    assert store.record_report(report(Status.ACCEPTED), now=12)
+    item = store.get("r1")
+    assert item is not None and item.state is ItemState.DONE
+
+
+def test_a_failure_report_leaves_an_unknown_outcome_to_the_router(store: SqliteStore) -> None:
+    in_flight(store)
+    store.mark_unknown("r1", owner="w1", error=TIMEOUT, now=11)
+    assert store.record_report(report(Status.REJECTED, message_id=None, reference="r1"), now=12)
+    item = store.get("r1")
+    assert item is not None and (item.state, item.status) == (ItemState.UNKNOWN, Status.REJECTED)
+
+
+def test_an_unmatched_report_is_stored_and_reported_unchanged(store: SqliteStore) -> None:
+    assert not store.record_report(report(Status.DELIVERED, message_id="ghost"), now=1)
+    assert not store.record_report(report(Status.DELIVERED, message_id=None), now=1)
+
+
+def test_counter_is_monotonic_and_wraps(store: SqliteStore) -> None:
+    assert [store.allocate("dup", low=5, high=7) for _ in range(5)] == [5, 6, 7, 5, 6]
+    assert [store.allocate("other") for _ in range(3)] == [1, 2, 3]
+    with pytest.raises(ValueError, match="low"):
+        store.allocate("bad", low=3, high=2)
+
+
+def test_counter_survives_reopening(tmp_path: Path) -> None:
+    path = tmp_path / "outbox.sqlite3"
+    with SqliteStore(path) as store:
+        assert store.allocate("dup") == 1
+    with SqliteStore(path) as store:
+        assert store.allocate("dup") == 2
+        # A narrower range than the stored value restarts at its low end.
+        assert store.allocate("dup", low=10, high=20) == 10
+
+
+def test_chunk_round_trip_is_byte_identical(store: SqliteStore) -> None:
+    payload = bytes(range(256)) * 40 + b"\x00\r\n"
+    store.save_chunk("k1", "bulksms", payload, ["r1", "r2"], now=1)
+    loaded = store.load_chunk("k1")
+    assert loaded == Chunk("bulksms", payload, ("r1", "r2"))
+    provider, data, references = loaded
+    assert (provider, data, references) == ("bulksms", payload, ("r1", "r2"))
+    assert store.chunk_of("r2") == "k1"
+    store.save_chunk("k2", "bulksms", b"again", ["r2"], now=2)
+    assert (store.chunk_of("r1"), store.chunk_of("r2"), store.chunk_of("r3")) == ("k1", "k2", None)
+    assert store.load_chunk("missing") is None
+
+
+def test_breaker_state_is_shared(tmp_path: Path) -> None:
+    path = tmp_path / "outbox.sqlite3"
+    with SqliteStore(path) as one, SqliteStore(path) as two:
+        assert two.get_breaker("A") == BreakerState("closed", 0, None)
+        one.put_breaker("A", BreakerState("open", 5, 123.5))
+        assert two.get_breaker("A") == BreakerState("open", 5, 123.5)
+        assert two.get_breaker("B") == BreakerState()
