@@ -1,0 +1,54 @@
+"""Character encoding and segmentation of SMS text (GSM 03.38 / UCS-2).
+
+The entry point is :func:`segment`, which picks the cheapest encoding and splits text
+into the parts that will actually travel; see ``docs/segmentation.md``.
+"""
+
+from __future__ import annotations
+
+from .gsm0338 import (
+    DEFAULT_ALPHABET,
+    EXTENSION_TABLE,
+    GSM_CHARS,
+    decode_septets,
+    encode_septets,
+    gsm_septets,
+    is_gsm_char,
+    pack_septets,
+    unpack_septets,
+)
+from .segmentation import (
+    GSM7,
+    GSM7_MULTI_LIMIT,
+    GSM7_SINGLE_LIMIT,
+    UCS2,
+    UCS2_MULTI_LIMIT,
+    UCS2_SINGLE_LIMIT,
+    Encoding,
+    Segmentation,
+    segment,
+)
+from .transliteration import GSM_EQUIVALENTS, transliterate
+
+__all__ = [
+    "DEFAULT_ALPHABET",
+    "EXTENSION_TABLE",
+    "GSM7",
+    "GSM7_MULTI_LIMIT",
+    "GSM7_SINGLE_LIMIT",
+    "GSM_CHARS",
+    "GSM_EQUIVALENTS",
+    "UCS2",
+    "UCS2_MULTI_LIMIT",
+    "UCS2_SINGLE_LIMIT",
+    "Encoding",
+    "Segmentation",
+    "decode_septets",
+    "encode_septets",
+    "gsm_septets",
+    "is_gsm_char",
+    "pack_septets",
+    "segment",
+    "transliterate",
+    "unpack_septets",
+]

@@ -1,0 +1,147 @@
+"""Shared hypothesis strategies.
+
+The GSM 03.38 character sets are spelled out here again, independently of
+``smsbridge.encoding``, so that tests built on them check the package against the
+standard rather than against itself.
+"""
+
+from __future__ import annotations
+
+from hypothesis import strategies as st
+
+__all__ = [
+    "BOUNDARY_LENGTHS",
+    "GSM_DEFAULT",
+    "GSM_EXTENSION",
+    "any_text",
+    "astral_char",
+    "boundary_text",
+    "gsm_char",
+    "gsm_extension_heavy_text",
+    "gsm_text",
+    "non_gsm_char",
+    "sms_text",
+    "straddling_text",
+    "ucs2_text",
+]
+
+#: The 127 characters of the GSM 03.38 default alphabet, in septet order without ESC.
+GSM_DEFAULT = (
+    "@£$¥èéùìòÇ\nØø\rÅå"
+    "Δ_ΦΓΛΩΠΨΣΘΞÆæßÉ"
+    " !\"#¤%&'()*+,-./"
+    "0123456789:;<=>?"
+    "¡ABCDEFGHIJKLMNO"
+    "PQRSTUVWXYZÄÖÑÜ§"
+    "¿abcdefghijklmno"
+    "pqrstuvwxyzäöñüà"
+)
+#: The extension table: each costs two septets (ESC + code).
+GSM_EXTENSION = "\f^{}\\[~]|€"
+
+#: Lengths around every limit: 67/70 (UCS-2), 153/160 (GSM-7) and their multiples.
+BOUNDARY_LENGTHS = (
+    *range(0, 3),
+    *range(65, 73),
+    *range(132, 137),
+    *range(150, 164),
+    *range(199, 203),
+    *range(304, 309),
+    *range(457, 462),
+)
+
+gsm_default_char = st.sampled_from(GSM_DEFAULT)
+gsm_extension_char = st.sampled_from(GSM_EXTENSION)
+gsm_char = st.sampled_from(GSM_DEFAULT + GSM_EXTENSION)
+
+#: A code point outside the Basic Multilingual Plane (two UTF-16 units).
+astral_char = st.one_of(
+    st.characters(min_codepoint=0x1F300, max_codepoint=0x1FAFF),  # emoji
+    st.characters(min_codepoint=0x10000, max_codepoint=0x10FFFF, exclude_categories=["Cs"]),
+)
+
+#: Any character that GSM-7 cannot carry, astral ones included.  ESC (U+001B) and ç are
+#: listed explicitly because they are the classic near misses.
+non_gsm_char = st.one_of(
+    st.sampled_from("\x1bç`‘’“”–—…\u00a0\u200bêÀЖжωα中😀"),
+    st.characters(exclude_characters=GSM_DEFAULT + GSM_EXTENSION, exclude_categories=["Cs"]),
+    astral_char,
+)
+
+#: Characters of every kind: default alphabet, extension table, other BMP, astral.
+any_char = st.one_of(
+    gsm_default_char,
+    gsm_extension_char,
+    st.characters(exclude_categories=["Cs"]),
+    astral_char,
+)
+
+
+def any_text(max_size: int = 480) -> st.SearchStrategy[str]:
+    """Arbitrary Unicode text (no lone surrogates), rich in GSM and astral characters."""
+    return st.text(any_char, max_size=max_size)
+
+
+def gsm_text(max_size: int = 480) -> st.SearchStrategy[str]:
+    """Text that GSM-7 can carry, drawn uniformly from default and extension chars."""
+    return st.text(gsm_char, max_size=max_size)
+
+
+def gsm_extension_heavy_text(max_size: int = 480) -> st.SearchStrategy[str]:
+    """GSM text where about half the characters are two-septet extension chars."""
+    return st.text(st.one_of(gsm_default_char, gsm_extension_char), max_size=max_size)
+
+
+@st.composite
+def ucs2_text(draw: st.DrawFn, max_size: int = 480) -> str:
+    """Text with at least one non-GSM character, so it must go as UCS-2."""
+    body = draw(st.text(st.one_of(gsm_char, astral_char, non_gsm_char), max_size=max_size))
+    index = draw(st.integers(min_value=0, max_value=len(body)))
+    return body[:index] + draw(non_gsm_char) + body[index:]
+
+
+@st.composite
+def boundary_text(draw: st.DrawFn) -> str:
+    """Text whose length sits on or next to a segmentation limit."""
+    length = draw(st.sampled_from(BOUNDARY_LENGTHS))
+    alphabet = draw(
+        st.sampled_from(
+            [
+                gsm_default_char,
+                gsm_char,
+                st.one_of(gsm_default_char, non_gsm_char),
+                st.one_of(gsm_default_char, astral_char),
+                any_char,
+            ]
+        )
+    )
+    return draw(st.text(alphabet, min_size=length, max_size=length))
+
+
+@st.composite
+def straddling_text(draw: st.DrawFn) -> str:
+    """A two-unit character placed so that it may straddle a part boundary.
+
+    A run of one-unit characters fills a part to within a unit or two of its limit,
+    then comes an extension char (GSM-7) or an astral char (UCS-2), then more text.
+    """
+    wide = draw(st.booleans())
+    filler = st.sampled_from("abcXYZ 019") if not wide else st.sampled_from("abЖж中 1")
+    limits = (67, 70, 134) if wide else (153, 160, 306)
+    length = draw(st.sampled_from(limits)) + draw(st.integers(min_value=-3, max_value=1))
+    double = draw(astral_char if wide else gsm_extension_char)
+    tail = draw(st.text(st.one_of(filler, astral_char if wide else gsm_extension_char)))
+    head = draw(st.text(filler, min_size=length, max_size=length))
+    return head + double + tail
+
+
+def sms_text() -> st.SearchStrategy[str]:
+    """Everything above, for properties that must hold on any input."""
+    return st.one_of(
+        any_text(),
+        gsm_text(),
+        gsm_extension_heavy_text(),
+        ucs2_text(),
+        boundary_text(),
+        straddling_text(),
+    )
