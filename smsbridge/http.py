@@ -1,0 +1,632 @@
+"""The HTTP layer every provider uses: one urllib3 pool, safe defaults, redacted logs.
+
+Providers never touch urllib3 directly. :class:`HttpClient` keeps connections alive,
+verifies TLS against the system store, caps response size and total time, and turns every
+transport failure into one of two errors, decided in :func:`_translate` alone:
+
+* :class:`~smsbridge.errors.TransportError` when the request never fully left, so failing
+  over cannot cause a duplicate;
+* :class:`~smsbridge.errors.UnknownOutcomeError` when it left and no usable answer came
+  back, so the provider may have acted on it.
+
+Non-2xx statuses are returned, not raised: each protocol gives them its own meaning.
+"""
+
+from __future__ import annotations
+
+import codecs
+import contextlib
+import http.client
+import ipaddress
+import json as jsonlib
+import logging
+import math
+import re
+import ssl
+import threading
+import time
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import UTC
+from email.utils import parsedate_to_datetime
+from types import MappingProxyType, TracebackType
+from typing import Any, Self
+from urllib.parse import urlencode
+
+import attrs
+import urllib3
+from urllib3.connection import HTTPConnection, HTTPSConnection
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+from urllib3.exceptions import (
+    ConnectTimeoutError,
+    EmptyPoolError,
+    NameResolutionError,
+    NewConnectionError,
+    ReadTimeoutError,
+)
+
+from smsbridge.credentials import REDACTED, Redactor, Secret
+from smsbridge.errors import (
+    ConfigurationError,
+    Kind,
+    MalformedResponseError,
+    ProviderError,
+    Scope,
+    SmsBridgeError,
+    TransportError,
+    UnknownOutcomeError,
+)
+
+__all__ = [
+    "DEFAULT_CONNECT_TIMEOUT",
+    "DEFAULT_MAX_BODY_BYTES",
+    "DEFAULT_READ_TIMEOUT",
+    "DEFAULT_TOTAL_TIMEOUT",
+    "FieldValue",
+    "Fields",
+    "HttpClient",
+    "HttpResponse",
+    "is_loopback_host",
+    "raise_for_transport_status",
+    "redact_query",
+]
+
+DEFAULT_READ_TIMEOUT = 15.0
+DEFAULT_CONNECT_TIMEOUT = 5.0
+DEFAULT_TOTAL_TIMEOUT = 60.0
+DEFAULT_MAX_BODY_BYTES = 4 * 1024 * 1024
+
+FieldValue = str | int | Secret
+Fields = Mapping[str, FieldValue] | Sequence[tuple[str, FieldValue]]
+
+logger = logging.getLogger("smsbridge.http")
+
+_BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
+_CHUNK = 64 * 1024
+# The router owns retries; an explicit object also spares a log line per request.
+_NO_RETRIES = urllib3.Retry(False, redirect=False)
+# Parameter names that carry credentials in the wild; over-redacting a log line is cheap.
+_CREDENTIAL_NAME = re.compile(r"pass|pwd|secret|token|key|auth|session|sig|api_?id", re.I)
+_QUERY_PAIR = re.compile(r"(?P<lead>[?&;])(?P<name>[^=&;\s\"'#]+)=(?P<value>[^&;\s\"'#]*)")
+
+# Per-thread request state: a request runs synchronously in its caller's thread, so this
+# tells the connection wrapper and the urllib3 log filter which request they belong to.
+_local = threading.local()
+
+
+def redact_query(text: str) -> str:
+    """Replace the values of credential-like query parameters (``password=``...) with ``***``.
+
+    Args:
+        text: A path, URL or log line.
+
+    Returns:
+        The text with those values hidden, whether or not they are known secrets.
+    """
+
+    def hide(match: re.Match[str]) -> str:
+        if _CREDENTIAL_NAME.search(match["name"]):
+            return f"{match['lead']}{match['name']}={REDACTED}"
+        return match[0]
+
+    return _QUERY_PAIR.sub(hide, text)
+
+
+class _Urllib3LogRedactor(logging.Filter):
+    """urllib3 logs whole request URLs at DEBUG; credentials in query strings must not
+    reach a log through it."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        redact: Redactor | None = getattr(_local, "redactor", None)
+        message = record.getMessage()
+        cleaned = redact_query(message)
+        if redact is not None:
+            cleaned = redact(cleaned)
+        if cleaned != message:
+            record.msg, record.args = cleaned, None
+        return True
+
+
+for _name in ("urllib3.connectionpool", "urllib3.connection", "urllib3.util.retry"):
+    _urllib3_logger = logging.getLogger(_name)
+    if not any(isinstance(f, _Urllib3LogRedactor) for f in _urllib3_logger.filters):
+        _urllib3_logger.addFilter(_Urllib3LogRedactor())
+
+
+class _HTTPConnection(HTTPConnection):
+    def request(self, *args: Any, **kwargs: Any) -> None:
+        super().request(*args, **kwargs)
+        # Only once the whole request is written can the provider have acted on it.
+        _local.sent = True
+
+
+class _HTTPSConnection(HTTPSConnection):
+    def request(self, *args: Any, **kwargs: Any) -> None:
+        super().request(*args, **kwargs)
+        _local.sent = True
+
+
+class _HTTPConnectionPool(HTTPConnectionPool):
+    ConnectionCls = _HTTPConnection
+
+
+class _HTTPSConnectionPool(HTTPSConnectionPool):
+    ConnectionCls = _HTTPSConnection
+
+
+class _BodyTooLarge(Exception):
+    pass
+
+
+class _DeadlineExceeded(Exception):
+    pass
+
+
+def is_loopback_host(host: str) -> bool:
+    """True for ``localhost``, 127.0.0.0/8 and ::1, where plain HTTP cannot be intercepted."""
+    host = host.strip("[]").lower()
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _read_only_headers(headers: Mapping[str, str]) -> Mapping[str, str]:
+    return MappingProxyType({k.lower(): v for k, v in headers.items()})
+
+
+@attrs.frozen
+class HttpResponse:
+    """A complete HTTP response, body already read.
+
+    Args:
+        status: The HTTP status code.
+        headers: Read-only, lower-case names; repeated headers joined with ``", "``.
+        body: The raw (content-decoded) body.
+        elapsed: Seconds from sending the request to the last body byte.
+        url_path: The request path and query, redacted, for messages.
+        provider: The provider's name, for errors raised while interpreting the body.
+        redactor: Hides the request's secrets in anything derived from the body.
+    """
+
+    status: int
+    headers: Mapping[str, str] = attrs.field(converter=_read_only_headers, repr=False)
+    body: bytes = attrs.field(repr=False, kw_only=True)
+    elapsed: float = attrs.field(kw_only=True)
+    url_path: str = attrs.field(kw_only=True)
+    provider: str = attrs.field(default="", kw_only=True)
+    redactor: Redactor = attrs.field(factory=Redactor, kw_only=True, repr=False, eq=False)
+
+    def text(self) -> str:
+        """The body as text, in the charset the server declared (UTF-8 otherwise).
+
+        Undecodable bytes become U+FFFD rather than failing: a provider's error page must
+        stay readable enough to report.
+        """
+        charset = "utf-8"
+        found = re.search(r"charset=\"?([\w.:-]+)", self.headers.get("content-type", ""), re.I)
+        if found:
+            with contextlib.suppress(LookupError):
+                charset = codecs.lookup(found[1]).name
+        return self.body.decode(charset, errors="replace")
+
+    def json(self) -> Any:
+        """The body parsed as JSON.
+
+        Raises:
+            MalformedResponseError: The body is not valid JSON.
+        """
+        try:
+            return jsonlib.loads(self.body)
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise MalformedResponseError(
+                f"response to {self.url_path} is not valid JSON ({type(exc).__name__})",
+                excerpt=self.excerpt(),
+                provider=self.provider or None,
+            ) from None
+
+    def excerpt(self, limit: int = 200) -> str:
+        """A short, redacted start of the body for error messages."""
+        return self.redactor(self.text()[:limit])
+
+    def retry_after(self, *, now: float | None = None) -> float | None:
+        """Seconds the server asked us to wait (``Retry-After``), or None.
+
+        Args:
+            now: The current time for HTTP-date values; ``time.time()`` by default.
+
+        Returns:
+            Non-negative seconds, or None when the header is absent or unparseable.
+        """
+        value = self.headers.get("retry-after", "").strip()
+        if not value:
+            return None
+        try:
+            seconds = float(value)
+        except ValueError:
+            try:
+                when = parsedate_to_datetime(value)
+            except (TypeError, ValueError, IndexError):
+                return None
+            if when.tzinfo is None:  # "-0000" zones parse naive; HTTP dates are GMT
+                when = when.replace(tzinfo=UTC)
+            seconds = max(0.0, when.timestamp() - (time.time() if now is None else now))
+        if seconds != seconds or seconds < 0 or seconds == float("inf"):
+            return None
+        return seconds
+
+
+def raise_for_transport_status(response: HttpResponse) -> None:
+    """Raise for a status that means the provider did not process the request.
+
+    For providers whose documentation says so: 5xx, 429 and 408 become transient
+    provider-scope errors (another provider, or later, may succeed), any other non-2xx a
+    permanent one.
+
+    Raises:
+        ProviderError: ``code`` is ``"HTTP <status>"``; ``retry_after`` comes from the
+            response's ``Retry-After`` header.
+    """
+    status = response.status
+    if 200 <= status < 300:
+        return
+    transient = status >= 500 or status in (408, 429)
+    raise ProviderError(
+        f"HTTP {status} from {response.url_path}",
+        scope=Scope.PROVIDER,
+        kind=Kind.TRANSIENT if transient else Kind.PERMANENT,
+        code=f"HTTP {status}",
+        provider=response.provider or None,
+        provider_text=response.excerpt(),
+        retry_after=response.retry_after(),
+    )
+
+
+def _find_cause(exc: BaseException, kinds: tuple[type[BaseException], ...]) -> bool:
+    seen: list[BaseException] = [exc]
+    for item in seen:
+        if isinstance(item, kinds):
+            return True
+        nested = [*item.args, item.__cause__, item.__context__]
+        seen.extend(n for n in nested if isinstance(n, BaseException) and n not in seen)
+        if len(seen) > 16:
+            break
+    return False
+
+
+# Failures that happen before any byte of the request is written, whatever sent_marker says.
+_BEFORE_SENDING: tuple[tuple[type[Exception], str], ...] = (
+    (EmptyPoolError, "no free connection"),
+    (NameResolutionError, "could not resolve host"),
+    (NewConnectionError, "could not connect"),
+    (ConnectTimeoutError, "connect timed out"),
+)
+
+
+def _translate(
+    exc: BaseException,
+    *,
+    sent: bool,
+    effects: bool,
+    where: str,
+    provider: str,
+    redact: Redactor,
+    total_timeout: float,
+) -> SmsBridgeError:
+    """Map any transport-level exception to an smsbridge error: the only place that does."""
+    if isinstance(exc, _BodyTooLarge):
+        return MalformedResponseError(f"{where}: {exc}", provider=provider)
+    detail = ""
+    if not isinstance(exc, _DeadlineExceeded):
+        detail = f" ({redact(redact_query(f'{type(exc).__name__}: {exc}'))})"
+
+    def transport(what: str, kind: Kind = Kind.TRANSIENT) -> TransportError:
+        return TransportError(f"{where}: {what}{detail}", kind=kind, provider=provider)
+
+    if _find_cause(exc, (ssl.SSLCertVerificationError, ssl.CertificateError)):
+        return transport("TLS certificate verification failed", Kind.PERMANENT)
+    for kinds, what in _BEFORE_SENDING:
+        if isinstance(exc, kinds):
+            return transport(what)
+    if not sent:
+        handshake = isinstance(exc, urllib3.exceptions.SSLError)
+        return transport("TLS handshake failed" if handshake else "request not sent")
+    if isinstance(exc, _DeadlineExceeded):
+        what = f"no complete response within {total_timeout:g}s"
+    elif isinstance(exc, ReadTimeoutError):
+        what = "read timed out"
+    else:
+        what = "connection broken"
+    if not effects:
+        return transport(what)
+    return UnknownOutcomeError(
+        f"{where}: {what} after the request was sent; its outcome is unknown{detail}",
+        provider=provider,
+    )
+
+
+class HttpClient:
+    """A provider's connection pool to one base URL.
+
+    Args:
+        base_url: ``https://host[:port][/prefix]``; request paths are appended to it.
+        provider: The provider's name, used in errors and logs.
+        secrets: Credentials to hide, raw and URL-encoded, in logs, errors and reprs.
+            :class:`~smsbridge.Secret` values passed to :meth:`request` are added for
+            that request automatically.
+        timeout: Read timeout per socket read in seconds, or a full ``urllib3.Timeout``.
+        connect_timeout: Connect timeout when ``timeout`` is a number.
+        total_timeout: Deadline from sending to the last body byte, so a server dripping
+            bytes cannot hold a request forever (waiting for a free pooled connection counts
+            too; the status line and headers are bounded by the read timeout per read).
+        pool_size: Most connections open at once; callers beyond it wait for one.
+        ca_certs: A CA bundle to trust instead of the system store.
+        verify: Verify TLS certificates and host names.
+        allow_insecure: Permit ``verify=False`` or plain HTTP to a non-loopback host.
+        user_agent: The ``User-Agent`` header.
+        max_body_bytes: Largest response body accepted.
+
+    Raises:
+        ConfigurationError: The URL or options are invalid or insecure.
+    """
+
+    def __init__(
+        self,
+        *,
+        base_url: str,
+        provider: str,
+        secrets: Iterable[Secret | str] = (),
+        timeout: float | urllib3.Timeout = DEFAULT_READ_TIMEOUT,
+        connect_timeout: float = DEFAULT_CONNECT_TIMEOUT,
+        total_timeout: float = DEFAULT_TOTAL_TIMEOUT,
+        pool_size: int = 4,
+        ca_certs: str | None = None,
+        verify: bool = True,
+        allow_insecure: bool = False,
+        user_agent: str = "smsbridge",
+        max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+    ) -> None:
+        self._secrets = tuple(secrets)
+        self._redact = Redactor(self._secrets)
+        self.provider = provider
+        shown = self._redact(redact_query(base_url))
+        try:
+            url = urllib3.util.parse_url(base_url)
+        except urllib3.exceptions.LocationParseError:
+            raise ConfigurationError(f"base_url {shown!r} is not a valid URL") from None
+        if url.scheme not in ("http", "https") or not url.host:
+            raise ConfigurationError(f"base_url must be an http(s) URL, not {shown!r}")
+        if url.auth:
+            raise ConfigurationError("base_url must not carry credentials; use headers")
+        if not allow_insecure:
+            if url.scheme == "http" and not is_loopback_host(url.host):
+                raise ConfigurationError(
+                    f"{provider}: plain http to {url.host} would expose credentials; "
+                    "use https or pass allow_insecure=True"
+                )
+            if not verify:
+                raise ConfigurationError(
+                    f"{provider}: verify=False disables TLS checks; pass allow_insecure=True"
+                )
+        if pool_size < 1 or max_body_bytes < 1 or total_timeout <= 0:
+            raise ConfigurationError("pool_size, max_body_bytes and total_timeout must be > 0")
+        self.base_url = base_url
+        self._prefix = (url.path or "").rstrip("/")
+        self._origin = f"{url.scheme}://{url.netloc}"
+        self._total_timeout = total_timeout
+        self._max_body = max_body_bytes
+        if isinstance(timeout, urllib3.Timeout):
+            self._timeout = timeout
+            read = timeout.read_timeout
+            self._read_limit = read if isinstance(read, int | float) else total_timeout
+        else:
+            self._timeout = urllib3.Timeout(connect=connect_timeout, read=timeout)
+            self._read_limit = timeout
+        try:
+            context = ssl.create_default_context(cafile=ca_certs)
+        except (OSError, ssl.SSLError) as exc:
+            raise ConfigurationError(f"{provider}: cannot load ca_certs: {exc}") from None
+        if not verify:
+            context.check_hostname = False
+            context.verify_mode = ssl.CERT_NONE
+        self._manager = urllib3.PoolManager(
+            num_pools=2,
+            maxsize=pool_size,
+            block=True,
+            retries=False,
+            timeout=self._timeout,
+            ssl_context=context,
+            cert_reqs="CERT_REQUIRED" if verify else "CERT_NONE",
+        )
+        self._manager.pool_classes_by_scheme = {
+            "http": _HTTPConnectionPool,
+            "https": _HTTPSConnectionPool,
+        }
+        self._user_agent = user_agent
+        self._closed = False
+        self._shown_url = shown
+        logger.debug("%s: pool of %d to %s", provider, pool_size, shown)
+
+    def __repr__(self) -> str:
+        return f"HttpClient(provider={self.provider!r}, base_url={self._shown_url!r})"
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        fields: Fields | None = None,
+        body: bytes | None = None,
+        json: object | None = None,
+        headers: Mapping[str, str | Secret] | None = None,
+        query: Fields | None = None,
+        sent_marker: bool = True,
+    ) -> HttpResponse:
+        """Send one request and read the whole response.
+
+        Args:
+            method: ``GET``, ``POST``...
+            path: Appended to the base URL's path; may carry a query string.
+            fields: Form fields: the query string for GET/DELETE, a form body otherwise.
+            body: A raw body (set ``Content-Type`` in ``headers``).
+            json: A value sent as a JSON body.
+            headers: Extra headers; :class:`Secret` values are revealed and redacted.
+            query: Parameters added to the query string whatever the method.
+            sent_marker: True for requests with effects (a send): failures after the
+                request left raise :class:`UnknownOutcomeError`. False for reads (status,
+                balance), where an unanswered request changed nothing and every failure is
+                a plain, retryable :class:`TransportError`.
+
+        Returns:
+            The response, whatever its status (see :func:`raise_for_transport_status`).
+
+        Raises:
+            TransportError: The request did not leave, or (``sent_marker=False``) no answer.
+            UnknownOutcomeError: The request left; no complete answer came back.
+            MalformedResponseError: The body exceeded ``max_body_bytes``.
+            ConfigurationError: The client is closed.
+            ValueError: More than one body was given.
+        """
+        if self._closed:
+            raise ConfigurationError(f"{self.provider}: HTTP client is closed", kind=Kind.PERMANENT)
+        method = method.upper()
+        found_secrets: list[Secret] = []
+        send_headers = {k: self._wire(v, found_secrets) for k, v in (headers or {}).items()}
+        params = [*self._pairs(query, found_secrets)]
+        if fields is not None and method not in _BODY_METHODS:
+            params.extend(self._pairs(fields, found_secrets))
+            fields = None
+        if sum(x is not None for x in (fields, body, json)) > 1:
+            raise ValueError("give at most one of fields, body and json")
+        content_type = None
+        if fields is not None:
+            body = urlencode(list(self._pairs(fields, found_secrets))).encode("ascii")
+            content_type = "application/x-www-form-urlencoded"
+        elif json is not None:
+            body = jsonlib.dumps(json, ensure_ascii=False, separators=(",", ":")).encode()
+            content_type = "application/json"
+        given = {k.lower() for k in send_headers}
+        if content_type and "content-type" not in given:
+            send_headers["Content-Type"] = content_type
+        if "user-agent" not in given:
+            send_headers["User-Agent"] = self._user_agent
+        target = f"{self._prefix}/{path.lstrip('/')}"
+        if params:
+            target += ("&" if "?" in target else "?") + urlencode(params)
+        redact = Redactor([*self._secrets, *found_secrets]) if found_secrets else self._redact
+        shown = redact(redact_query(target))
+        where = f"{method} {shown if len(shown) <= 160 else shown[:160] + '...'}"
+        _local.redactor, _local.sent = redact, False
+        started = time.monotonic()
+        try:
+            status, resp_headers, data = self._exchange(method, target, body, send_headers)
+        except (urllib3.exceptions.HTTPError, OSError, http.client.HTTPException,
+                _BodyTooLarge, _DeadlineExceeded) as exc:  # fmt: skip
+            error = _translate(
+                exc,
+                sent=bool(_local.sent),
+                effects=sent_marker,
+                where=where,
+                provider=self.provider,
+                redact=redact,
+                total_timeout=self._total_timeout,
+            )
+            logger.debug("%s failed after %.3fs: %s", where, time.monotonic() - started, error)
+            raise error from None
+        finally:
+            _local.redactor = None
+        elapsed = time.monotonic() - started
+        logger.debug(
+            "%s -> %d in %.3fs (sent %d bytes, received %d bytes)",
+            where, status, elapsed, len(body or b""), len(data),
+        )  # fmt: skip
+        return HttpResponse(
+            status,
+            resp_headers,
+            body=data,
+            elapsed=elapsed,
+            url_path=shown,
+            provider=self.provider,
+            redactor=redact,
+        )
+
+    def _exchange(
+        self, method: str, target: str, body: bytes | None, headers: dict[str, str]
+    ) -> tuple[int, dict[str, str], bytes]:
+        deadline = time.monotonic() + self._total_timeout
+        pool = self._manager.connection_from_url(self._origin)
+        response = pool.urlopen(
+            method,
+            target,
+            body=body,
+            headers=headers,
+            retries=_NO_RETRIES,
+            redirect=False,
+            timeout=self._timeout,
+            pool_timeout=math.ceil(self._total_timeout),
+            preload_content=False,
+            decode_content=True,
+        )
+        clean = False
+        try:
+            declared = response.headers.get("content-length", "")
+            if declared.isdigit() and int(declared) > self._max_body:
+                raise _BodyTooLarge(f"response declares {declared} bytes")
+            chunks: list[bytes] = []
+            size = 0
+            while True:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise _DeadlineExceeded
+                sock = getattr(response.connection, "sock", None)
+                if sock is not None:
+                    sock.settimeout(min(self._read_limit, remaining))
+                try:
+                    chunk = response.read1(_CHUNK)
+                except ReadTimeoutError:
+                    if time.monotonic() >= deadline - 0.01:
+                        raise _DeadlineExceeded from None
+                    raise
+                if not chunk:
+                    break
+                size += len(chunk)
+                if size > self._max_body:
+                    raise _BodyTooLarge(f"response body exceeds {self._max_body} bytes")
+                chunks.append(chunk)
+            clean = True
+            merged = dict(response.headers.itermerged())
+            return response.status, merged, b"".join(chunks)
+        finally:
+            if not clean:
+                # A half-read connection cannot be reused; closing it before handing it
+                # back keeps the pool's capacity (block=True would otherwise starve).
+                response.close()
+            response.release_conn()
+
+    @staticmethod
+    def _wire(value: FieldValue, found: list[Secret]) -> str:
+        if isinstance(value, Secret):
+            found.append(value)
+            return value.reveal()
+        return str(value)
+
+    def _pairs(self, items: Fields | None, found: list[Secret]) -> Iterable[tuple[str, str]]:
+        pairs = items.items() if isinstance(items, Mapping) else (items or ())
+        return [(name, self._wire(value, found)) for name, value in pairs]
+
+    def close(self) -> None:
+        """Close every pooled connection. Further requests raise ``ConfigurationError``."""
+        self._closed = True
+        self._manager.clear()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
