@@ -7,12 +7,20 @@ autouse fixtures, no hooks that change collection; every name starts with ``smsb
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
-from smsbridge.testing.emulator import EmulatorFactory, LoopbackEmulator
+from smsbridge.errors import ConfigurationError
+from smsbridge.provider import Provider
+from smsbridge.testing.emulator import Emulator, EmulatorFactory, LoopbackEmulator
 
-__all__ = ["smsbridge_emulator_factory", "smsbridge_loopback_server"]
+__all__ = [
+    "EmulatedProviders",
+    "smsbridge_emulated_provider",
+    "smsbridge_emulator_factory",
+    "smsbridge_loopback_server",
+]
 
 
 @pytest.fixture
@@ -28,5 +36,47 @@ def smsbridge_loopback_server(smsbridge_emulator_factory: EmulatorFactory) -> Lo
     return smsbridge_emulator_factory(LoopbackEmulator)
 
 
-# Fixtures that start a provider's emulator by its registered name (through the plugin
-# registry in smsbridge.plugins) belong here, next to the factory they build on.
+class EmulatedProviders:
+    """Builds installed providers pointed at their own freshly started emulators."""
+
+    def __init__(self, emulators: EmulatorFactory) -> None:
+        self._emulators = emulators
+        self._providers: list[Provider] = []
+
+    def __call__(self, name: str, /, **emulator_kwargs: Any) -> tuple[Provider, Emulator]:
+        """Start ``name``'s emulator and return ``(provider, emulator)``.
+
+        Raises:
+            ConfigurationError: When no provider ``name`` is installed or it ships no
+                emulator.
+        """
+        from smsbridge.plugins import default_plugin_manager
+
+        cls = default_plugin_manager().registry.get(name)
+        emulator_class = cls.emulator_class()
+        if emulator_class is None:
+            raise ConfigurationError(f"provider {name!r} ships no emulator", provider=name)
+        emulator = self._emulators(emulator_class, **emulator_kwargs)
+        provider = cls.from_options(**cls.emulator_options(emulator))
+        self._providers.append(provider)
+        return provider, emulator
+
+    def close(self) -> None:
+        """Close every provider built."""
+        while self._providers:
+            self._providers.pop().close()
+
+
+@pytest.fixture
+def smsbridge_emulated_provider(
+    smsbridge_emulator_factory: EmulatorFactory,
+) -> Iterator[EmulatedProviders]:
+    """``factory("clickatell")`` → ``(provider, emulator)`` for any installed provider.
+
+    Uses the installed plugins (entry points); everything is closed at teardown.
+    """
+    factory = EmulatedProviders(smsbridge_emulator_factory)
+    try:
+        yield factory
+    finally:
+        factory.close()
