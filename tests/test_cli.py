@@ -56,3 +56,20 @@ def test_segments_forced_gsm_on_ucs2_text_is_usage_error() -> None:
 def test_bad_usage_exits_2() -> None:
     proc = run("no-such-command")
     assert proc.returncode == 2
+
+
+def test_providers_lists_bundled_providers_with_capabilities() -> None:
+    proc = run("providers")
+    assert proc.returncode == 0, proc.stderr
+    for name in ("bulksms", "clickatell", "huawei"):
+        assert f"{name}  (" in proc.stdout
+    assert "template-only" in proc.stdout  # huawei
+    assert "300 recipients/request" in proc.stdout  # clickatell
+
+
+def test_providers_json() -> None:
+    proc = run("providers", "--json")
+    data = {item["name"]: item for item in json.loads(proc.stdout)}
+    assert data["clickatell"]["capabilities"]["query_by_reference"] is True
+    assert data["huawei"]["capabilities"]["template_only"] is True
+    assert data["bulksms"]["capabilities"]["max_connections"] == 1
