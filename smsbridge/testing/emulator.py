@@ -341,6 +341,9 @@ class _Handler(http.server.BaseHTTPRequestHandler):
 
     def setup(self) -> None:
         super().setup()
+        # Headers and body leave in separate writes; without TCP_NODELAY, Nagle's
+        # algorithm holds the body until the client's delayed ACK (~40 ms per request).
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self.connection_id = self.server.owner._opened(self.connection)
 
     def finish(self) -> None:
