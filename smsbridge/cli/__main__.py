@@ -1,0 +1,7 @@
+"""``python -m smsbridge.cli``."""
+
+import sys
+
+from smsbridge.cli import main
+
+sys.exit(main())
