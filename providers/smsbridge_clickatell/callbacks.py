@@ -56,7 +56,7 @@ def _bad(what: str) -> MalformedResponseError:
 
 def _xml_fields(data: str) -> dict[str, str]:
     try:
-        root = ElementTree.fromstring(data)
+        root = ElementTree.fromstring(data, forbid_dtd=True)
     except (ElementTree.ParseError, DefusedXmlException, ValueError) as exc:
         raise _bad(f"invalid XML ({type(exc).__name__})") from None
     found: dict[str, str] = {}

@@ -1,0 +1,266 @@
+"""The delivery-report receiver: a WSGI application with one route per provider.
+
+Mount it in any WSGI framework (Flask, Django, ``wsgiref``) or run it with
+:func:`smsbridge.reports.serve`. Routes, relative to where it is mounted:
+
+* ``/{provider}/{token}``: a provider authenticated by a path token (:class:`TokenAuth`);
+* ``/{provider}``: a provider authenticated by HTTP Basic (:class:`BasicAuth`), or one
+  explicitly left :class:`Unauthenticated`.
+
+Answers: 200 once the reports are recorded; 401 (no credentials) or 403 (wrong ones)
+before the body is read; 404 for an unknown provider; 405 for methods other than GET and
+POST; 413 for a body over the cap; 400 for a request the provider's parser refuses; 503
+when the outbox is busy, so that the provider retries. Nothing is recorded unless the
+answer is 200. Paths are never logged: they carry tokens.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qsl
+
+from smsbridge.errors import ConfigurationError, SmsBridgeError
+from smsbridge.outbox import OutboxError, OutboxStore
+from smsbridge.provider import Provider
+from smsbridge.reports.auth import Auth, Verdict
+from smsbridge.reports.combine import PartCombiner
+from smsbridge.results import DeliveryReport
+
+if TYPE_CHECKING:
+    from smsbridge.plugins import PluginManager
+
+__all__ = ["DEFAULT_MAX_BODY", "ReportReceiver"]
+
+logger = logging.getLogger("smsbridge.reports")
+
+DEFAULT_MAX_BODY = 64 * 1024
+_MAX_FIELDS = 100
+_METHODS = ("GET", "POST")
+StartResponse = Callable[[str, list[tuple[str, str]]], Any]
+_REASONS = {
+    200: "200 OK",
+    400: "400 Bad Request",
+    401: "401 Unauthorized",
+    403: "403 Forbidden",
+    404: "404 Not Found",
+    405: "405 Method Not Allowed",
+    413: "413 Content Too Large",
+    500: "500 Internal Server Error",
+    503: "503 Service Unavailable",
+}
+
+
+class ReportReceiver:
+    """A WSGI application turning provider callbacks into recorded delivery reports.
+
+    Args:
+        providers: The providers whose callbacks it accepts, routed by ``name``.
+        store: The outbox the reports are recorded in; ``None`` only passes them to
+            hooks (and :attr:`on_report`).
+        auth: Provider name to its :class:`Auth`. Every provider needs one: pass
+            :class:`Unauthenticated` to accept unauthenticated callbacks knowingly.
+        plugin_manager: Whose ``smsbridge_delivery_report`` hook sees each report.
+        max_body_bytes: Larger bodies are refused with 413 without being read.
+        clock: Seconds since the epoch, for the outbox's ``now``.
+        combiner: Combines per-part reports (a fresh one by default).
+
+    Raises:
+        ConfigurationError: A provider without an auth entry, an auth entry for no
+            provider, or two providers with one name.
+    """
+
+    def __init__(
+        self,
+        providers: Sequence[Provider],
+        *,
+        store: OutboxStore | None,
+        auth: Mapping[str, Auth],
+        plugin_manager: PluginManager | None = None,
+        max_body_bytes: int = DEFAULT_MAX_BODY,
+        clock: Callable[[], float] = time.time,
+        combiner: PartCombiner | None = None,
+    ) -> None:
+        self._providers: dict[str, Provider] = {}
+        for provider in providers:
+            if provider.name in self._providers:
+                raise ConfigurationError(f"two providers named {provider.name!r}")
+            self._providers[provider.name] = provider
+        missing = sorted(set(self._providers) - set(auth))
+        if missing:
+            raise ConfigurationError(
+                f"delivery-report routes need authentication: no auth for {', '.join(missing)} "
+                "(pass TokenAuth, BasicAuth, or Unauthenticated() to opt out)"
+            )
+        extra = sorted(set(auth) - set(self._providers))
+        if extra:
+            raise ConfigurationError(f"auth given for unknown provider(s) {', '.join(extra)}")
+        if max_body_bytes < 1:
+            raise ConfigurationError("max_body_bytes must be positive")
+        self._auth = dict(auth)
+        self._store = store
+        self._pm = plugin_manager
+        self._max_body = max_body_bytes
+        self._clock = clock
+        self._combiner = combiner or PartCombiner()
+        self.on_report: Callable[[DeliveryReport], None] | None = None
+        """Called with every recorded report, after the hook (tests and simple apps)."""
+
+    def __repr__(self) -> str:
+        return f"<ReportReceiver {', '.join(sorted(self._providers))}>"
+
+    @property
+    def provider_names(self) -> tuple[str, ...]:
+        """The routed provider names."""
+        return tuple(sorted(self._providers))
+
+    # -- WSGI ---------------------------------------------------------------------------
+
+    def __call__(
+        self, environ: Mapping[str, Any], start_response: StartResponse
+    ) -> Iterable[bytes]:
+        """Serve one request (the WSGI entry point).
+
+        Args:
+            environ: The WSGI environment.
+            start_response: The WSGI callable.
+
+        Returns:
+            The response body.
+        """
+        status, headers, body = self.handle(environ)
+        headers = [*headers, ("Content-Type", "text/plain; charset=utf-8")]
+        headers.append(("Content-Length", str(len(body))))
+        start_response(_REASONS[status], headers)
+        return [body]
+
+    def handle(self, environ: Mapping[str, Any]) -> tuple[int, list[tuple[str, str]], bytes]:
+        """Decide the answer to one request.
+
+        Args:
+            environ: The WSGI environment.
+
+        Returns:
+            Status code, extra headers, and body.
+        """
+        segments = [s for s in str(environ.get("PATH_INFO", "")).split("/") if s]
+        if not 1 <= len(segments) <= 2 or segments[0] not in self._providers:
+            return 404, [], b"not found\n"
+        name, token = segments[0], (segments[1] if len(segments) == 2 else None)
+        method = str(environ.get("REQUEST_METHOD", "GET")).upper()
+        headers = _headers(environ)
+        verdict = self._auth[name].check(token=token, headers=headers)
+        if verdict is not Verdict.OK:
+            logger.warning("refused %s callback: %s credentials", name, verdict.value)
+            challenge = self._auth[name].challenge
+            if verdict is Verdict.MISSING and challenge is not None:
+                return 401, [("WWW-Authenticate", challenge)], b"authentication required\n"
+            return (401 if verdict is Verdict.MISSING else 403), [], b"forbidden\n"
+        if method not in _METHODS:
+            return 405, [("Allow", ", ".join(_METHODS))], b"method not allowed\n"
+        body = self._read_body(environ)
+        if body is None:
+            logger.warning("refused %s callback: body over %d bytes", name, self._max_body)
+            return 413, [], b"too large\n"
+        query = _query(str(environ.get("QUERY_STRING", "")))
+        if query is None:
+            return 400, [], b"bad request\n"
+        # Credentials are the receiver's business: the parser and raw never see them.
+        headers.pop("authorization", None)
+        return self._dispatch(name, method, query, headers, body)
+
+    def _dispatch(
+        self, name: str, method: str, query: dict[str, str], headers: dict[str, str], body: bytes
+    ) -> tuple[int, list[tuple[str, str]], bytes]:
+        provider = self._providers[name]
+        try:
+            reports = provider.parse_callback(
+                method=method, query=query, headers=headers, body=body
+            )
+        except SmsBridgeError as exc:
+            # The type and code only: a parser's message may quote the request.
+            logger.warning(
+                "unreadable %s callback (%s, code %s)", name, type(exc).__name__, exc.code
+            )
+            return 400, [], b"bad request\n"
+        except Exception as exc:  # a parser bug must not leak the request into a traceback
+            logger.error("%s callback parser failed with %s", name, type(exc).__name__)
+            return 500, [], b"error\n"
+        try:
+            for report in reports:
+                self.record(report)
+        except OutboxError as exc:
+            logger.warning("could not record %s report (%s)", name, type(exc).__name__)
+            return 503, [("Retry-After", "5")], b"busy, try again\n"
+        return 200, [], b"OK\n"
+
+    def record(self, report: DeliveryReport) -> None:
+        """Combine, store and announce one parsed report (also used by polling).
+
+        Args:
+            report: The report as the provider parsed it.
+
+        Raises:
+            OutboxError: The store failed; nothing later in the report's list was done.
+        """
+        for item in self._combiner.add(report):
+            changed = False
+            if self._store is not None:
+                changed = self._store.record_report(item, now=self._clock())
+            logger.debug(
+                "%s report %s (part %s/%s), %s",
+                item.provider,
+                item.status.value,
+                item.part,
+                item.parts,
+                "applied" if changed else "stored",
+            )
+            self._announce(item)
+
+    def _announce(self, report: DeliveryReport) -> None:
+        # Hooks only observe: one that fails must not make the provider resend.
+        try:
+            if self._pm is not None:
+                self._pm.hook.smsbridge_delivery_report(report=report)
+            if self.on_report is not None:
+                self.on_report(report)
+        except Exception as exc:
+            logger.error("a smsbridge_delivery_report hook failed with %s", type(exc).__name__)
+
+    def _read_body(self, environ: Mapping[str, Any]) -> bytes | None:
+        raw_length = str(environ.get("CONTENT_LENGTH") or "0").strip()
+        try:
+            length = int(raw_length)
+        except ValueError:
+            return None
+        if length < 0 or length > self._max_body:
+            return None
+        if length == 0:
+            return b""
+        stream = environ["wsgi.input"]
+        data: bytes = stream.read(length)
+        return data
+
+
+def _headers(environ: Mapping[str, Any]) -> dict[str, str]:
+    headers: dict[str, str] = {}
+    for key, value in environ.items():
+        if key.startswith("HTTP_"):
+            headers[key[5:].replace("_", "-").lower()] = str(value)
+    for key in ("CONTENT_TYPE", "CONTENT_LENGTH"):
+        if environ.get(key):
+            headers[key.replace("_", "-").lower()] = str(environ[key])
+    return headers
+
+
+def _query(text: str) -> dict[str, str] | None:
+    try:
+        pairs = parse_qsl(text, keep_blank_values=True, max_num_fields=_MAX_FIELDS)
+    except ValueError:
+        return None
+    query: dict[str, str] = {}
+    for key, value in pairs:
+        query.setdefault(key, value)
+    return query
