@@ -4,14 +4,15 @@ A :class:`Chunk` is one EAPI submission, fully encoded (all but the credentials)
 functions here. It keeps the ``stop_dup_id`` it was built with, so resending the same chunk
 -- after a timeout, or from a durable outbox after a crash -- sends the same bytes with the
 same id, and the gateway answers with the original batch id instead of sending twice.
+
+A :class:`Draft` is a chunk before its id: the id is the body's last field, so it can be
+given at the moment the request goes out (see :meth:`Draft.numbered`).
 """
 
 from __future__ import annotations
 
-import threading
-import time
-from collections.abc import Iterator, Sequence
-from typing import NamedTuple, Protocol, runtime_checkable
+from collections.abc import Iterator, Mapping, Sequence
+from typing import NamedTuple
 
 import attrs
 
@@ -22,87 +23,24 @@ from .protocol import (
     EncodedText,
     choose_columns,
     encode_form,
+    form_value,
     write_batch_csv,
 )
 
 __all__ = [
-    "STOP_DUP_MAX",
-    "STOP_DUP_MIN",
     "Chunk",
     "ChunkRecipient",
-    "InMemoryStopDupAllocator",
+    "Draft",
     "RequestParams",
     "Row",
     "Settings",
-    "StopDupAllocator",
+    "SharedTextLayout",
     "build_batch_chunk",
+    "build_batch_draft",
     "build_sms_chunk",
+    "build_sms_draft",
     "sms_fields",
 ]
-
-STOP_DUP_MIN = 1
-STOP_DUP_MAX = 2_147_483_647
-"""The documented range of ``stop_dup_id``."""
-
-
-@runtime_checkable
-class StopDupAllocator(Protocol):
-    """Hands out ``stop_dup_id`` values; each one at most once within the gateway's window.
-
-    Ids come from a counter, never from a hash of the content or the references: a 31-bit
-    hash collides within ~100,000 messages, and the gateway silently drops a submission
-    whose id it has seen in the last hours. A durable implementation (the outbox) keeps
-    the counter across restarts.
-    """
-
-    def allocate(self) -> int:
-        """The next id, within 1..2147483647."""
-        ...
-
-
-def clock_start(now: float | None = None) -> int:
-    """A counter start derived from the wall clock in milliseconds.
-
-    A process restarted later starts past every id an earlier one used unless that one
-    allocated more than one id per millisecond on average, so an in-memory counter does
-    not replay recent ids after a restart.
-    """
-    millis = int((time.time() if now is None else now) * 1000)
-    return millis % STOP_DUP_MAX + 1
-
-
-class InMemoryStopDupAllocator:
-    """A thread-safe counter of ``stop_dup_id`` values, wrapping within the valid range.
-
-    Args:
-        start: The first id; by default derived from the clock (see :func:`clock_start`).
-
-    Raises:
-        ValueError: ``start`` outside 1..2147483647.
-    """
-
-    def __init__(self, start: int | None = None) -> None:
-        first = clock_start() if start is None else start
-        if isinstance(first, bool) or not STOP_DUP_MIN <= first <= STOP_DUP_MAX:
-            raise ValueError(f"stop_dup_id start must be within 1..{STOP_DUP_MAX}")
-        self._next = first
-        self._lock = threading.Lock()
-
-    def allocate(self) -> int:
-        """The next id; after 2147483647 comes 1."""
-        with self._lock:
-            value = self._next
-            self._next = STOP_DUP_MIN if value >= STOP_DUP_MAX else value + 1
-            return value
-
-    @property
-    def next(self) -> int:
-        """The id the next :meth:`allocate` returns."""
-        with self._lock:
-            return self._next
-
-    def __repr__(self) -> str:
-        return f"InMemoryStopDupAllocator(next={self.next})"
 
 
 @attrs.frozen(slots=True)
@@ -157,33 +95,69 @@ class Row:
 
 
 class ChunkRecipient(NamedTuple):
-    """Who a chunk goes to: E.164 number, client reference, parts billed.
-
-    A named tuple rather than an attrs class: a million of them are made per million
-    recipients, and a tuple is several times cheaper to build.
-    """
+    """Who a chunk goes to: E.164 number, client reference, parts billed."""
 
     number: str
     reference: str | None
     parts: int
 
 
+def _bytes_repr(body: bytes) -> str:
+    return f"<{len(body)} bytes>"
+
+
 @attrs.frozen(slots=True)
 class Chunk:
     """One encoded EAPI submission, ready to send and to send again identically.
 
+    Recipients are kept as three parallel tuples rather than one object each: a million
+    recipients would otherwise mean a million extra objects to build and hold.
+
     Args:
         path: The endpoint below the EAPI base URL.
         stop_dup_id: The duplicate guard the body carries.
-        recipients: Who it goes to, in CSV order.
+        numbers: Who it goes to (E.164), in CSV order.
+        references: Each recipient's client reference.
+        parts: Each recipient's SMS parts.
         body: The form body without credentials (those are prepended when sending, and
             never stored).
     """
 
     path: str
     stop_dup_id: int
-    recipients: tuple[ChunkRecipient, ...]
-    body: bytes = attrs.field(repr=lambda body: f"<{len(body)} bytes>")
+    numbers: tuple[str, ...]
+    references: tuple[str | None, ...]
+    parts: tuple[int, ...]
+    body: bytes = attrs.field(repr=_bytes_repr)
+
+    @property
+    def recipients(self) -> tuple[ChunkRecipient, ...]:
+        """Who it goes to, one entry per recipient, in CSV order."""
+        return tuple(map(ChunkRecipient, self.numbers, self.references, self.parts))
+
+
+@attrs.frozen(slots=True)
+class Draft:
+    """A chunk before its ``stop_dup_id``: every field but that one, which goes last.
+
+    Args:
+        path: The endpoint below the EAPI base URL.
+        numbers: Who it goes to (E.164), in CSV order.
+        references: Each recipient's client reference.
+        parts: Each recipient's SMS parts.
+        body: The form body without credentials and without ``stop_dup_id``.
+    """
+
+    path: str
+    numbers: tuple[str, ...]
+    references: tuple[str | None, ...]
+    parts: tuple[int, ...]
+    body: bytes = attrs.field(repr=_bytes_repr)
+
+    def numbered(self, stop_dup_id: int) -> Chunk:
+        """The chunk carrying ``stop_dup_id``: the same bytes as encoding it in one go."""
+        body = self.body + b"&stop_dup_id=" + str(stop_dup_id).encode("ascii")
+        return Chunk(self.path, stop_dup_id, self.numbers, self.references, self.parts, body)
 
 
 def _digits(number: str) -> str:
@@ -196,7 +170,25 @@ def _concat(parts: int) -> list[tuple[str, str]]:
     return [("allow_concat_text_sms", "1"), ("concat_text_sms_max_parts", str(parts))]
 
 
-def build_batch_chunk(rows: Sequence[Row], stop_dup_id: int) -> Chunk:
+def _column_values(text: EncodedText, settings: Settings) -> dict[str, str | None]:
+    return {
+        "dca": text.dca,
+        **{name: getattr(settings, name) for name in OPTIONAL_COLUMNS if name != "dca"},
+    }
+
+
+def _request_fields(
+    defaults: Mapping[str, str], parts: int, params: RequestParams
+) -> list[tuple[str, str]]:
+    # Everything after batch_data and before stop_dup_id, in one fixed order.
+    return [
+        *((name, defaults[name]) for name in OPTIONAL_COLUMNS if name in defaults),
+        *_concat(parts),
+        *params.fields(),
+    ]
+
+
+def build_batch_draft(rows: Sequence[Row]) -> Draft:
     """Encode rows sharing their :class:`RequestParams` as one ``send_batch`` request.
 
     Settings all rows share become request parameters; the others become CSV columns.
@@ -209,13 +201,7 @@ def build_batch_chunk(rows: Sequence[Row], stop_dup_id: int) -> Chunk:
     params = rows[0].params
     if any(row.params is not params and row.params != params for row in rows):
         raise ValueError("rows of one chunk must share their request parameters")
-    table = [
-        {
-            "dca": row.text.dca,
-            **{name: getattr(row.settings, name) for name in OPTIONAL_COLUMNS if name != "dca"},
-        }
-        for row in _distinct_settings(rows)
-    ]
+    table = [_column_values(row.text, row.settings) for row in _distinct_settings(rows)]
     columns, defaults = choose_columns(table)
     lines = (
         [
@@ -231,13 +217,24 @@ def build_batch_chunk(rows: Sequence[Row], stop_dup_id: int) -> Chunk:
     batch_data = write_batch_csv(["msisdn", "message", *columns], lines)
     fields = [
         ("batch_data", batch_data),
-        *((name, defaults[name]) for name in OPTIONAL_COLUMNS if name in defaults),
-        *_concat(max(row.text.parts for row in rows)),
-        *params.fields(),
-        ("stop_dup_id", str(stop_dup_id)),
+        *_request_fields(defaults, max(row.text.parts for row in rows), params),
     ]
-    recipients = tuple(ChunkRecipient(row.number, row.reference, row.text.parts) for row in rows)
-    return Chunk(SEND_BATCH_PATH, stop_dup_id, recipients, encode_form(fields))
+    return Draft(
+        SEND_BATCH_PATH,
+        tuple(row.number for row in rows),
+        tuple(row.reference for row in rows),
+        tuple(row.text.parts for row in rows),
+        encode_form(fields),
+    )
+
+
+def build_batch_chunk(rows: Sequence[Row], stop_dup_id: int) -> Chunk:
+    """:func:`build_batch_draft`, numbered with ``stop_dup_id``.
+
+    Raises:
+        ValueError: No rows, or rows with different request parameters.
+    """
+    return build_batch_draft(rows).numbered(stop_dup_id)
 
 
 def _distinct_settings(rows: Sequence[Row]) -> Iterator[Row]:
@@ -249,6 +246,57 @@ def _distinct_settings(rows: Sequence[Row]) -> Iterator[Row]:
         if key not in seen:
             seen.add(key)
             yield row
+
+
+class SharedTextLayout:
+    """The fixed pieces of ``send_batch`` bodies whose rows share text, settings and params.
+
+    With one text and one set of settings there are no per-message columns, and every
+    CSV line is ``"<digits>","<text>"`` -- the same suffix after each number. Form
+    encoding works character by character, so the encoded body is the encoded pieces
+    around the numbers, which (being ASCII digits) encode to themselves. A chunk is then
+    one string join instead of a CSV write and an encode of a megabyte of text; the result
+    is byte-for-byte what :func:`build_batch_draft` gives the same rows.
+
+    Args:
+        text: The shared encoded text.
+        settings: The shared settings.
+        params: The shared request parameters.
+    """
+
+    def __init__(self, text: EncodedText, settings: Settings, params: RequestParams) -> None:
+        self.text = text
+        self.settings = settings
+        self.params = params
+        columns, defaults = choose_columns([_column_values(text, settings)])
+        header = "msisdn,message\n"
+        # The line of a placeholder number, written by the CSV writer itself so that the
+        # text's quoting and escaping cannot differ from the general path's.
+        sample = write_batch_csv(["msisdn", "message", *columns], [["0", text.field]])
+        lead = header + '"0'
+        if columns or not sample.startswith(lead):
+            raise ValueError("a shared text needs no per-message columns")
+        suffix = sample[len(lead) :]
+        rest = encode_form(_request_fields(defaults, text.parts, params)).decode("ascii")
+        self._head = "batch_data=" + form_value(header + '"')
+        self._between = form_value(suffix + '"')
+        self._tail = form_value(suffix) + ("&" + rest if rest else "")
+
+    def draft(self, numbers: Sequence[str], references: Sequence[str | None]) -> Draft | None:
+        """The request for these recipients, or None when a number is not plain digits
+        (after an optional ``+``), which the general path must then escape."""
+        digits = [number[1:] if number.startswith("+") else number for number in numbers]
+        joined = "".join(digits)
+        if not numbers or not (joined.isascii() and joined.isdigit()) or "" in digits:
+            return None
+        body = self._head + self._between.join(digits) + self._tail
+        return Draft(
+            SEND_BATCH_PATH,
+            tuple(numbers),
+            tuple(references),
+            (self.text.parts,) * len(numbers),
+            body.encode("ascii"),
+        )
 
 
 def sms_fields(
@@ -267,6 +315,25 @@ def sms_fields(
     return fields
 
 
+def build_sms_draft(
+    recipients: Sequence[tuple[str, str | None]],
+    text: EncodedText,
+    settings: Settings,
+    params: RequestParams,
+) -> Draft:
+    """Encode one text to several numbers as one ``send_sms`` request, without its id.
+
+    Args:
+        recipients: (E.164 number, client reference) pairs.
+    """
+    numbers = tuple(number for number, _ in recipients)
+    fields = sms_fields(numbers, text, settings, params)
+    references = tuple(reference for _, reference in recipients)
+    return Draft(
+        SEND_SMS_PATH, numbers, references, (text.parts,) * len(numbers), encode_form(fields)
+    )
+
+
 def build_sms_chunk(
     recipients: Sequence[tuple[str, str | None]],
     text: EncodedText,
@@ -274,12 +341,5 @@ def build_sms_chunk(
     params: RequestParams,
     stop_dup_id: int,
 ) -> Chunk:
-    """Encode one text to several numbers as one ``send_sms`` request.
-
-    Args:
-        recipients: (E.164 number, client reference) pairs.
-    """
-    fields = sms_fields([number for number, _ in recipients], text, settings, params)
-    fields.append(("stop_dup_id", str(stop_dup_id)))
-    members = tuple(ChunkRecipient(n, ref, text.parts) for n, ref in recipients)
-    return Chunk(SEND_SMS_PATH, stop_dup_id, members, encode_form(fields))
+    """:func:`build_sms_draft`, numbered with ``stop_dup_id``."""
+    return build_sms_draft(recipients, text, settings, params).numbered(stop_dup_id)

@@ -1,4 +1,4 @@
-"""The BulkSMS EAPI provider: options and the provider class."""
+"""The BulkSMS EAPI provider: sending, and the other operations."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ import logging
 import threading
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import tzinfo
-from typing import TYPE_CHECKING, Any, Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
 
 import attrs
 
@@ -24,32 +24,22 @@ from smsbridge import (
     ProviderError,
     ProviderOptions,
     Scope,
-    Secret,
     SendOptions,
     SendResult,
     Status,
-    TemplateError,
     UnknownOutcomeError,
     UnsupportedOperationError,
-    secret_converter,
 )
 from smsbridge.http import HttpClient, HttpResponse
 
-from . import protocol
-from .chunks import (
-    STOP_DUP_MAX,
-    Chunk,
-    InMemoryStopDupAllocator,
-    RequestParams,
-    Row,
-    Settings,
-    StopDupAllocator,
-    build_batch_chunk,
-    build_sms_chunk,
-    sms_fields,
-)
+from . import parsers, protocol
+from .chunks import Chunk, Draft, RequestParams, Settings, build_sms_draft, sms_fields
 from .codes import UPSTREAM_RETRY_CODES
-from .protocol import EncodedText, encode_text
+from .options import MAX_BATCH_SIZE, BulkSmsOptions
+from .pipeline import pipelined
+from .planning import Planner
+from .protocol import EncodedText
+from .stopdup import InMemoryStopDupAllocator, StopDupAllocator
 
 if TYPE_CHECKING:
     from smsbridge.testing import Emulator
@@ -57,68 +47,6 @@ if TYPE_CHECKING:
 __all__ = ["BulkSmsOptions", "BulkSmsProvider"]
 
 logger = logging.getLogger("smsbridge.bulksms")
-
-MAX_BATCH_SIZE = 30_000
-"""The smaller of the two documented ``send_batch`` maxima (30,000 and 50,000)."""
-
-
-def _in_range(low: int, high: int) -> Any:
-    return attrs.validators.and_(
-        attrs.validators.instance_of(int), attrs.validators.ge(low), attrs.validators.le(high)
-    )
-
-
-def _zone(_inst: object, _attr: attrs.Attribute[Any], value: str | None) -> None:
-    if value is not None:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"account_timezone {value!r} is not a known time zone") from None
-
-
-@attrs.frozen(kw_only=True, slots=True)
-class BulkSmsOptions(ProviderOptions):
-    """Options of the BulkSMS EAPI provider.
-
-    Args:
-        base_url: The EAPI base, ending in ``/eapi`` (regional hosts serve the same API).
-        username: The BulkSMS account name.
-        password: The account password (sent in POST bodies only).
-        batch_size: Messages per ``send_batch`` request (1..30,000).
-        unknown_outcome_retries: Resends of a request whose outcome is unknown (same
-            bytes, same ``stop_dup_id``) before giving up with ``UnknownOutcomeError``.
-        upstream_retry_limit: Consecutive 26/28 refusals reported as transient; past it
-            they are reported permanent so that the router fails over.
-        stop_dup_start: First ``stop_dup_id`` of the in-memory counter (clock-derived
-            when None).
-        routing_group: Default ``routing_group`` (1, 2 or 3); the account's when None.
-        want_report: Ask for delivery reports.
-        account_timezone: The account's time zone (IANA name). When set, schedules go as
-            ``send_time`` in that zone; otherwise as ``send_time_unixtime``.
-        dry_run: ``"succeed"`` or ``"fail"``: validate only (``test_always_succeed`` /
-            ``test_always_fail``); nothing is sent.
-    """
-
-    base_url: str = "https://bulksms.vsms.net/eapi"
-    username: Secret = attrs.field(converter=secret_converter)
-    password: Secret = attrs.field(converter=secret_converter)
-    batch_size: int = attrs.field(default=10_000, validator=_in_range(1, MAX_BATCH_SIZE))
-    unknown_outcome_retries: int = attrs.field(default=1, validator=_in_range(0, 10))
-    upstream_retry_limit: int = attrs.field(default=3, validator=_in_range(0, 100))
-    stop_dup_start: int | None = attrs.field(
-        default=None, validator=attrs.validators.optional(_in_range(1, STOP_DUP_MAX))
-    )
-    routing_group: int | None = attrs.field(
-        default=None, validator=attrs.validators.optional(_in_range(1, 3))
-    )
-    want_report: bool = True
-    account_timezone: str | None = attrs.field(default=None, validator=_zone)
-    dry_run: Literal["succeed", "fail"] | None = attrs.field(
-        default=None, validator=attrs.validators.optional(attrs.validators.in_(("succeed", "fail")))
-    )
-
-
-_EXTRA_SETTINGS = ("routing_group", "source_id", "repliable", "msg_class")
 
 
 class BulkSmsProvider(Provider):
@@ -170,42 +98,17 @@ class BulkSmsProvider(Provider):
         )
         self._lock = threading.Lock()
         self._upstream_failures = 0
+        self._planner = Planner(opts, self._zone, self.name)
 
     # -- building requests --------------------------------------------------------------
 
     def settings_for(self, sender: str | None, options: SendOptions) -> Settings:
         """The per-message settings of a message's sender and options."""
-        extra = {k: options.extra[k] for k in _EXTRA_SETTINGS if options.extra.get(k) is not None}
-        routing = extra.get("routing_group", self.options.routing_group)
-        repliable = extra.get("repliable")
-        if isinstance(repliable, bool):
-            repliable = int(repliable)
-        return Settings(
-            sender=sender,
-            msg_class=str(extra["msg_class"])
-            if "msg_class" in extra
-            else ("0" if options.flash else None),
-            routing_group=None if routing is None else str(routing),
-            source_id=None if "source_id" not in extra else str(extra["source_id"]),
-            repliable=None if repliable is None else str(repliable),
-        )
+        return self._planner.settings_for(sender, options)
 
     def params_for(self, options: SendOptions) -> RequestParams:
         """The request-level parameters of a message's options."""
-        send_time, unixtime = None, None
-        if options.scheduled_at is not None:
-            if self._zone is not None:
-                send_time = protocol.format_send_time(options.scheduled_at, self._zone)
-            else:
-                unixtime = int(options.scheduled_at.timestamp())
-        description = options.extra.get("scheduling_description")
-        return RequestParams(
-            want_report=bool(options.extra.get("want_report", self.options.want_report)),
-            send_time=send_time,
-            send_time_unixtime=unixtime,
-            scheduling_description=None if description is None else str(description),
-            test_mode=self.options.dry_run,
-        )
+        return self._planner.params_for(options)
 
     def encode(self, text: str, options: SendOptions) -> EncodedText:
         """Encode a body, enforcing ``options.max_parts``.
@@ -214,93 +117,24 @@ class BulkSmsProvider(Provider):
             InvalidMessageError: The text needs more parts than allowed, or cannot be
                 sent in the forced encoding.
         """
-        try:
-            encoded = encode_text(
-                text, encoding=options.encoding, transliterate=options.transliterate
-            )
-        except ValueError as exc:
-            raise InvalidMessageError(str(exc), field="encoding", value=options.encoding) from None
-        if options.max_parts is not None and encoded.parts > options.max_parts:
-            raise InvalidMessageError(
-                f"the text needs {encoded.parts} parts, more than max_parts={options.max_parts}",
-                field="max_parts",
-                value=encoded.parts,
-            )
-        return encoded
+        return self._planner.encode(text, options)
 
     def plan_batch(self, batch: Batch) -> Iterator[Chunk | SendResult]:
         """Cut a batch into encoded chunks, lazily; refused recipients come as results.
 
-        Each chunk gets its ``stop_dup_id`` here; store the chunk to resend it later with
-        :meth:`send_chunk`.
+        Each chunk gets its ``stop_dup_id`` as it is produced; store the chunk to resend it
+        later with :meth:`send_chunk`.
         """
-        settings = self.settings_for(batch.sender, batch.options)
-        params = self.params_for(batch.options)
-        shared: EncodedText | InvalidMessageError | None = None
-        if batch.body is not None:
-            try:
-                shared = self.encode(batch.body, batch.options)
-            except InvalidMessageError as exc:
-                shared = exc
-
-        def rows() -> Iterator[Row | SendResult]:
-            for recipient in batch:
-                try:
-                    if isinstance(shared, InvalidMessageError):
-                        raise shared
-                    text = shared or self.encode(batch.render(recipient), batch.options)
-                except (InvalidMessageError, TemplateError) as exc:
-                    yield self._refused(recipient.number, recipient.reference, exc)
-                    continue
-                yield Row(recipient.number, recipient.reference, text, settings, params)
-
-        return self._chunks(rows())
+        return self._numbered(self._planner.batch(batch))
 
     def plan_messages(self, messages: Iterable[Message]) -> Iterator[Chunk | SendResult]:
         """Like :meth:`plan_batch` for distinct messages, each with its own sender and
         options (per-message CSV columns); schedules split requests."""
+        return self._numbered(self._planner.messages(messages))
 
-        def rows() -> Iterator[Row | SendResult]:
-            for message in messages:
-                settings = self.settings_for(message.sender, message.options)
-                params = self.params_for(message.options)
-                try:
-                    text = self.encode(message.body, message.options)
-                except InvalidMessageError as exc:
-                    for number in message.to:
-                        yield self._refused(number, message.reference, exc)
-                    continue
-                for number in message.to:
-                    yield Row(number, message.reference, text, settings, params)
-
-        return self._chunks(rows())
-
-    def _chunks(self, items: Iterable[Row | SendResult]) -> Iterator[Chunk | SendResult]:
-        size = self.options.batch_size
-        pending: list[Row] = []
-        for item in items:
-            if isinstance(item, SendResult):
-                yield item
-                continue
-            if pending and (
-                len(pending) >= size
-                or (item.params is not pending[0].params and item.params != pending[0].params)
-            ):
-                yield build_batch_chunk(pending, self.allocator.allocate())
-                pending = []
-            pending.append(item)
-        if pending:
-            yield build_batch_chunk(pending, self.allocator.allocate())
-
-    def _refused(self, number: str, reference: str | None, exc: InvalidMessageError) -> SendResult:
-        return SendResult(
-            number,
-            Status.REJECTED,
-            provider=self.name,
-            reference=reference,
-            error=exc.info(),
-            attempts=0,
-        )
+    def _numbered(self, plan: Iterator[Draft | SendResult]) -> Iterator[Chunk | SendResult]:
+        for item in plan:
+            yield item if isinstance(item, SendResult) else item.numbered(self.allocator.allocate())
 
     # -- sending ---------------------------------------------------------------------------
 
@@ -319,25 +153,27 @@ class BulkSmsProvider(Provider):
         size = self.options.batch_size
         for start in range(0, len(message.to), size):
             members = [(n, message.reference) for n in message.to[start : start + size]]
-            chunk = build_sms_chunk(members, text, settings, params, self.allocator.allocate())
-            results.extend(self.send_chunk(chunk))
+            draft = build_sms_draft(members, text, settings, params)
+            results.extend(self.send_chunk(draft.numbered(self.allocator.allocate())))
         return results
 
     def send_batch(self, batch: Batch) -> Iterator[SendResult]:
-        """Stream a batch through ``send_batch``, one chunk of ``batch_size`` at a time."""
-        for item in self.plan_batch(batch):
-            if isinstance(item, SendResult):
-                yield item
-            else:
-                yield from self.send_chunk(item)
+        """Stream a batch through ``send_batch``, one chunk of ``batch_size`` at a time.
+
+        The next chunk is built while the current one is on the wire (see
+        :func:`pipelined`); requests still go one at a time, each only once the consumer
+        has taken every result before it.
+        """
+        return pipelined(self._planner.batch(batch), self._send_draft)
 
     def send_messages(self, messages: Iterable[Message]) -> Iterator[SendResult]:
         """Stream distinct messages through ``send_batch`` (per-message columns)."""
-        for item in self.plan_messages(messages):
-            if isinstance(item, SendResult):
-                yield item
-            else:
-                yield from self.send_chunk(item)
+        return pipelined(self._planner.messages(messages), self._send_draft)
+
+    def _send_draft(self, draft: Draft) -> list[SendResult]:
+        # The id is taken only now, as the request goes out: ids follow the order of
+        # requests, and a draft built ahead but never sent uses none.
+        return self.send_chunk(draft.numbered(self.allocator.allocate()))
 
     def send_chunk(self, chunk: Chunk) -> list[SendResult]:
         """Send a chunk; resend the same bytes while its outcome is unknown.
@@ -364,23 +200,27 @@ class BulkSmsProvider(Provider):
                     raise
                 logger.debug("bulksms: resending stop_dup_id=%d after %s", chunk.stop_dup_id, exc)
         status = reply.outcome.status
+        prefix = reply.batch_id + ":"
+        name = self.name
         return [
             SendResult(
-                member.number,
+                number,
                 status,
-                provider=self.name,
-                message_id=f"{reply.batch_id}:{member.number.lstrip('+')}",
-                reference=member.reference,
-                parts=member.parts,
+                provider=name,
+                message_id=prefix + number.lstrip("+"),
+                reference=reference,
+                parts=parts,
                 attempts=attempts,
             )
-            for member in chunk.recipients
+            for number, reference, parts in zip(
+                chunk.numbers, chunk.references, chunk.parts, strict=True
+            )
         ]
 
-    def _submit(self, chunk: Chunk) -> protocol.SubmissionReply:
+    def _submit(self, chunk: Chunk) -> parsers.SubmissionReply:
         response = self._post(chunk.path, chunk.body, effects=True)
         try:
-            reply = protocol.parse_submission(self._text(response))
+            reply = parsers.parse_submission(self._text(response))
         except ProviderError as exc:
             raise self._capped(exc) from None
         with self._lock:
@@ -445,8 +285,8 @@ class BulkSmsProvider(Provider):
         if msisdn:
             fields.append(("msisdn", msisdn.lstrip("+")))
         response = self._post(protocol.REPORT_PATH, protocol.encode_form(fields), effects=False)
-        rows = protocol.parse_report(self._text(response))
-        return [protocol.report_from_row(row, str(batch_id)) for row in rows]
+        rows = parsers.parse_report(self._text(response))
+        return [parsers.report_from_row(row, str(batch_id)) for row in rows]
 
     def query(
         self, *, message_id: str | None = None, reference: str | None = None
@@ -484,7 +324,7 @@ class BulkSmsProvider(Provider):
     def balance(self) -> Cost:
         """Remaining credits (``get_credits``)."""
         response = self._post(protocol.CREDITS_PATH, b"", effects=False)
-        return Cost(protocol.parse_credits(self._text(response)), "credits")
+        return Cost(parsers.parse_credits(self._text(response)), "credits")
 
     def quote(self, message: Message) -> Cost:
         """What sending ``message`` would cost, in credits (``quote_sms``)."""
@@ -496,7 +336,7 @@ class BulkSmsProvider(Provider):
             attrs.evolve(self.params_for(message.options), test_mode=None),
         )
         response = self._post(protocol.QUOTE_PATH, protocol.encode_form(fields), effects=False)
-        return Cost(protocol.parse_quote(self._text(response)), "credits")
+        return Cost(parsers.parse_quote(self._text(response)), "credits")
 
     def parse_callback(
         self,
@@ -511,7 +351,7 @@ class BulkSmsProvider(Provider):
         Raises:
             MalformedResponseError: A push without a valid msisdn, batch_id and status.
         """
-        return [protocol.parse_callback_query(query, zone=self._zone)]
+        return [parsers.parse_callback_query(query, zone=self._zone)]
 
     @classmethod
     def emulator_class(cls) -> type[Emulator]:

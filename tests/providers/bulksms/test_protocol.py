@@ -15,20 +15,22 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from smsbridge import MalformedResponseError, ProviderError, SmsBridgeError, Status
-from smsbridge_bulksms import protocol
+from smsbridge_bulksms import parsers, protocol
 from smsbridge_bulksms.chunks import (
-    STOP_DUP_MAX,
     Chunk,
-    InMemoryStopDupAllocator,
     RequestParams,
     Row,
     Settings,
-    StopDupAllocator,
     build_batch_chunk,
     build_sms_chunk,
-    clock_start,
 )
 from smsbridge_bulksms.protocol import EncodedText, encode_text
+from smsbridge_bulksms.stopdup import (
+    STOP_DUP_MAX,
+    InMemoryStopDupAllocator,
+    StopDupAllocator,
+    clock_start,
+)
 
 
 def form(body: bytes) -> dict[str, str]:
@@ -260,15 +262,15 @@ def test_clock_start_is_in_range_and_advances() -> None:
 
 
 def test_parse_submission() -> None:
-    reply = protocol.parse_submission("0|IN_PROGRESS|30430\n")
+    reply = parsers.parse_submission("0|IN_PROGRESS|30430\n")
     assert (reply.code, reply.batch_id, reply.outcome.status) == ("0", "30430", Status.ACCEPTED)
-    assert protocol.parse_submission("1|SCHEDULED|5").outcome.status is Status.SCHEDULED
+    assert parsers.parse_submission("1|SCHEDULED|5").outcome.status is Status.SCHEDULED
 
 
 @pytest.mark.parametrize("code", ["22", "23", "24", "25", "26", "27", "28", "40", "201"])
 def test_parse_submission_failures_raise_by_code(code: str) -> None:
     with pytest.raises(ProviderError) as info:
-        protocol.parse_submission(f"{code}|anything at all|")
+        parsers.parse_submission(f"{code}|anything at all|")
     assert info.value.code == code
     # The description is informational only: the message comes from the table.
     assert "anything" not in info.value.message
@@ -291,41 +293,41 @@ def test_parse_submission_failures_raise_by_code(code: str) -> None:
 )
 def test_parse_submission_garbage(text: str) -> None:
     with pytest.raises(MalformedResponseError):
-        protocol.parse_submission(text)
+        parsers.parse_submission(text)
 
 
 def test_parse_credits_and_quote() -> None:
-    assert protocol.parse_credits("0|2101.15\n") == Decimal("2101.15")
-    assert protocol.parse_quote("0|Quotation issued|12.5") == Decimal("12.5")
+    assert parsers.parse_credits("0|2101.15\n") == Decimal("2101.15")
+    assert parsers.parse_quote("0|Quotation issued|12.5") == Decimal("12.5")
     with pytest.raises(ProviderError) as info:
-        protocol.parse_credits("23|invalid credentials")
+        parsers.parse_credits("23|invalid credentials")
     assert info.value.code == "23"
     for bad in ("0|NaN", "0|", "0|1|2", "1000|Results", "0|inf"):
         with pytest.raises(MalformedResponseError):
-            protocol.parse_credits(bad)
+            parsers.parse_credits(bad)
     with pytest.raises(MalformedResponseError):
-        protocol.parse_quote("0|Quotation issued")
+        parsers.parse_quote("0|Quotation issued")
 
 
 def test_parse_report() -> None:
     text = "0|Results to follow\n\n447123123456|11\n447123123457|0|1.00|x\n"
-    rows = protocol.parse_report(text)
+    rows = parsers.parse_report(text)
     assert rows == [
-        protocol.ReportRow("447123123456", "11"),
-        protocol.ReportRow("447123123457", "0", ("1.00", "x")),
+        parsers.ReportRow("447123123456", "11"),
+        parsers.ReportRow("447123123457", "0", ("1.00", "x")),
     ]
-    assert protocol.parse_report("0|Returns to follow\n\n") == []
-    report = protocol.report_from_row(rows[0], "77")
+    assert parsers.parse_report("0|Returns to follow\n\n") == []
+    report = parsers.report_from_row(rows[0], "77")
     assert (report.message_id, report.recipient, report.status) == (
         "77:447123123456",
         "+447123123456",
         Status.DELIVERED,
     )
     with pytest.raises(ProviderError):
-        protocol.parse_report("24|bad batch id")
+        parsers.parse_report("24|bad batch id")
     for bad in ("0|x\n\n4471|99\n", "0|x\n\nabc|11\n", "0|x\n\n4471\n"):
         with pytest.raises(MalformedResponseError):
-            protocol.parse_report(bad)
+            parsers.parse_report(bad)
 
 
 def test_parse_callback_query() -> None:
@@ -339,16 +341,16 @@ def test_parse_callback_query() -> None:
         "source_id": "acct",
         "pass": "x",
     }
-    report = protocol.parse_callback_query(query, zone=ZoneInfo("UTC"))
+    report = parsers.parse_callback_query(query, zone=ZoneInfo("UTC"))
     assert report.status is Status.DELIVERED
     assert report.message_id == "30431:447700900123"
     assert report.occurred_at is not None and report.occurred_at.year == 2024
     assert "pass" not in report.raw
-    assert protocol.parse_callback_query(query).occurred_at is None
+    assert parsers.parse_callback_query(query).occurred_at is None
     with pytest.raises(MalformedResponseError):
-        protocol.parse_callback_query({**query, "status": "abc"})
+        parsers.parse_callback_query({**query, "status": "abc"})
     with pytest.raises(MalformedResponseError):
-        protocol.parse_callback_query({**query, "completed_time": "bad"}, zone=ZoneInfo("UTC"))
+        parsers.parse_callback_query({**query, "completed_time": "bad"}, zone=ZoneInfo("UTC"))
 
 
 # -- fuzz: a result or an SmsBridgeError, nothing else -----------------------------------
@@ -367,12 +369,12 @@ _reply_text = st.one_of(
 @given(_reply_text)
 def test_parse_submission_fuzz(text: str) -> None:
     with contextlib.suppress(SmsBridgeError):
-        protocol.parse_submission(text)
+        parsers.parse_submission(text)
 
 
 @given(_reply_text)
 def test_parse_credits_and_quote_fuzz(text: str) -> None:
-    for parser in (protocol.parse_credits, protocol.parse_quote):
+    for parser in (parsers.parse_credits, parsers.parse_quote):
         with contextlib.suppress(SmsBridgeError):
             parser(text)
 
@@ -383,7 +385,7 @@ def test_parse_credits_and_quote_fuzz(text: str) -> None:
 )
 def test_parse_report_fuzz(lines: list[str], header: str) -> None:
     with contextlib.suppress(SmsBridgeError):
-        protocol.parse_report("\n".join([header, "", *lines]))
+        parsers.parse_report("\n".join([header, "", *lines]))
 
 
 @given(
@@ -396,4 +398,4 @@ def test_parse_callback_fuzz(query: dict[str, str]) -> None:
     from zoneinfo import ZoneInfo
 
     with contextlib.suppress(SmsBridgeError):
-        protocol.parse_callback_query(query, zone=ZoneInfo("Europe/London"))
+        parsers.parse_callback_query(query, zone=ZoneInfo("Europe/London"))

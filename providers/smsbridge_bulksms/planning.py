@@ -1,0 +1,200 @@
+"""Request planning: from batches and messages to encoded drafts, lazily.
+
+A planner decides what each request carries -- per-message settings, request-level
+parameters, the encoded text, which recipients go together -- and leaves the
+``stop_dup_id`` to whoever sends the draft, so that ids are handed out in the order
+requests actually go out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from datetime import tzinfo
+from itertools import islice
+
+from smsbridge import (
+    Batch,
+    InvalidMessageError,
+    Message,
+    Recipient,
+    SendOptions,
+    SendResult,
+    Status,
+    TemplateError,
+)
+
+from . import protocol
+from .chunks import (
+    Draft,
+    RequestParams,
+    Row,
+    Settings,
+    SharedTextLayout,
+    build_batch_draft,
+)
+from .options import BulkSmsOptions
+from .protocol import EncodedText, encode_text
+
+__all__ = ["Planner"]
+
+_EXTRA_SETTINGS = ("routing_group", "source_id", "repliable", "msg_class")
+
+
+class Planner:
+    """Cuts batches and messages into ``send_batch`` drafts of at most ``batch_size``.
+
+    Args:
+        options: The provider's options (batch size, defaults, dry run).
+        zone: The account's time zone, for ``send_time``; None sends unix times.
+        provider: The provider's name, for refusal results.
+    """
+
+    def __init__(self, options: BulkSmsOptions, zone: tzinfo | None, provider: str) -> None:
+        self.options = options
+        self.zone = zone
+        self.provider = provider
+
+    def settings_for(self, sender: str | None, options: SendOptions) -> Settings:
+        """The per-message settings of a message's sender and options."""
+        extra = {k: options.extra[k] for k in _EXTRA_SETTINGS if options.extra.get(k) is not None}
+        routing = extra.get("routing_group", self.options.routing_group)
+        repliable = extra.get("repliable")
+        if isinstance(repliable, bool):
+            repliable = int(repliable)
+        return Settings(
+            sender=sender,
+            msg_class=str(extra["msg_class"])
+            if "msg_class" in extra
+            else ("0" if options.flash else None),
+            routing_group=None if routing is None else str(routing),
+            source_id=None if "source_id" not in extra else str(extra["source_id"]),
+            repliable=None if repliable is None else str(repliable),
+        )
+
+    def params_for(self, options: SendOptions) -> RequestParams:
+        """The request-level parameters of a message's options."""
+        send_time, unixtime = None, None
+        if options.scheduled_at is not None:
+            if self.zone is not None:
+                send_time = protocol.format_send_time(options.scheduled_at, self.zone)
+            else:
+                unixtime = int(options.scheduled_at.timestamp())
+        description = options.extra.get("scheduling_description")
+        return RequestParams(
+            want_report=bool(options.extra.get("want_report", self.options.want_report)),
+            send_time=send_time,
+            send_time_unixtime=unixtime,
+            scheduling_description=None if description is None else str(description),
+            test_mode=self.options.dry_run,
+        )
+
+    def encode(self, text: str, options: SendOptions) -> EncodedText:
+        """Encode a body, enforcing ``options.max_parts``.
+
+        Raises:
+            InvalidMessageError: The text needs more parts than allowed, or cannot be
+                sent in the forced encoding.
+        """
+        try:
+            encoded = encode_text(
+                text, encoding=options.encoding, transliterate=options.transliterate
+            )
+        except ValueError as exc:
+            raise InvalidMessageError(str(exc), field="encoding", value=options.encoding) from None
+        if options.max_parts is not None and encoded.parts > options.max_parts:
+            raise InvalidMessageError(
+                f"the text needs {encoded.parts} parts, more than max_parts={options.max_parts}",
+                field="max_parts",
+                value=encoded.parts,
+            )
+        return encoded
+
+    def refused(self, number: str, reference: str | None, exc: InvalidMessageError) -> SendResult:
+        """The result of a recipient refused before any request (its text cannot go)."""
+        return SendResult(
+            number,
+            Status.REJECTED,
+            provider=self.provider,
+            reference=reference,
+            error=exc.info(),
+            attempts=0,
+        )
+
+    def batch(self, batch: Batch) -> Iterator[Draft | SendResult]:
+        """A batch's drafts, lazily; refused recipients come as results, in order."""
+        settings = self.settings_for(batch.sender, batch.options)
+        params = self.params_for(batch.options)
+        if batch.body is None:
+            return self._drafts(self._template_rows(batch, settings, params))
+        try:
+            text = self.encode(batch.body, batch.options)
+        except InvalidMessageError as exc:
+            return self._all_refused(batch, exc)
+        return self._shared(batch, SharedTextLayout(text, settings, params))
+
+    def messages(self, messages: Iterable[Message]) -> Iterator[Draft | SendResult]:
+        """Like :meth:`batch` for distinct messages, each with its own sender and options
+        (per-message CSV columns); schedules split requests."""
+
+        def rows() -> Iterator[Row | SendResult]:
+            for message in messages:
+                settings = self.settings_for(message.sender, message.options)
+                params = self.params_for(message.options)
+                try:
+                    text = self.encode(message.body, message.options)
+                except InvalidMessageError as exc:
+                    for number in message.to:
+                        yield self.refused(number, message.reference, exc)
+                    continue
+                for number in message.to:
+                    yield Row(number, message.reference, text, settings, params)
+
+        return self._drafts(rows())
+
+    def _all_refused(self, batch: Batch, exc: InvalidMessageError) -> Iterator[SendResult]:
+        for recipient in batch:
+            yield self.refused(recipient.number, recipient.reference, exc)
+
+    def _shared(self, recipients: Iterable[Recipient], layout: SharedTextLayout) -> Iterator[Draft]:
+        # One text for everyone: no per-row objects; a chunk is the numbers joined
+        # between fixed pieces (see SharedTextLayout).
+        items = iter(recipients)
+        size = self.options.batch_size
+        while group := list(islice(items, size)):
+            numbers = [recipient.number for recipient in group]
+            references = [recipient.reference for recipient in group]
+            del group
+            draft = layout.draft(numbers, references)
+            if draft is None:
+                text, settings, params = layout.text, layout.settings, layout.params
+                pairs = zip(numbers, references, strict=True)
+                draft = build_batch_draft([Row(n, r, text, settings, params) for n, r in pairs])
+            yield draft
+
+    def _template_rows(
+        self, batch: Batch, settings: Settings, params: RequestParams
+    ) -> Iterator[Row | SendResult]:
+        for recipient in batch:
+            try:
+                text = self.encode(batch.render(recipient), batch.options)
+            except (InvalidMessageError, TemplateError) as exc:
+                yield self.refused(recipient.number, recipient.reference, exc)
+                continue
+            yield Row(recipient.number, recipient.reference, text, settings, params)
+
+    def _drafts(self, items: Iterable[Row | SendResult]) -> Iterator[Draft | SendResult]:
+        size = self.options.batch_size
+        pending: list[Row] = []
+        for item in items:
+            if isinstance(item, SendResult):
+                yield item
+                continue
+            if pending and (
+                len(pending) >= size
+                or (item.params is not pending[0].params and item.params != pending[0].params)
+            ):
+                yield build_batch_draft(pending)
+                pending = []
+            pending.append(item)
+        if pending:
+            yield build_batch_draft(pending)
