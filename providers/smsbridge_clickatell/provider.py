@@ -1,8 +1,11 @@
-"""The Clickatell provider: options, capabilities, and the calls of the legacy HTTP API."""
+"""The Clickatell provider: options, capabilities, and the calls of the legacy HTTP API.
+
+Authentication lives in :mod:`.session`, the message and account queries in
+:mod:`.queries`, batches in :mod:`.batch`; the provider's methods delegate to them.
+"""
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, datetime
@@ -33,11 +36,13 @@ from smsbridge import (
     secret_converter,
     segment,
 )
-from smsbridge.http import HttpClient, raise_for_transport_status
+from smsbridge.http import HttpClient
 
 from . import protocol as p
+from . import queries
 from .callbacks import parse_callback
-from .codes import ERRORS, SESSION_EXPIRED, STATUSES
+from .codes import ERRORS
+from .session import ClickatellSession
 
 if TYPE_CHECKING:
     from smsbridge.testing import Emulator
@@ -144,41 +149,9 @@ class ClickatellProvider(Provider):
             ca_certs=self.options.ca_certs,
             allow_insecure=self.options.allow_insecure,
         )
-        self._lock = threading.Lock()
-        self._session: Secret | None = None
-        self._last_used = 0.0
+        self._session = ClickatellSession(self._http, self.options, clock)
 
     # -- plumbing ---------------------------------------------------------------------
-
-    def _credentials(self) -> list[tuple[str, str | int | Secret]]:
-        o = self.options
-        return [("api_id", o.api_id), ("user", o.user), ("password", o.password)]
-
-    def _authenticate(self) -> Secret:
-        response = self._http.request(
-            "POST", "/http/auth", fields=self._credentials(), sent_marker=False
-        )
-        raise_for_transport_status(response)
-        session = p.parse_ok(response.text(), "auth")
-        if not session.isalnum():
-            raise p.malformed("auth", "OK: <no session id>")
-        self._session, self._last_used = Secret(session), self._clock()
-        return self._session
-
-    def _auth_fields(self, *, renew: bool) -> list[tuple[str, str | int | Secret]]:
-        if self.options.auth_mode == "per_call":
-            return self._credentials()
-        with self._lock:
-            session = self._session
-            idle = self._clock() - self._last_used
-            if session is None or renew or idle >= self.options.session_idle_limit:
-                session = self._authenticate()
-        return [("session_id", session)]
-
-    def _forget(self, session: object) -> None:
-        with self._lock:
-            if self._session is session:
-                self._session = None
 
     def call(self, path: str, fields: list[tuple[str, str]], *, effects: bool = False) -> str:
         """POST one command with authentication and return the response text.
@@ -191,24 +164,7 @@ class ClickatellProvider(Provider):
             TransportError: The request did not get through (``UnknownOutcomeError`` when
                 it may have been processed and ``effects`` is set).
         """
-        for attempt in (0, 1):
-            auth = self._auth_fields(renew=attempt == 1)
-            response = self._http.request(
-                "POST", path, fields=[*auth, *fields], sent_marker=effects
-            )
-            raise_for_transport_status(response)
-            text = response.text()
-            if (
-                attempt == 0
-                and self.options.auth_mode == "session"
-                and text.lstrip().startswith("ERR")
-                and p.error_code(text) == SESSION_EXPIRED
-            ):
-                self._forget(auth[0][1])
-                continue
-            self._last_used = self._clock()
-            return text
-        raise AssertionError("unreachable")  # pragma: no cover
+        return self._session.call(path, fields, effects=effects)
 
     def keep_alive(self) -> bool:
         """Ping the gateway when the session has been idle for ``ping_interval``.
@@ -218,12 +174,7 @@ class ClickatellProvider(Provider):
         Returns:
             True when a ping was sent.
         """
-        if self.options.auth_mode != "session" or self._session is None:
-            return False
-        if self._clock() - self._last_used < self.options.ping_interval:
-            return False
-        p.parse_ok(self.call("/http/ping", []), "ping")
-        return True
+        return self._session.keep_alive()
 
     def segmentation(self, body: str, options: SendOptions) -> Segmentation:
         """Encode and split ``body`` as it will travel, enforcing ``max_parts``.
@@ -385,33 +336,6 @@ class ClickatellProvider(Provider):
 
     # -- queries ------------------------------------------------------------------------
 
-    @staticmethod
-    def _target(message_id: str | None, reference: str | None) -> list[tuple[str, str]]:
-        if (message_id is None) == (reference is None):
-            raise InvalidMessageError(
-                "give exactly one of message_id and reference", field="message_id"
-            )
-        if message_id is not None:
-            return [("apimsgid", message_id)]
-        assert reference is not None
-        return [("climsgid", p.client_message_id(reference))]
-
-    def _report(
-        self, message_id: str, status: str, reference: str | None, **extra: Any
-    ) -> DeliveryReport:
-        outcome = STATUSES.lookup(status)
-        return DeliveryReport(
-            provider=self.name,
-            message_id=message_id,
-            status=outcome.status,
-            provider_code=status,
-            provider_text=outcome.description,
-            reference=reference,
-            received_at=datetime.now(UTC),
-            error=outcome.info(status) if outcome.is_error else None,
-            **extra,
-        )
-
     def query(
         self, *, message_id: str | None = None, reference: str | None = None
     ) -> DeliveryReport:
@@ -420,41 +344,27 @@ class ClickatellProvider(Provider):
         Raises:
             ProviderError: 103/104 when the gateway knows no such message.
         """
-        text = self.call("/http/querymsg", self._target(message_id, reference))
-        api_id, status = p.parse_status(text, "querymsg")
-        return self._report(api_id, status, reference)
+        return queries.query(self, message_id=message_id, reference=reference)
 
     def charge(
         self, *, message_id: str | None = None, reference: str | None = None
     ) -> DeliveryReport:
         """Status and charge of a message (``getmsgcharge``); the charge is ``cost``."""
-        text = self.call("/http/getmsgcharge", self._target(message_id, reference))
-        info = p.parse_charge(text)
-        return self._report(
-            info.message_id or message_id or "",
-            info.status,
-            reference,
-            cost=Cost(info.charge, "credits"),
-        )
+        return queries.charge(self, message_id=message_id, reference=reference)
 
     def cancel(
         self, message_id: str | None = None, *, reference: str | None = None
     ) -> DeliveryReport:
         """Stop a scheduled or queued message (``delmsg``)."""
-        text = self.call("/http/delmsg", self._target(message_id, reference), effects=True)
-        api_id, status = p.parse_status(text, "delmsg")
-        return self._report(api_id, status, reference)
+        return queries.cancel(self, message_id=message_id, reference=reference)
 
     def balance(self) -> Cost:
         """The account's credit (``getbalance``)."""
-        return Cost(p.parse_balance(self.call("/http/getbalance", [])), "credits")
+        return queries.balance(self)
 
     def coverage(self, number: str) -> Coverage:
         """Whether ``number``'s prefix is routed, and the charge per part."""
-        text = self.call("/utils/routeCoverage", [("msisdn", p.wire_number(number))])
-        routable, charge, note = p.parse_coverage(text)
-        cost = Cost(charge, "credits") if charge is not None else None
-        return Coverage(number, routable, charge=cost, text=note)
+        return queries.coverage(self, number)
 
     def quote(self, message: Message) -> Cost:
         """The charge per part of each recipient's route times the message's parts.
@@ -462,19 +372,7 @@ class ClickatellProvider(Provider):
         Raises:
             ProviderError: Code 114 for a recipient the gateway does not route.
         """
-        parts = self.segmentation(message.body, message.options).part_count
-        total = Cost(0, "credits")
-        seen: dict[str, Cost] = {}
-        for number in message.to:
-            if number not in seen:
-                found = self.coverage(number)
-                if not found.routable or found.charge is None:
-                    raise ERRORS["114"].error(
-                        "114", f"{number}: {found.text or 'not routable'}", provider=self.name
-                    )
-                seen[number] = found.charge
-            total = total + seen[number] * parts
-        return total
+        return queries.quote(self, message)
 
     def parse_callback(
         self,

@@ -1,4 +1,7 @@
-"""The Huawei MSGSMS provider: options, sending through approved templates, callbacks."""
+"""The Huawei MSGSMS provider: options, sending through approved templates, callbacks.
+
+Send answers are read into per-recipient results in :mod:`.results`.
+"""
 
 from __future__ import annotations
 
@@ -13,8 +16,6 @@ from smsbridge import (
     Batch,
     Capabilities,
     DeliveryReport,
-    ErrorInfo,
-    Kind,
     MalformedResponseError,
     Message,
     Provider,
@@ -27,22 +28,19 @@ from smsbridge import (
     UnknownOutcomeError,
     secret_converter,
 )
-from smsbridge.http import HttpClient, HttpResponse, raise_for_transport_status
+from smsbridge.http import HttpClient, HttpResponse
 
 from . import batch as planning
-from .codes import CLOCK_SKEW_CODE, CODES, SUCCESS, report_outcome
 from .protocol import (
     BATCH_PATH,
     DIFF_PATH,
     MAX_NUMBERS,
-    ClockSkewError,
-    NumberResult,
     batch_send_fields,
     diff_send_body,
     extend_for,
-    parse_send_response,
     parse_status_report,
 )
+from .results import interpret, match, unknown
 from .wsse import wsse_headers
 
 if TYPE_CHECKING:
@@ -259,12 +257,12 @@ class HuaweiProvider(Provider):
                     channel=opts.channel, groups=groups, status_callback=callback, extend=extend
                 )
                 response = self._post(DIFF_PATH, json=body)
-            numbers = self._interpret(response)
+            numbers = interpret(response, provider=self.name)
         except UnknownOutcomeError as exc:
             if raise_unknown:
                 raise
             # No idempotency key: the platform may have sent these. Say so, never resend.
-            return [self._unknown(item, exc.info()) for item in items]
+            return [unknown(item, exc.info(), provider=self.name) for item in items]
         except ProviderError as exc:
             if exc.scope is not Scope.REQUEST:
                 raise
@@ -279,95 +277,12 @@ class HuaweiProvider(Provider):
                 )
                 for item in items
             ]
-        return self._match(items, numbers)
+        return match(items, numbers, provider=self.name)
 
     def _post(self, path: str, **body: Any) -> HttpResponse:
         opts = self.options
         headers = wsse_headers(opts.app_key, opts.app_secret, now=datetime.now(UTC))
         return self._http.request("POST", path, headers=headers, **body)
-
-    def _interpret(self, response: HttpResponse) -> tuple[NumberResult, ...]:
-        try:
-            parsed = parse_send_response(response.body)
-        except MalformedResponseError:
-            # An HTML error page from a gateway in front of the platform.
-            raise_for_transport_status(response)
-            raise
-        if response.status >= 500:
-            raise ProviderError(
-                f"Huawei answered HTTP {response.status}: {parsed.description or parsed.code}",
-                scope=Scope.PROVIDER,
-                kind=Kind.TRANSIENT,
-                code=parsed.code,
-                provider=self.name,
-                provider_text=parsed.description,
-                retry_after=response.retry_after(),
-            )
-        if parsed.code == CLOCK_SKEW_CODE:
-            outcome = CODES[CLOCK_SKEW_CODE]
-            raise ClockSkewError(
-                "Huawei refused the X-WSSE Created time: the local clock is off by more "
-                f"than 24 hours (local UTC time {datetime.now(UTC):%Y-%m-%dT%H:%M:%SZ}"
-                f"{_server_time(response)}); fix the clock",
-                scope=outcome.scope,
-                kind=outcome.kind,
-                code=parsed.code,
-                provider=self.name,
-                provider_text=parsed.description,
-            )
-        if parsed.results is not None and (parsed.ok or parsed.code == "E000510"):
-            return parsed.results
-        if parsed.ok:
-            raise MalformedResponseError(
-                "Huawei answered success without per-number results",
-                excerpt=response.excerpt(),
-                provider=self.name,
-            )
-        raise CODES.error(parsed.code, parsed.description or None)
-
-    def _unknown(self, item: planning.Item, error: ErrorInfo) -> SendResult:
-        return SendResult(
-            item.number, Status.UNKNOWN, provider=self.name, reference=item.reference, error=error
-        )
-
-    def _match(
-        self, items: Sequence[planning.Item], numbers: Iterable[NumberResult]
-    ) -> list[SendResult]:
-        by_number: dict[str, list[NumberResult]] = {}
-        for entry in numbers:
-            by_number.setdefault(_key(entry.origin_to), []).append(entry)
-        results = []
-        for item in items:
-            found = by_number.get(_key(item.number))
-            if not found:
-                results.append(
-                    self._unknown(
-                        item,
-                        ErrorInfo(
-                            None,
-                            "Huawei's response has no status for this number; "
-                            "it may have been sent",
-                            scope=Scope.PROVIDER,
-                            kind=Kind.TRANSIENT,
-                        ),
-                    )
-                )
-                continue
-            entry = found.pop(0)
-            outcome = report_outcome(entry.status)
-            accepted = entry.status == SUCCESS
-            results.append(
-                SendResult(
-                    item.number,
-                    outcome.status,
-                    provider=self.name,
-                    message_id=entry.message_id,
-                    reference=item.reference,
-                    parts=(entry.total or item.parts) if accepted else None,
-                    error=None if accepted else outcome.info(entry.status),
-                )
-            )
-        return results
 
     # -- callbacks ---------------------------------------------------------------------
 
@@ -415,15 +330,3 @@ class HuaweiProvider(Provider):
     def close(self) -> None:
         """Close the connection pool. Safe to call twice."""
         self._http.close()
-
-
-def _key(number: str) -> str:
-    digits = number.strip().lstrip("+")
-    if len(digits) == 11 and digits.startswith("1"):
-        return "86" + digits
-    return digits
-
-
-def _server_time(response: HttpResponse) -> str:
-    date = response.headers.get("date")
-    return f", server Date {date}" if date else ""

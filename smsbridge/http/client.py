@@ -1,60 +1,32 @@
-"""The HTTP layer every provider uses: one urllib3 pool, safe defaults, redacted logs.
-
-Providers never touch urllib3 directly. :class:`HttpClient` keeps connections alive,
-verifies TLS against the system store, caps response size and total time, and turns every
-transport failure into one of two errors, decided in :func:`_translate` alone:
-
-* :class:`~smsbridge.errors.TransportError` when the request never fully left, so failing
-  over cannot cause a duplicate;
-* :class:`~smsbridge.errors.UnknownOutcomeError` when it left and no usable answer came
-  back, so the provider may have acted on it.
-
-Non-2xx statuses are returned, not raised: each protocol gives them its own meaning.
-"""
+"""The client side of :mod:`smsbridge.http`: one urllib3 pool per provider, safe defaults."""
 
 from __future__ import annotations
 
-import codecs
-import contextlib
 import http.client
 import ipaddress
 import json as jsonlib
 import logging
 import math
-import re
 import ssl
-import threading
 import time
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import UTC
-from email.utils import parsedate_to_datetime
-from types import MappingProxyType, TracebackType
-from typing import Any, Self
+from types import TracebackType
+from typing import Self
 from urllib.parse import urlencode
 
-import attrs
 import urllib3
-from urllib3.connection import HTTPConnection, HTTPSConnection
-from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
-from urllib3.exceptions import (
-    ConnectTimeoutError,
-    EmptyPoolError,
-    NameResolutionError,
-    NewConnectionError,
-    ReadTimeoutError,
-)
+from urllib3.exceptions import ReadTimeoutError
 
-from smsbridge.credentials import REDACTED, Redactor, Secret
-from smsbridge.errors import (
-    ConfigurationError,
-    Kind,
-    MalformedResponseError,
-    ProviderError,
-    Scope,
-    SmsBridgeError,
-    TransportError,
-    UnknownOutcomeError,
+from smsbridge.credentials import Redactor, Secret
+from smsbridge.errors import ConfigurationError, Kind
+from smsbridge.http.connection import (
+    MarkingHTTPConnectionPool,
+    MarkingHTTPSConnectionPool,
+    request_state,
 )
+from smsbridge.http.errors import BodyTooLarge, DeadlineExceeded, translate
+from smsbridge.http.redaction import redact_query
+from smsbridge.http.response import HttpResponse
 
 __all__ = [
     "DEFAULT_CONNECT_TIMEOUT",
@@ -64,10 +36,7 @@ __all__ = [
     "FieldValue",
     "Fields",
     "HttpClient",
-    "HttpResponse",
     "is_loopback_host",
-    "raise_for_transport_status",
-    "redact_query",
 ]
 
 DEFAULT_READ_TIMEOUT = 15.0
@@ -84,81 +53,6 @@ _BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 _CHUNK = 64 * 1024
 # The router owns retries; an explicit object also spares a log line per request.
 _NO_RETRIES = urllib3.Retry(False, redirect=False)
-# Parameter names that carry credentials in the wild; over-redacting a log line is cheap.
-_CREDENTIAL_NAME = re.compile(r"pass|pwd|secret|token|key|auth|session|sig|api_?id", re.I)
-_QUERY_PAIR = re.compile(r"(?P<lead>[?&;])(?P<name>[^=&;\s\"'#]+)=(?P<value>[^&;\s\"'#]*)")
-
-# Per-thread request state: a request runs synchronously in its caller's thread, so this
-# tells the connection wrapper and the urllib3 log filter which request they belong to.
-_local = threading.local()
-
-
-def redact_query(text: str) -> str:
-    """Replace the values of credential-like query parameters (``password=``...) with ``***``.
-
-    Args:
-        text: A path, URL or log line.
-
-    Returns:
-        The text with those values hidden, whether or not they are known secrets.
-    """
-
-    def hide(match: re.Match[str]) -> str:
-        if _CREDENTIAL_NAME.search(match["name"]):
-            return f"{match['lead']}{match['name']}={REDACTED}"
-        return match[0]
-
-    return _QUERY_PAIR.sub(hide, text)
-
-
-class _Urllib3LogRedactor(logging.Filter):
-    """urllib3 logs whole request URLs at DEBUG; credentials in query strings must not
-    reach a log through it."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        redact: Redactor | None = getattr(_local, "redactor", None)
-        message = record.getMessage()
-        cleaned = redact_query(message)
-        if redact is not None:
-            cleaned = redact(cleaned)
-        if cleaned != message:
-            record.msg, record.args = cleaned, None
-        return True
-
-
-for _name in ("urllib3.connectionpool", "urllib3.connection", "urllib3.util.retry"):
-    _urllib3_logger = logging.getLogger(_name)
-    if not any(isinstance(f, _Urllib3LogRedactor) for f in _urllib3_logger.filters):
-        _urllib3_logger.addFilter(_Urllib3LogRedactor())
-
-
-class _HTTPConnection(HTTPConnection):
-    def request(self, *args: Any, **kwargs: Any) -> None:
-        super().request(*args, **kwargs)
-        # Only once the whole request is written can the provider have acted on it.
-        _local.sent = True
-
-
-class _HTTPSConnection(HTTPSConnection):
-    def request(self, *args: Any, **kwargs: Any) -> None:
-        super().request(*args, **kwargs)
-        _local.sent = True
-
-
-class _HTTPConnectionPool(HTTPConnectionPool):
-    ConnectionCls = _HTTPConnection
-
-
-class _HTTPSConnectionPool(HTTPSConnectionPool):
-    ConnectionCls = _HTTPSConnection
-
-
-class _BodyTooLarge(Exception):
-    pass
-
-
-class _DeadlineExceeded(Exception):
-    pass
 
 
 def is_loopback_host(host: str) -> bool:
@@ -170,180 +64,6 @@ def is_loopback_host(host: str) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
-
-
-def _read_only_headers(headers: Mapping[str, str]) -> Mapping[str, str]:
-    return MappingProxyType({k.lower(): v for k, v in headers.items()})
-
-
-@attrs.frozen
-class HttpResponse:
-    """A complete HTTP response, body already read.
-
-    Args:
-        status: The HTTP status code.
-        headers: Read-only, lower-case names; repeated headers joined with ``", "``.
-        body: The raw (content-decoded) body.
-        elapsed: Seconds from sending the request to the last body byte.
-        url_path: The request path and query, redacted, for messages.
-        provider: The provider's name, for errors raised while interpreting the body.
-        redactor: Hides the request's secrets in anything derived from the body.
-    """
-
-    status: int
-    headers: Mapping[str, str] = attrs.field(converter=_read_only_headers, repr=False)
-    body: bytes = attrs.field(repr=False, kw_only=True)
-    elapsed: float = attrs.field(kw_only=True)
-    url_path: str = attrs.field(kw_only=True)
-    provider: str = attrs.field(default="", kw_only=True)
-    redactor: Redactor = attrs.field(factory=Redactor, kw_only=True, repr=False, eq=False)
-
-    def text(self) -> str:
-        """The body as text, in the charset the server declared (UTF-8 otherwise).
-
-        Undecodable bytes become U+FFFD rather than failing: a provider's error page must
-        stay readable enough to report.
-        """
-        charset = "utf-8"
-        found = re.search(r"charset=\"?([\w.:-]+)", self.headers.get("content-type", ""), re.I)
-        if found:
-            with contextlib.suppress(LookupError):
-                charset = codecs.lookup(found[1]).name
-        return self.body.decode(charset, errors="replace")
-
-    def json(self) -> Any:
-        """The body parsed as JSON.
-
-        Raises:
-            MalformedResponseError: The body is not valid JSON.
-        """
-        try:
-            return jsonlib.loads(self.body)
-        except (ValueError, UnicodeDecodeError) as exc:
-            raise MalformedResponseError(
-                f"response to {self.url_path} is not valid JSON ({type(exc).__name__})",
-                excerpt=self.excerpt(),
-                provider=self.provider or None,
-            ) from None
-
-    def excerpt(self, limit: int = 200) -> str:
-        """A short, redacted start of the body for error messages."""
-        return self.redactor(self.text()[:limit])
-
-    def retry_after(self, *, now: float | None = None) -> float | None:
-        """Seconds the server asked us to wait (``Retry-After``), or None.
-
-        Args:
-            now: The current time for HTTP-date values; ``time.time()`` by default.
-
-        Returns:
-            Non-negative seconds, or None when the header is absent or unparseable.
-        """
-        value = self.headers.get("retry-after", "").strip()
-        if not value:
-            return None
-        try:
-            seconds = float(value)
-        except ValueError:
-            try:
-                when = parsedate_to_datetime(value)
-            except (TypeError, ValueError, IndexError):
-                return None
-            if when.tzinfo is None:  # "-0000" zones parse naive; HTTP dates are GMT
-                when = when.replace(tzinfo=UTC)
-            seconds = max(0.0, when.timestamp() - (time.time() if now is None else now))
-        if seconds != seconds or seconds < 0 or seconds == float("inf"):
-            return None
-        return seconds
-
-
-def raise_for_transport_status(response: HttpResponse) -> None:
-    """Raise for a status that means the provider did not process the request.
-
-    For providers whose documentation says so: 5xx, 429 and 408 become transient
-    provider-scope errors (another provider, or later, may succeed), any other non-2xx a
-    permanent one.
-
-    Raises:
-        ProviderError: ``code`` is ``"HTTP <status>"``; ``retry_after`` comes from the
-            response's ``Retry-After`` header.
-    """
-    status = response.status
-    if 200 <= status < 300:
-        return
-    transient = status >= 500 or status in (408, 429)
-    raise ProviderError(
-        f"HTTP {status} from {response.url_path}",
-        scope=Scope.PROVIDER,
-        kind=Kind.TRANSIENT if transient else Kind.PERMANENT,
-        code=f"HTTP {status}",
-        provider=response.provider or None,
-        provider_text=response.excerpt(),
-        retry_after=response.retry_after(),
-    )
-
-
-def _find_cause(exc: BaseException, kinds: tuple[type[BaseException], ...]) -> bool:
-    seen: list[BaseException] = [exc]
-    for item in seen:
-        if isinstance(item, kinds):
-            return True
-        nested = [*item.args, item.__cause__, item.__context__]
-        seen.extend(n for n in nested if isinstance(n, BaseException) and n not in seen)
-        if len(seen) > 16:
-            break
-    return False
-
-
-# Failures that happen before any byte of the request is written, whatever sent_marker says.
-_BEFORE_SENDING: tuple[tuple[type[Exception], str], ...] = (
-    (EmptyPoolError, "no free connection"),
-    (NameResolutionError, "could not resolve host"),
-    (NewConnectionError, "could not connect"),
-    (ConnectTimeoutError, "connect timed out"),
-)
-
-
-def _translate(
-    exc: BaseException,
-    *,
-    sent: bool,
-    effects: bool,
-    where: str,
-    provider: str,
-    redact: Redactor,
-    total_timeout: float,
-) -> SmsBridgeError:
-    """Map any transport-level exception to an smsbridge error: the only place that does."""
-    if isinstance(exc, _BodyTooLarge):
-        return MalformedResponseError(f"{where}: {exc}", provider=provider)
-    detail = ""
-    if not isinstance(exc, _DeadlineExceeded):
-        detail = f" ({redact(redact_query(f'{type(exc).__name__}: {exc}'))})"
-
-    def transport(what: str, kind: Kind = Kind.TRANSIENT) -> TransportError:
-        return TransportError(f"{where}: {what}{detail}", kind=kind, provider=provider)
-
-    if _find_cause(exc, (ssl.SSLCertVerificationError, ssl.CertificateError)):
-        return transport("TLS certificate verification failed", Kind.PERMANENT)
-    for kinds, what in _BEFORE_SENDING:
-        if isinstance(exc, kinds):
-            return transport(what)
-    if not sent:
-        handshake = isinstance(exc, urllib3.exceptions.SSLError)
-        return transport("TLS handshake failed" if handshake else "request not sent")
-    if isinstance(exc, _DeadlineExceeded):
-        what = f"no complete response within {total_timeout:g}s"
-    elif isinstance(exc, ReadTimeoutError):
-        what = "read timed out"
-    else:
-        what = "connection broken"
-    if not effects:
-        return transport(what)
-    return UnknownOutcomeError(
-        f"{where}: {what} after the request was sent; its outcome is unknown{detail}",
-        provider=provider,
-    )
 
 
 class HttpClient:
@@ -440,8 +160,8 @@ class HttpClient:
             cert_reqs="CERT_REQUIRED" if verify else "CERT_NONE",
         )
         self._manager.pool_classes_by_scheme = {
-            "http": _HTTPConnectionPool,
-            "https": _HTTPSConnectionPool,
+            "http": MarkingHTTPConnectionPool,
+            "https": MarkingHTTPSConnectionPool,
         }
         self._user_agent = user_agent
         self._closed = False
@@ -517,15 +237,15 @@ class HttpClient:
         redact = Redactor([*self._secrets, *found_secrets]) if found_secrets else self._redact
         shown = redact(redact_query(target))
         where = f"{method} {shown if len(shown) <= 160 else shown[:160] + '...'}"
-        _local.redactor, _local.sent = redact, False
+        request_state.redactor, request_state.sent = redact, False
         started = time.monotonic()
         try:
             status, resp_headers, data = self._exchange(method, target, body, send_headers)
         except (urllib3.exceptions.HTTPError, OSError, http.client.HTTPException,
-                _BodyTooLarge, _DeadlineExceeded) as exc:  # fmt: skip
-            error = _translate(
+                BodyTooLarge, DeadlineExceeded) as exc:  # fmt: skip
+            error = translate(
                 exc,
-                sent=bool(_local.sent),
+                sent=bool(request_state.sent),
                 effects=sent_marker,
                 where=where,
                 provider=self.provider,
@@ -535,7 +255,7 @@ class HttpClient:
             logger.debug("%s failed after %.3fs: %s", where, time.monotonic() - started, error)
             raise error from None
         finally:
-            _local.redactor = None
+            request_state.redactor = None
         elapsed = time.monotonic() - started
         logger.debug(
             "%s -> %d in %.3fs (sent %d bytes, received %d bytes)",
@@ -572,13 +292,13 @@ class HttpClient:
         try:
             declared = response.headers.get("content-length", "")
             if declared.isdigit() and int(declared) > self._max_body:
-                raise _BodyTooLarge(f"response declares {declared} bytes")
+                raise BodyTooLarge(f"response declares {declared} bytes")
             chunks: list[bytes] = []
             size = 0
             while True:
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
-                    raise _DeadlineExceeded
+                    raise DeadlineExceeded
                 sock = getattr(response.connection, "sock", None)
                 if sock is not None:
                     sock.settimeout(min(self._read_limit, remaining))
@@ -586,13 +306,13 @@ class HttpClient:
                     chunk = response.read1(_CHUNK)
                 except ReadTimeoutError:
                     if time.monotonic() >= deadline - 0.01:
-                        raise _DeadlineExceeded from None
+                        raise DeadlineExceeded from None
                     raise
                 if not chunk:
                     break
                 size += len(chunk)
                 if size > self._max_body:
-                    raise _BodyTooLarge(f"response body exceeds {self._max_body} bytes")
+                    raise BodyTooLarge(f"response body exceeds {self._max_body} bytes")
                 chunks.append(chunk)
             clean = True
             merged = dict(response.headers.itermerged())
