@@ -1,0 +1,227 @@
+"""``smsbridge batch FILE.csv``: one message per CSV line, streamed.
+
+The file needs a header row with a ``to`` column. The text is ``--body`` (the same for
+everyone), ``--template`` (``{column}`` placeholders filled from each line), or, with
+neither, a ``body`` column. An optional ``reference`` column sets each client reference.
+
+A bad line (wrong number of columns, empty or invalid number, a template variable with no
+value, a malformed reference) is reported on stderr as ``FILE:LINE: problem`` and skipped;
+the rest of the file is still sent. The file is read lazily, line by line, so its size is
+bounded by the disk, not by memory.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import sys
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, TextIO
+
+from smsbridge.bridge import SmsBridge, new_reference
+from smsbridge.cli import EXIT_FAILED, EXIT_OK, EXIT_USAGE
+from smsbridge.cli.config_cmd import add_config_option, bridge_from_args
+from smsbridge.cli.output import render_table, result_dict, write_json_line
+from smsbridge.cli.progress import Progress
+from smsbridge.errors import InvalidMessageError, InvalidNumberError, TemplateError
+from smsbridge.model import Batch, Recipient, Template
+from smsbridge.results import SendResult
+from smsbridge.status import Status
+
+__all__ = ["BAD_INPUT", "register"]
+
+BAD_INPUT = "bad_input"
+"""Status reported (in ``--json`` and the summary) for a line that was not sent."""
+_MAX_LISTED = 50
+
+
+class _Run:
+    """State of one batch run: where each reference came from and what was counted."""
+
+    def __init__(self, args: argparse.Namespace, out: TextIO, path: Path) -> None:
+        self.args, self.out, self.path = args, out, path
+        self.lines: dict[str, int] = {}
+        self.counts: Counter[str] = Counter()
+        self.failures: list[tuple[int | None, SendResult]] = []
+        self.unlisted = 0
+        self.progress = Progress(label="sending", enabled=False if args.quiet else None)
+
+    def bad(self, line: int, problem: str, recipient: str | None = None) -> None:
+        """Report a line that is not sent, on stderr and (with --json) on stdout."""
+        self.progress.clear()
+        print(f"{self.path}:{line}: {problem}", file=sys.stderr)
+        self.counts[BAD_INPUT] += 1
+        self.progress.advance(BAD_INPUT)
+        if self.args.json:
+            write_json_line(
+                self.out,
+                {
+                    "line": line,
+                    "recipient": recipient,
+                    "status": BAD_INPUT,
+                    "ok": False,
+                    "error": {"code": BAD_INPUT, "text": problem},
+                },
+            )
+
+    def result(self, result: SendResult) -> None:
+        """Record and print one recipient's result."""
+        line = self.lines.pop(result.reference or "", None)
+        self.counts[result.status.value] += 1
+        self.progress.advance(result.status.value)
+        if self.args.json:
+            write_json_line(self.out, {"line": line, **result_dict(result)})
+        elif not result.ok:
+            # Only the first failures are listed; --json gives every one.
+            if len(self.failures) < _MAX_LISTED:
+                self.failures.append((line, result))
+            else:
+                self.unlisted += 1
+
+    def rows(
+        self,
+        reader: Iterator[list[str]],
+        header: list[str],
+        template: Template | None,
+        bridge: SmsBridge,
+    ) -> Iterator[Recipient]:
+        """The good lines as recipients (numbers in E.164), reporting the bad ones."""
+        prefix = self.args.reference or new_reference()
+        last = _line_num(reader)
+        for row in reader:
+            # A quoted field may span lines: a record starts after the previous one ended.
+            line, last = last + 1, _line_num(reader)
+            if not row:
+                continue
+            if len(row) != len(header):
+                self.bad(line, f"expected {len(header)} columns, found {len(row)}")
+                continue
+            values = dict(zip(header, row, strict=True))
+            number = values.pop("to").strip()
+            reference = values.pop("reference", "").strip() or f"{prefix}-{line}"
+            if not number:
+                self.bad(line, "empty number")
+                continue
+            try:
+                e164 = bridge.normalise(number)
+            except InvalidNumberError as exc:
+                self.bad(line, f"invalid number {number!r}: {exc}", number)
+                continue
+            if template is not None:
+                # An empty cell would render as nothing: almost always a data mistake.
+                empty = [v for v in template.variables if not values.get(v, "").strip()]
+                if empty:
+                    self.bad(line, f"template variable {empty[0]!r} has no value", number)
+                    continue
+            try:
+                recipient = Recipient(e164, values, reference)
+            except InvalidMessageError as exc:
+                self.bad(line, str(exc), number)
+                continue
+            self.lines[reference] = line
+            yield recipient
+
+
+def _line_num(reader: Iterator[list[str]]) -> int:
+    """The last physical line a csv reader has consumed."""
+    value = getattr(reader, "line_num", 0)
+    return value if isinstance(value, int) else 0
+
+
+def _count_rows(path: Path) -> int:
+    with path.open(newline="", encoding="utf-8-sig") as handle:
+        return max(sum(1 for _ in csv.reader(handle)) - 1, 0)
+
+
+def _text(args: argparse.Namespace, header: list[str]) -> tuple[str | None, Template | None]:
+    if args.body is not None:
+        return args.body, None
+    if args.template is not None:
+        return None, Template(args.template)
+    if "body" in header:
+        # A per-line body is a template of one variable; the value is never re-parsed,
+        # so braces in it stay literal.
+        return None, Template("{body}")
+    raise InvalidMessageError(
+        "give --body, --template, or a 'body' column", field="body", value=None
+    )
+
+
+def _summary(run: _Run) -> str:
+    rows = [[status, count] for status, count in sorted(run.counts.items())]
+    rows.append(["total", sum(run.counts.values())])
+    return render_table(("status", "count"), rows)
+
+
+def _cmd_batch(args: argparse.Namespace, out: TextIO) -> int:
+    path = Path(args.file)
+    try:
+        handle = path.open(newline="", encoding="utf-8-sig")
+    except OSError as exc:
+        print(f"smsbridge batch: cannot read {path}: {exc.strerror or exc}", file=sys.stderr)
+        return EXIT_USAGE
+    with handle:
+        reader = csv.reader(handle)
+        header = [name.strip() for name in next(reader, [])]
+        if "to" not in header:
+            print(f"{path}:1: no 'to' column in the header", file=sys.stderr)
+            return EXIT_USAGE
+        try:
+            body, template = _text(args, header)
+            if template is not None:
+                missing = [v for v in template.variables if v not in header]
+                if missing:
+                    raise InvalidMessageError(
+                        f"template variable {missing[0]!r} is not a column of {path}",
+                        field="template",
+                        value=missing[0],
+                    )
+        except (InvalidMessageError, TemplateError) as exc:
+            print(f"smsbridge batch: {exc}", file=sys.stderr)
+            return EXIT_USAGE
+        run = _Run(args, out, path)
+        if run.progress.enabled:
+            run.progress.total = _count_rows(path)
+        with bridge_from_args(args) as bridge:
+            recipients = run.rows(reader, header, template, bridge)
+            batch = Batch(recipients, body=body, template=template, sender=args.sender)
+            with run.progress:
+                for result in bridge.iter_send_batch(batch):
+                    run.result(result)
+    if not args.json and not args.quiet:
+        if run.failures:
+            rows = (
+                [line, r.recipient, r.status.value, r.provider, r.error and r.error.text]
+                for line, r in run.failures
+            )
+            out.write(render_table(("line", "recipient", "status", "provider", "error"), rows))
+            if run.unlisted:
+                out.write(f"... and {run.unlisted} more failed (--json lists every one)\n")
+        out.write(_summary(run))
+    ok = all(status != BAD_INPUT and Status(status).is_success for status in run.counts)
+    return EXIT_OK if ok else EXIT_FAILED
+
+
+def register(sub: Any) -> None:
+    """Add the ``batch`` command."""
+    batch = sub.add_parser(
+        "batch", help="send one message per line of a CSV file (columns: to, body or variables)"
+    )
+    batch.add_argument("file", metavar="FILE.csv", help="CSV with a header row and a 'to' column")
+    text = batch.add_mutually_exclusive_group()
+    text.add_argument("--body", default=None, metavar="TEXT", help="the same text for everyone")
+    text.add_argument(
+        "--template", default=None, metavar="TEXT", help="text with {column} placeholders"
+    )
+    batch.add_argument("--sender", default=None, help="sender id (default: the account's)")
+    batch.add_argument(
+        "--reference", default=None, metavar="PREFIX", help="prefix of generated references"
+    )
+    add_config_option(batch)
+    batch.add_argument("--json", action="store_true", help="one JSON object per line (JSON Lines)")
+    batch.add_argument(
+        "--quiet", "-q", action="store_true", help="no progress bar or summary; errors only"
+    )
+    batch.set_defaults(func=_cmd_batch)

@@ -1,0 +1,88 @@
+"""``smsbridge emulate``: run as a subprocess, send through it, stop it with SIGTERM."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+from smsbridge import Message, get_provider
+
+from .helpers import TIMEOUT, LineReader, environment
+
+
+def test_emulate_serves_until_terminated() -> None:
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "smsbridge", "emulate", "clickatell", "bulksms", "--json"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=environment(),
+    )
+    try:
+        assert proc.stdout is not None
+        reader = LineReader(proc.stdout)
+        items = [json.loads(line) for line in reader.until(lambda line: "ready" in line)]
+        emulators = {item["provider"]: item for item in items[:-1]}
+        assert sorted(emulators) == ["bulksms", "clickatell"]
+        clickatell = emulators["clickatell"]
+        assert clickatell["url"].startswith("http://127.0.0.1:")
+        assert clickatell["env"]["CLICKATELL_PASSWORD"] == clickatell["options"]["password"]
+        assert 'password_env = "CLICKATELL_PASSWORD"' in clickatell["toml"]
+        for item in emulators.values():
+            with get_provider(item["provider"], **item["options"]) as provider:
+                [result] = provider.send(
+                    Message("+447700900123", "hello", reference=f"emulate-{item['provider']}")
+                )
+            assert result.ok, result
+        proc.terminate()
+        assert proc.wait(timeout=TIMEOUT) == 0
+        assert reader.rest() == ""
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(timeout=TIMEOUT)
+        for stream in (proc.stdout, proc.stderr):
+            if stream is not None:
+                stream.close()
+
+
+def test_emulate_human_output_has_a_snippet_and_exports() -> None:
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "smsbridge", "emulate", "huawei"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=environment(),
+    )
+    try:
+        assert proc.stdout is not None
+        reader = LineReader(proc.stdout)
+        lines = reader.until(lambda line: line.startswith("serving"))
+        text = "".join(lines)
+        assert "huawei emulator: http://127.0.0.1:" in text
+        assert "[providers.huawei]" in text
+        assert "export HUAWEI_APP_SECRET=" in text
+        proc.terminate()
+        assert proc.wait(timeout=TIMEOUT) == 0
+        assert reader.rest() == "stopped\n"
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(timeout=TIMEOUT)
+        for stream in (proc.stdout, proc.stderr):
+            if stream is not None:
+                stream.close()
+
+
+def test_emulate_unknown_provider_is_a_usage_error() -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "smsbridge", "emulate", "nosuch"],
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT,
+        check=False,
+        env=environment(),
+    )
+    assert proc.returncode == 2
+    assert "nosuch" in proc.stderr
