@@ -1,0 +1,224 @@
+"""Streaming import of a task's recipient file: CSV, or an XLSX sheet with openpyxl.
+
+Rows are read one at a time and handed on at once, so the file's size is bounded by the
+disk, not by memory; de-duplication happens in the task store (a unique index), not in
+a set here. The first row is the header: the number column is ``to``, ``number``,
+``phone`` or ``mobile`` (any case) unless named, and every other column is a template
+variable.
+
+XLSX needs the optional extra: ``pip install 'smsbridge[xlsx]'``.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+from collections.abc import Iterable, Iterator, Sequence
+from datetime import date, datetime
+from pathlib import Path
+from typing import NamedTuple
+
+import attrs
+
+from smsbridge.errors import ConfigurationError, InvalidNumberError
+from smsbridge.model import Template
+from smsbridge.numbers import NumberNormaliser
+from smsbridge.tasks.model import ImportReport, InvalidLine, TaskImportError
+
+__all__ = ["NUMBER_COLUMNS", "ImportCounter", "RecipientRow", "read_rows", "valid_rows"]
+
+NUMBER_COLUMNS = ("to", "number", "phone", "mobile")
+"""Header names taken as the number column when none is named, in this order."""
+
+
+class RecipientRow(NamedTuple):
+    """One recipient line of a file.
+
+    Args:
+        line: The 1-based line (or sheet row), the header being line 1.
+        number: The number, as written or (after :func:`valid_rows`) in E.164.
+        variables: The other columns by header name.
+    """
+
+    line: int
+    number: str
+    variables: dict[str, str]
+
+
+@attrs.define
+class ImportCounter:
+    """What an import has counted so far (mutable while the file streams).
+
+    Args:
+        listed_limit: Most invalid lines listed; the rest are only counted.
+    """
+
+    listed_limit: int = 1000
+    imported: int = 0
+    duplicates: int = 0
+    invalid: int = 0
+    listed: list[InvalidLine] = attrs.field(factory=list)
+
+    def drop(self, line: int, value: str, reason: str) -> None:
+        """Count an invalid line, and list it while there is room."""
+        self.invalid += 1
+        if len(self.listed) < self.listed_limit:
+            self.listed.append(InvalidLine(line, value, reason))
+
+    def refusal(self) -> str:
+        """Why a file with no number kept is refused, naming its first bad lines."""
+        if self.invalid == 0:
+            return "the file holds no recipient numbers"
+        first = "; ".join(f"line {i.line}: {i.value!r}: {i.reason}" for i in self.listed[:3])
+        more = f" (and {self.invalid - 3} more)" if self.invalid > 3 else ""
+        return f"the file holds only invalid numbers ({self.invalid}): {first}{more}"
+
+    def report(self) -> ImportReport:
+        """The counts as a frozen report."""
+        return ImportReport(
+            imported=self.imported,
+            duplicates=self.duplicates,
+            invalid=self.invalid,
+            invalid_lines=tuple(self.listed),
+            listed_limit=self.listed_limit,
+        )
+
+
+def _cell(value: object) -> str:
+    # Spreadsheets store numbers typed into cells as floats: 447700900123.0 must read
+    # back as the digits the user typed, not in float notation.
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    return str(value).strip()
+
+
+def _number_column(header: Sequence[str], wanted: str | None, source: Path) -> str:
+    if wanted is not None:
+        if wanted not in header:
+            raise TaskImportError(f"{source}: no {wanted!r} column in the header")
+        return wanted
+    lowered = {name.lower(): name for name in header}
+    for candidate in NUMBER_COLUMNS:
+        if candidate in lowered:
+            return lowered[candidate]
+    raise TaskImportError(
+        f"{source}: the header names no number column (one of {', '.join(NUMBER_COLUMNS)})"
+    )
+
+
+def _rows(
+    records: Iterator[Sequence[object]], source: Path, number_column: str | None
+) -> Iterator[RecipientRow]:
+    first = next(records, None)
+    if first is None:
+        raise TaskImportError(f"{source}: the file is empty")
+    header = [_cell(name) for name in first]
+    column = _number_column(header, number_column, source)
+    index = header.index(column)
+    for line, record in enumerate(records, start=2):
+        values = [_cell(value) for value in record]
+        if not any(values):
+            continue  # blank lines are layout, not recipients
+        values += [""] * (len(header) - len(values))
+        variables = {
+            name: value
+            for position, (name, value) in enumerate(zip(header, values, strict=False))
+            if position != index and name
+        }
+        yield RecipientRow(line, values[index], variables)
+
+
+def _csv_records(path: Path) -> Iterator[Sequence[object]]:
+    with path.open(newline="", encoding="utf-8-sig") as handle:
+        yield from csv.reader(handle)
+
+
+def _xlsx_records(path: Path, sheet: str | None) -> Iterator[Sequence[object]]:
+    try:
+        import openpyxl  # optional: only XLSX imports need it
+    except ImportError as exc:
+        raise ConfigurationError(
+            "reading XLSX needs openpyxl: pip install 'smsbridge[xlsx]'"
+        ) from exc
+    # read_only streams rows from the zip instead of building the whole sheet in memory.
+    workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    try:
+        if sheet is not None and sheet not in workbook.sheetnames:
+            raise TaskImportError(f"{path}: no sheet named {sheet!r}")
+        worksheet = workbook[sheet] if sheet is not None else workbook.worksheets[0]
+        yield from worksheet.iter_rows(values_only=True)
+    finally:
+        workbook.close()
+
+
+def read_rows(
+    path: str | os.PathLike[str], *, number_column: str | None = None, sheet: str | None = None
+) -> Iterator[RecipientRow]:
+    """Stream a recipient file's lines as written (numbers not yet checked).
+
+    Args:
+        path: A ``.csv`` file (UTF-8, with or without BOM) or an ``.xlsx`` workbook.
+        number_column: The number column's header; found among :data:`NUMBER_COLUMNS`
+            when ``None``.
+        sheet: For XLSX, the sheet to read (the first one by default).
+
+    Returns:
+        A lazy iterator of rows; blank lines are skipped.
+
+    Raises:
+        TaskImportError: For an unreadable or empty file or a header without the
+            number column (raised when iteration starts).
+        ConfigurationError: For XLSX without openpyxl installed.
+    """
+    source = Path(path)
+    try:
+        if source.suffix.lower() in (".xlsx", ".xlsm"):
+            yield from _rows(_xlsx_records(source, sheet), source, number_column)
+        else:
+            yield from _rows(_csv_records(source), source, number_column)
+    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+        raise TaskImportError(f"{source}: cannot read the file: {exc}") from exc
+    except (ValueError, KeyError) as exc:
+        # openpyxl reports a file that is not a workbook this way.
+        if isinstance(exc, TaskImportError):
+            raise
+        raise TaskImportError(f"{source}: not a readable XLSX workbook: {exc}") from exc
+
+
+def valid_rows(
+    rows: Iterable[RecipientRow],
+    normaliser: NumberNormaliser,
+    counter: ImportCounter,
+    template: Template | None = None,
+) -> Iterator[RecipientRow]:
+    """The rows whose number is valid (in E.164) and which fill the template; the others
+    are counted in ``counter`` as invalid, with the reason.
+
+    Args:
+        rows: Rows as read.
+        normaliser: Region and strictness for the numbers.
+        counter: Receives the invalid lines.
+        template: When given, a row must have a value for each of its variables.
+
+    Returns:
+        A lazy iterator of the good rows, numbers normalised (duplicates not removed).
+    """
+    needed = template.variables if template is not None else ()
+    for row in rows:
+        if not row.number:
+            counter.drop(row.line, row.number, "empty number")
+            continue
+        try:
+            e164 = normaliser(row.number)
+        except InvalidNumberError as exc:
+            counter.drop(row.line, row.number, exc.message)
+            continue
+        empty = [name for name in needed if not row.variables.get(name)]
+        if empty:
+            counter.drop(row.line, row.number, f"template variable {empty[0]!r} has no value")
+            continue
+        yield RecipientRow(row.line, e164, row.variables)

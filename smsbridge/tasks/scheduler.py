@@ -1,0 +1,197 @@
+"""Starting due tasks, expiring forgotten ones, and noticing finished ones.
+
+:class:`TaskRunner` keeps no state of its own: every decision is read from and written
+to the task tables and the outbox, so whichever process ticks (a ``smsbridge task run``
+in cron, a long-running worker, or a process restarted after a crash) carries on where
+the last one stopped. Starting a task copies its staged recipients into the outbox with
+references derived from the task id and the file line, so a start interrupted half-way
+is finished by the next tick without sending anyone twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+
+import attrs
+
+from smsbridge.dispatch import Dispatcher
+from smsbridge.errors import ConfigurationError
+from smsbridge.model import Message
+from smsbridge.outbox.base import ItemState, NewItem
+from smsbridge.provider import Provider
+from smsbridge.router.policy import Policy
+from smsbridge.tasks.model import Task
+from smsbridge.tasks.service import Tasks
+
+__all__ = ["PROVIDER_KEY", "TaskPolicy", "TaskRunner", "TickReport", "item_reference"]
+
+PROVIDER_KEY = "smsbridge_task_provider"
+"""``SendOptions.extra`` key naming the provider a task's messages are pinned to."""
+
+
+def item_reference(task_id: str, line: int) -> str:
+    """The outbox reference of the message for a task's file line (stable, so a
+    repeated enqueue adds nothing)."""
+    return f"{task_id}-{line}"
+
+
+@attrs.frozen
+class TaskPolicy:
+    """A routing policy that honours a task's provider pin, else defers to ``inner``.
+
+    Args:
+        inner: The configured policy.
+    """
+
+    inner: Policy
+
+    def order(self, message: Message, providers: Sequence[Provider]) -> list[Provider]:
+        """The inner order, reduced to the pinned provider when the message has one.
+
+        Args:
+            message: The message.
+            providers: The candidates.
+
+        Returns:
+            The candidates to try, most preferred first (none when the pinned provider is
+            not configured: the message then fails with "no provider").
+        """
+        ordered = self.inner.order(message, providers)
+        pinned = message.options.extra.get(PROVIDER_KEY)
+        if pinned is None:
+            return ordered
+        return [provider for provider in ordered if provider.name == pinned]
+
+
+@attrs.frozen(kw_only=True)
+class TickReport:
+    """What one :meth:`TaskRunner.tick` did.
+
+    Args:
+        started: Tasks moved to executing (their recipients enqueued).
+        expired: Tasks cancelled because they were not started in time.
+        completed: Tasks whose messages are all settled.
+    """
+
+    started: tuple[str, ...] = ()
+    expired: tuple[str, ...] = ()
+    completed: tuple[str, ...] = ()
+
+
+class TaskRunner:
+    """Moves tasks along their life cycle; the dispatcher sends what they enqueue.
+
+    The dispatcher's router policy is wrapped in :class:`TaskPolicy` (once), so tasks
+    pinned to one provider go only there. A worker that sends the outbox without a
+    runner should wrap its policy the same way.
+
+    Args:
+        tasks: The tasks (their outbox must be the dispatcher's).
+        dispatcher: Sends the enqueued messages.
+        clock: Seconds since the epoch; the tasks' clock by default.
+
+    Raises:
+        ConfigurationError: When the dispatcher works on another outbox file.
+    """
+
+    def __init__(
+        self,
+        tasks: Tasks,
+        dispatcher: Dispatcher,
+        clock: Callable[[], float] | None = None,
+    ) -> None:
+        theirs = getattr(dispatcher.store, "path", None)
+        if theirs != tasks.path:
+            raise ConfigurationError(
+                f"the dispatcher's outbox ({theirs}) is not the tasks' outbox ({tasks.path})"
+            )
+        self.tasks = tasks
+        self.dispatcher = dispatcher
+        self.clock = clock or tasks.clock
+        router = dispatcher.router
+        if not isinstance(router.policy, TaskPolicy):
+            router.policy = TaskPolicy(router.policy)
+
+    def tick(self) -> TickReport:
+        """Expire, start and complete whatever is due now.
+
+        A pending task more than ``expire_after`` past its time is cancelled with the
+        reason; any other due task is started (its recipients go into the outbox, due
+        at once). An executing task whose outbox items are all settled is completed.
+
+        Returns:
+            What changed.
+
+        Raises:
+            OutboxError, TaskError: For database errors (what was done stays done).
+        """
+        now = self.clock()
+        started: list[str] = []
+        expired: list[str] = []
+        completed: list[str] = []
+        store = self.tasks.store
+        expire_after = self.tasks.expire_after.total_seconds()
+        for task in store.due(now):
+            if now - task.due_at.timestamp() > expire_after:
+                hours = expire_after / 3600
+                reason = f"not started within {hours:g} hours after its scheduled time"
+                if store.cancel(task.id, now=now, not_due_before=float("-inf"), reason=reason):
+                    expired.append(task.id)
+            elif store.start(task.id, now=now):
+                self._enqueue(task, now)
+                started.append(task.id)
+        for task, enqueued in store.executing():
+            if not enqueued:
+                # Started by a process that stopped before it finished enqueuing.
+                self._enqueue(task, now)
+            elif self._settled(task) and store.complete(task.id, now=now):
+                completed.append(task.id)
+        return TickReport(
+            started=tuple(started), expired=tuple(expired), completed=tuple(completed)
+        )
+
+    def run(self, timeout: float) -> TickReport:
+        """Tick, send what is due for up to ``timeout`` seconds, and tick again.
+
+        Args:
+            timeout: Seconds the dispatcher may work.
+
+        Returns:
+            Everything both ticks did.
+        """
+        first = self.tick()
+        self.dispatcher.drain(timeout)
+        second = self.tick()
+        return TickReport(
+            started=first.started + second.started,
+            expired=first.expired + second.expired,
+            completed=first.completed + second.completed,
+        )
+
+    def _settled(self, task: Task) -> bool:
+        counts = self.tasks.outbox.counts(batch=task.id)
+        return all(count == 0 for state, count in counts.items() if state is not ItemState.DONE)
+
+    def _enqueue(self, task: Task, now: float) -> None:
+        self.tasks.outbox.add(self._items(task, now), now=now)
+        self.tasks.store.enqueued(task.id)
+
+    def _items(self, task: Task, now: float) -> Iterator[NewItem]:
+        options = task.options
+        if task.provider is not None:
+            options = attrs.evolve(options, extra={**options.extra, PROVIDER_KEY: task.provider})
+        for row in self.tasks.store.staged(task.id):
+            body = task.body
+            if body is None:
+                assert task.template is not None
+                # Variables were checked at import, so rendering cannot fail here.
+                body = task.template.render(row.variables, recipient=row.number)
+            yield NewItem(
+                reference=item_reference(task.id, row.line),
+                recipient=row.number,
+                body=body,
+                sender=task.sender,
+                options=options,
+                batch=task.id,
+                next_attempt_at=now,
+            )
