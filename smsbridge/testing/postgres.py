@@ -23,6 +23,8 @@ Example::
 from __future__ import annotations
 
 import atexit
+import contextlib
+import importlib.util
 import os
 import re
 import shlex
@@ -42,6 +44,9 @@ _HOW_TO_GET_ONE = (
     "point $SMSBRIDGE_PG_BIN at their folder, or set $SMSBRIDGE_TEST_POSTGRES_URL to a "
     "server the tests may create schemas on."
 )
+
+_PREFIX = "smsbridge-pg-"
+_OWNER = "owner.pid"
 
 _USER = "smsbridge"
 """The cluster's superuser (initdb ``-U``), the user in :attr:`PostgresCluster.url`."""
@@ -66,7 +71,9 @@ def find_bin_dir() -> Path | None:
     Returns:
         The first usable folder from ``$SMSBRIDGE_PG_BIN``, ``pg_config --bindir``,
         ``initdb`` on ``PATH`` (symlinks resolved, as Debian links only some of the
-        tools), or the newest ``/usr/lib/postgresql/*/bin``.
+        tools), the newest ``/usr/lib/postgresql/*/bin``, or the server bundled with the
+        ``pgserver`` wheel (part of the test extra, so a machine with only Python and
+        pip can run the suite).
     """
     candidates: list[Path] = []
     configured = os.environ.get("SMSBRIDGE_PG_BIN")
@@ -86,7 +93,44 @@ def find_bin_dir() -> Path | None:
     if initdb:
         candidates.append(Path(initdb).resolve().parent)
     candidates.extend(sorted(Path("/usr/lib/postgresql").glob("*/bin"), key=_version_key)[::-1])
+    bundled = _bundled_bin_dir()
+    if bundled is not None:
+        candidates.append(bundled)
     return next((path for path in candidates if _is_bin_dir(path)), None)
+
+
+def _bundled_bin_dir() -> Path | None:
+    """The binaries shipped inside the ``pgserver`` wheel, when it is installed."""
+    spec = importlib.util.find_spec("pgserver")
+    if spec is None or spec.origin is None:
+        return None
+    return Path(spec.origin).parent / "pginstall" / "bin"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # someone else's process, alive
+    return True
+
+
+def _reap_orphans(bin_dir: Path, run_as: str | None) -> None:
+    """Stop clusters whose starting process died without stopping them."""
+    for root in Path(tempfile.gettempdir()).glob(f"{_PREFIX}*"):
+        try:
+            owner = int((root / _OWNER).read_text())
+        except (OSError, ValueError):
+            continue  # being created right now, or not ours
+        if owner == os.getpid() or _alive(owner):
+            continue
+        orphan = PostgresCluster(bin_dir, root, 0, run_as)
+        # Already stopped is fine: removing the folder is all that is left then.
+        with contextlib.suppress(RuntimeError, OSError, subprocess.SubprocessError):
+            orphan._run("pg_ctl", ["-D", str(orphan.data_dir), "-m", "immediate", "stop"])
+        orphan._remove()
 
 
 def _free_port() -> int:
@@ -149,9 +193,13 @@ class PostgresCluster:
         if found is None:
             raise PostgresNotFoundError(_HOW_TO_GET_ONE)
         run_as = cls._unprivileged_user()
-        root = Path(tempfile.mkdtemp(prefix="smsbridge-pg-"))
+        _reap_orphans(found, run_as)
+        root = Path(tempfile.mkdtemp(prefix=_PREFIX))
         cluster = cls(found, root, 0, run_as)
         try:
+            # Who started it: a later start stops the cluster if this process died
+            # without stopping it (killed by a CI timeout, say).
+            (root / _OWNER).write_text(str(os.getpid()))
             if run_as is not None:
                 shutil.chown(root, run_as, run_as)
             cluster._run(

@@ -1,11 +1,9 @@
-"""The SQLite outbox: idempotent writes, leases, attempts, outcomes and reports."""
+"""Every outbox backend: idempotent writes, leases, attempts, outcomes and reports.
+
+Each test runs once per backend (``store_factory`` in ``conftest.py``).
+"""
 
 from __future__ import annotations
-
-import sqlite3
-import sys
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
@@ -19,11 +17,10 @@ from smsbridge.outbox import (
     OutboxError,
     OutboxStateError,
     OutboxStore,
-    SqliteStore,
-    default_path,
 )
 from smsbridge.results import Cost, DeliveryReport, SendResult
 from smsbridge.status import Status
+from tests.outbox.conftest import AnyStore, StoreFactory
 
 LEASE = 30.0
 TIMEOUT = ErrorInfo(None, "read timeout", scope=Scope.PROVIDER, kind=Kind.TRANSIENT)
@@ -42,13 +39,7 @@ def report(status: Status, message_id: str | None = "m-1", **kwargs: object) -> 
     return DeliveryReport(provider="A", message_id=message_id, status=status, **kwargs)  # type: ignore[arg-type]
 
 
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[SqliteStore]:
-    with SqliteStore(tmp_path / "outbox.sqlite3") as opened:
-        yield opened
-
-
-def in_flight(store: SqliteStore, reference: str = "r1", provider: str = "A") -> None:
+def in_flight(store: AnyStore, reference: str = "r1", provider: str = "A") -> None:
     """Add, claim and start an attempt on one item, as worker w1 at t=10."""
     store.add([new(reference)], now=0)
     (item,) = store.claim("w1", limit=1, now=10, lease_seconds=LEASE)
@@ -56,12 +47,12 @@ def in_flight(store: SqliteStore, reference: str = "r1", provider: str = "A") ->
     store.begin_attempt(reference, owner="w1", provider=provider, now=10)
 
 
-def test_it_implements_the_protocol(store: SqliteStore) -> None:
+def test_it_implements_the_protocol(store: AnyStore) -> None:
     typed: OutboxStore = store
     assert isinstance(typed, OutboxStore)
 
 
-def test_add_is_idempotent_by_reference(store: SqliteStore) -> None:
+def test_add_is_idempotent_by_reference(store: AnyStore) -> None:
     assert (store.add([new("a"), new("b")], now=1).added, store.counts()[ItemState.PENDING]) == (
         2,
         2,
@@ -73,14 +64,14 @@ def test_add_is_idempotent_by_reference(store: SqliteStore) -> None:
     assert item is not None and item.created_at == 1
 
 
-def test_add_streams_a_generator_in_chunks(store: SqliteStore) -> None:
+def test_add_streams_a_generator_in_chunks(store: AnyStore) -> None:
     items = (new(f"r{i}", batch="b1") for i in range(2_500))
     assert store.add(items, now=0, chunk_size=1000).added == 2_500
     assert store.counts("b1")[ItemState.PENDING] == 2_500
     assert [item.reference for item in store.iter_items(batch="b1")][-1] == "r2499"
 
 
-def test_item_fields_survive_storage(store: SqliteStore) -> None:
+def test_item_fields_survive_storage(store: AnyStore) -> None:
     options = SendOptions(flash=True, max_parts=3, extra={"route": "premium"})
     store.add([new("r1", sender="ACME", options=options, batch="b", next_attempt_at=5)], now=1)
     item = store.get("r1")
@@ -100,7 +91,7 @@ def test_item_fields_survive_storage(store: SqliteStore) -> None:
     assert store.get("nope") is None
 
 
-def test_claim_respects_next_attempt_at_and_order(store: SqliteStore) -> None:
+def test_claim_respects_next_attempt_at_and_order(store: AnyStore) -> None:
     store.add([new("late", next_attempt_at=100), new("first"), new("second")], now=0)
     claimed = store.claim("w1", limit=10, now=50, lease_seconds=100)
     assert [i.reference for i in claimed] == ["first", "second"]
@@ -110,7 +101,7 @@ def test_claim_respects_next_attempt_at_and_order(store: SqliteStore) -> None:
     ]
 
 
-def test_claim_limit_and_live_leases(store: SqliteStore) -> None:
+def test_claim_limit_and_live_leases(store: AnyStore) -> None:
     store.add([new(f"r{i}") for i in range(5)], now=0)
     assert len(store.claim("w1", limit=3, now=1, lease_seconds=LEASE)) == 3
     assert [i.reference for i in store.claim("w2", limit=10, now=2, lease_seconds=LEASE)] == [
@@ -120,7 +111,7 @@ def test_claim_limit_and_live_leases(store: SqliteStore) -> None:
     assert store.claim("w3", limit=10, now=3, lease_seconds=LEASE) == []
 
 
-def test_expired_leases_are_reclaimed(store: SqliteStore) -> None:
+def test_expired_leases_are_reclaimed(store: AnyStore) -> None:
     store.add([new("r1")], now=0)
     store.claim("w1", limit=1, now=0, lease_seconds=10)
     assert store.claim("w2", limit=1, now=9.9, lease_seconds=10) == []
@@ -135,7 +126,7 @@ def test_expired_leases_are_reclaimed(store: SqliteStore) -> None:
     assert info.value.references == ("r1",)
 
 
-def test_a_crashed_attempt_comes_back_for_reconciliation(store: SqliteStore) -> None:
+def test_a_crashed_attempt_comes_back_for_reconciliation(store: AnyStore) -> None:
     in_flight(store)
     assert store.claim("w2", limit=1, now=10 + LEASE - 1, lease_seconds=LEASE) == []
     (item,) = store.claim("w2", limit=1, now=10 + LEASE, lease_seconds=LEASE)
@@ -150,7 +141,7 @@ def test_a_crashed_attempt_comes_back_for_reconciliation(store: SqliteStore) -> 
     ]
 
 
-def test_begin_attempt_needs_the_lease(store: SqliteStore) -> None:
+def test_begin_attempt_needs_the_lease(store: AnyStore) -> None:
     store.add([new("r1")], now=0)
     with pytest.raises(LeaseError):
         store.begin_attempt("r1", owner="w1", provider="A", now=1)
@@ -161,14 +152,13 @@ def test_begin_attempt_needs_the_lease(store: SqliteStore) -> None:
         store.begin_attempt("nope", owner="w1", provider="A", now=2)
 
 
-def test_begin_attempt_is_durable_and_can_renew_the_lease(tmp_path: Path) -> None:
-    path = tmp_path / "outbox.sqlite3"
-    with SqliteStore(path) as store:
+def test_begin_attempt_is_durable_and_can_renew_the_lease(store_factory: StoreFactory) -> None:
+    with store_factory() as store:
         in_flight(store)
         attempt = store.begin_attempts(["r1"], owner="w1", provider="A", now=11, lease_seconds=100)[
             0
         ]
-    with SqliteStore(path) as reopened:
+    with store_factory() as reopened:
         item = reopened.get("r1")
         assert item is not None
         assert (item.state, item.provider, item.attempts, item.lease_until) == (
@@ -181,7 +171,7 @@ def test_begin_attempt_is_durable_and_can_renew_the_lease(tmp_path: Path) -> Non
         assert history is not None and history.attempts[-1] == attempt
 
 
-def test_begin_attempts_is_all_or_nothing(store: SqliteStore) -> None:
+def test_begin_attempts_is_all_or_nothing(store: AnyStore) -> None:
     store.add([new("a"), new("b")], now=0)
     store.claim("w1", limit=1, now=0, lease_seconds=LEASE)
     with pytest.raises(LeaseError) as info:
@@ -190,7 +180,7 @@ def test_begin_attempts_is_all_or_nothing(store: SqliteStore) -> None:
     assert store.counts()[ItemState.INFLIGHT] == 0
 
 
-def test_finish_records_the_result(store: SqliteStore) -> None:
+def test_finish_records_the_result(store: AnyStore) -> None:
     in_flight(store)
     sent = SendResult(
         "+447700900123",
@@ -216,27 +206,27 @@ def test_finish_records_the_result(store: SqliteStore) -> None:
     assert store.claim("w1", limit=1, now=1_000, lease_seconds=LEASE) == []
 
 
-def test_finish_with_a_failure_keeps_the_error(store: SqliteStore) -> None:
+def test_finish_with_a_failure_keeps_the_error(store: AnyStore) -> None:
     in_flight(store)
     failed = SendResult("+447700900123", Status.REJECTED, provider="A", error=REFUSED)
     item = store.finish("r1", owner="w1", result=failed, now=12)
     assert (item.state, item.status, item.last_error) == (ItemState.DONE, Status.REJECTED, REFUSED)
 
 
-def test_finish_after_the_lease_expired_but_before_a_takeover(store: SqliteStore) -> None:
+def test_finish_after_the_lease_expired_but_before_a_takeover(store: AnyStore) -> None:
     in_flight(store)
     item = store.finish("r1", owner="w1", result=result(Status.SENT), now=10 + LEASE + 5)
     assert item.status is Status.SENT
 
 
-def test_finish_after_a_takeover_is_refused(store: SqliteStore) -> None:
+def test_finish_after_a_takeover_is_refused(store: AnyStore) -> None:
     in_flight(store)
     store.claim("w2", limit=1, now=10 + LEASE, lease_seconds=LEASE)
     with pytest.raises(LeaseError):
         store.finish("r1", owner="w1", result=result(Status.ACCEPTED), now=10 + LEASE)
 
 
-def test_retry_later_waits_and_excludes_the_provider(store: SqliteStore) -> None:
+def test_retry_later_waits_and_excludes_the_provider(store: AnyStore) -> None:
     in_flight(store)
     item = store.retry_later(
         "r1",
@@ -266,7 +256,7 @@ def test_retry_later_waits_and_excludes_the_provider(store: SqliteStore) -> None
     assert [a.error for a in history.attempts] == [REFUSED, TIMEOUT]
 
 
-def test_mark_unknown_keeps_the_provider_for_reconciliation(store: SqliteStore) -> None:
+def test_mark_unknown_keeps_the_provider_for_reconciliation(store: AnyStore) -> None:
     in_flight(store)
     item = store.mark_unknown("r1", owner="w1", error=TIMEOUT, now=12, next_attempt_at=20)
     assert (item.state, item.status, item.provider, item.lease_owner) == (
@@ -282,7 +272,7 @@ def test_mark_unknown_keeps_the_provider_for_reconciliation(store: SqliteStore) 
     assert history is not None and history.attempts[0].outcome_unknown
 
 
-def test_release_frees_a_workers_leases(store: SqliteStore) -> None:
+def test_release_frees_a_workers_leases(store: AnyStore) -> None:
     store.add([new("a"), new("b")], now=0)
     store.claim("w1", limit=2, now=0, lease_seconds=LEASE)
     store.begin_attempt("a", owner="w1", provider="A", now=1)
@@ -291,7 +281,7 @@ def test_release_frees_a_workers_leases(store: SqliteStore) -> None:
     assert [(i.reference, i.needs_reconciliation) for i in claimed] == [("a", True), ("b", False)]
 
 
-def test_done_items_refuse_new_attempts_and_retries(store: SqliteStore) -> None:
+def test_done_items_refuse_new_attempts_and_retries(store: AnyStore) -> None:
     in_flight(store)
     store.mark_unknown("r1", owner="w1", error=TIMEOUT, now=11)
     store.claim("w1", limit=1, now=11, lease_seconds=LEASE)
@@ -307,7 +297,7 @@ def test_done_items_refuse_new_attempts_and_retries(store: SqliteStore) -> None:
         store.mark_unknown("r1", owner="w1", error=TIMEOUT, now=13)
 
 
-def test_a_report_during_a_crashed_attempt_blocks_a_resend(store: SqliteStore) -> None:
+def test_a_report_during_a_crashed_attempt_blocks_a_resend(store: AnyStore) -> None:
     in_flight(store)
     assert store.record_report(report(Status.DELIVERED, message_id=None, reference="r1"), now=11)
     (item,) = store.claim("w2", limit=1, now=10 + LEASE, lease_seconds=LEASE)
@@ -319,11 +309,11 @@ def test_a_report_during_a_crashed_attempt_blocks_a_resend(store: SqliteStore) -
     )
 
 
-def test_history_of_an_unknown_reference_is_none(store: SqliteStore) -> None:
+def test_history_of_an_unknown_reference_is_none(store: AnyStore) -> None:
     assert store.history("nope") is None
 
 
-def test_iter_items_filters_and_pages(store: SqliteStore) -> None:
+def test_iter_items_filters_and_pages(store: AnyStore) -> None:
     store.add((new(f"a{i}", batch="A") for i in range(1_200)), now=0)
     store.add([new("b0", batch="B"), new("b1", batch="B")], now=0)
     store.claim("w1", limit=1, now=0, lease_seconds=LEASE)
@@ -335,47 +325,9 @@ def test_iter_items_filters_and_pages(store: SqliteStore) -> None:
     assert store.counts("B") == dict.fromkeys(ItemState, 0) | {ItemState.PENDING: 2}
 
 
-def test_default_path(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    monkeypatch.setenv("SMSBRIDGE_HOME", str(tmp_path / "home"))
-    assert default_path() == tmp_path / "home" / "outbox.sqlite3"
-    with SqliteStore() as store:
-        assert Path(store.path).exists()
-    monkeypatch.delenv("SMSBRIDGE_HOME")
-    monkeypatch.setattr(sys, "platform", "linux")
-    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
-    assert default_path() == tmp_path / "xdg" / "smsbridge" / "outbox.sqlite3"
-    monkeypatch.setenv("XDG_DATA_HOME", "relative/ignored")
-    assert default_path() == Path.home() / ".local" / "share" / "smsbridge" / "outbox.sqlite3"
-    monkeypatch.setattr(sys, "platform", "darwin")
-    assert default_path().parent == Path.home() / "Library" / "Application Support" / "smsbridge"
-    monkeypatch.setattr(sys, "platform", "win32")
-    monkeypatch.setenv("LOCALAPPDATA", str(tmp_path / "local"))
-    assert default_path() == tmp_path / "local" / "smsbridge" / "outbox.sqlite3"
-
-
-def test_schema_version_and_newer_files(tmp_path: Path) -> None:
-    path = tmp_path / "outbox.sqlite3"
-    SqliteStore(path).close()
-    raw = sqlite3.connect(path)
-    try:
-        assert raw.execute("PRAGMA user_version").fetchone() == (1,)
-        assert raw.execute("PRAGMA journal_mode").fetchone() == ("wal",)
-        raw.execute("PRAGMA user_version = 99")
-        raw.commit()
-    finally:
-        raw.close()
-    with pytest.raises(OutboxError, match="newer"):
-        SqliteStore(path)
-
-
-def test_a_closed_store_says_so(tmp_path: Path) -> None:
-    store = SqliteStore(tmp_path / "outbox.sqlite3")
+def test_a_closed_store_says_so(store_factory: StoreFactory) -> None:
+    store = store_factory()
     store.close()
     store.close()
     with pytest.raises(OutboxError, match="closed"):
         store.get("r1")
-
-
-def test_memory_store_and_normal_sync() -> None:
-    with SqliteStore(":memory:", synchronous="NORMAL") as store:
-        assert store.add([new("r1")], now=0).added == 1

@@ -1,30 +1,22 @@
-"""Delivery reports, counters, stored chunks and breaker state in the SQLite outbox."""
+"""Delivery reports, counters, stored chunks and breaker state, on every backend."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
 
-from smsbridge.outbox import BreakerState, Chunk, ItemState, SqliteStore, message_key
+from smsbridge.outbox import BreakerState, Chunk, ItemState, message_key
 from smsbridge.results import DeliveryReport
 from smsbridge.status import Status
-from tests.outbox.test_sqlite_store import TIMEOUT, in_flight, new, report, result
+from tests.outbox.conftest import AnyStore, StoreFactory
+from tests.outbox.test_store_items import TIMEOUT, in_flight, new, report, result
 
 
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[SqliteStore]:
-    with SqliteStore(tmp_path / "outbox.sqlite3") as opened:
-        yield opened
-
-
-def finished(store: SqliteStore, status: Status, message_id: str = "m-1") -> None:
+def finished(store: AnyStore, status: Status, message_id: str = "m-1") -> None:
     in_flight(store)
     store.finish("r1", owner="w1", result=result(status, message_id), now=12)
 
 
-def status_of(store: SqliteStore, reference: str = "r1") -> Status | None:
+def status_of(store: AnyStore, reference: str = "r1") -> Status | None:
     item = store.get(reference)
     assert item is not None
     return item.status
@@ -38,14 +30,14 @@ def test_message_key(message_id: str | None, expected: str | None) -> None:
     assert message_key(message_id) == expected
 
 
-def test_a_later_status_moves_forward(store: SqliteStore) -> None:
+def test_a_later_status_moves_forward(store: AnyStore) -> None:
     finished(store, Status.ACCEPTED)
     assert store.record_report(report(Status.SENT), now=13)
     assert store.record_report(report(Status.DELIVERED), now=14)
     assert status_of(store) is Status.DELIVERED
 
 
-def test_a_final_status_is_never_overwritten(store: SqliteStore) -> None:
+def test_a_final_status_is_never_overwritten(store: AnyStore) -> None:
     finished(store, Status.ACCEPTED)
     assert store.record_report(report(Status.DELIVERED), now=13)
     assert not store.record_report(report(Status.FAILED_PERMANENT), now=14)
@@ -60,20 +52,20 @@ def test_a_final_status_is_never_overwritten(store: SqliteStore) -> None:
     ]
 
 
-def test_a_late_non_final_status_does_not_go_back(store: SqliteStore) -> None:
+def test_a_late_non_final_status_does_not_go_back(store: AnyStore) -> None:
     finished(store, Status.SENT)
     assert not store.record_report(report(Status.ACCEPTED), now=13)
     assert not store.record_report(report(Status.SENT), now=13)
     assert status_of(store) is Status.SENT
 
 
-def test_ids_match_without_case_or_leading_zeros(store: SqliteStore) -> None:
+def test_ids_match_without_case_or_leading_zeros(store: AnyStore) -> None:
     finished(store, Status.ACCEPTED, message_id="00AbC12")
     assert store.record_report(report(Status.DELIVERED, message_id="abc12"), now=13)
     assert status_of(store) is Status.DELIVERED
 
 
-def test_a_report_before_the_result_is_parked_then_applied(store: SqliteStore) -> None:
+def test_a_report_before_the_result_is_parked_then_applied(store: AnyStore) -> None:
     in_flight(store)
     assert not store.record_report(report(Status.DELIVERED, message_id="0XY"), now=11)
     assert not store.record_report(report(Status.SENT, message_id="xy"), now=11)
@@ -84,7 +76,7 @@ def test_a_report_before_the_result_is_parked_then_applied(store: SqliteStore) -
     assert [r.status for r in history.reports] == [Status.DELIVERED, Status.SENT]
 
 
-def test_parked_reports_of_another_provider_stay_parked(store: SqliteStore) -> None:
+def test_parked_reports_of_another_provider_stay_parked(store: AnyStore) -> None:
     in_flight(store)
     store.record_report(
         DeliveryReport(provider="B", message_id="m-1", status=Status.DELIVERED), now=11
@@ -94,13 +86,13 @@ def test_parked_reports_of_another_provider_stay_parked(store: SqliteStore) -> N
     )
 
 
-def test_a_report_found_by_reference(store: SqliteStore) -> None:
+def test_a_report_found_by_reference(store: AnyStore) -> None:
     finished(store, Status.ACCEPTED, message_id="m-1")
     assert store.record_report(report(Status.DELIVERED, message_id=None, reference="r1"), now=13)
     assert status_of(store) is Status.DELIVERED
 
 
-def test_a_report_from_another_provider_is_kept_but_not_applied(store: SqliteStore) -> None:
+def test_a_report_from_another_provider_is_kept_but_not_applied(store: AnyStore) -> None:
     finished(store, Status.ACCEPTED)
     other = DeliveryReport(
         provider="B", message_id=None, status=Status.FAILED_PERMANENT, reference="r1"
@@ -111,7 +103,7 @@ def test_a_report_from_another_provider_is_kept_but_not_applied(store: SqliteSto
     assert history is not None and history.reports == (other,)
 
 
-def test_a_shared_message_id_is_split_by_recipient(store: SqliteStore) -> None:
+def test_a_shared_message_id_is_split_by_recipient(store: AnyStore) -> None:
     store.add([new("a"), new("b", "+447700900999")], now=0)
     store.claim("w1", limit=2, now=0, lease_seconds=30)
     store.begin_attempts(["a", "b"], owner="w1", provider="A", now=1)
@@ -126,7 +118,7 @@ def test_a_shared_message_id_is_split_by_recipient(store: SqliteStore) -> None:
     assert (status_of(store, "a"), status_of(store, "b")) == (Status.ACCEPTED, Status.DELIVERED)
 
 
-def test_a_success_report_settles_an_unknown_outcome(store: SqliteStore) -> None:
+def test_a_success_report_settles_an_unknown_outcome(store: AnyStore) -> None:
     in_flight(store)
     store.finish("r1", owner="w1", result=result(Status.UNKNOWN, "m-1"), now=11)
     item = store.get("r1")
@@ -136,7 +128,7 @@ def test_a_success_report_settles_an_unknown_outcome(store: SqliteStore) -> None
     assert item is not None and item.state is ItemState.DONE
 
 
-def test_a_failure_report_leaves_an_unknown_outcome_to_the_router(store: SqliteStore) -> None:
+def test_a_failure_report_leaves_an_unknown_outcome_to_the_router(store: AnyStore) -> None:
     in_flight(store)
     store.mark_unknown("r1", owner="w1", error=TIMEOUT, now=11)
     assert store.record_report(report(Status.REJECTED, message_id=None, reference="r1"), now=12)
@@ -144,29 +136,28 @@ def test_a_failure_report_leaves_an_unknown_outcome_to_the_router(store: SqliteS
     assert item is not None and (item.state, item.status) == (ItemState.UNKNOWN, Status.REJECTED)
 
 
-def test_an_unmatched_report_is_stored_and_reported_unchanged(store: SqliteStore) -> None:
+def test_an_unmatched_report_is_stored_and_reported_unchanged(store: AnyStore) -> None:
     assert not store.record_report(report(Status.DELIVERED, message_id="ghost"), now=1)
     assert not store.record_report(report(Status.DELIVERED, message_id=None), now=1)
 
 
-def test_counter_is_monotonic_and_wraps(store: SqliteStore) -> None:
+def test_counter_is_monotonic_and_wraps(store: AnyStore) -> None:
     assert [store.allocate("dup", low=5, high=7) for _ in range(5)] == [5, 6, 7, 5, 6]
     assert [store.allocate("other") for _ in range(3)] == [1, 2, 3]
     with pytest.raises(ValueError, match="low"):
         store.allocate("bad", low=3, high=2)
 
 
-def test_counter_survives_reopening(tmp_path: Path) -> None:
-    path = tmp_path / "outbox.sqlite3"
-    with SqliteStore(path) as store:
+def test_counter_survives_reopening(store_factory: StoreFactory) -> None:
+    with store_factory() as store:
         assert store.allocate("dup") == 1
-    with SqliteStore(path) as store:
+    with store_factory() as store:
         assert store.allocate("dup") == 2
         # A narrower range than the stored value restarts at its low end.
         assert store.allocate("dup", low=10, high=20) == 10
 
 
-def test_chunk_round_trip_is_byte_identical(store: SqliteStore) -> None:
+def test_chunk_round_trip_is_byte_identical(store: AnyStore) -> None:
     payload = bytes(range(256)) * 40 + b"\x00\r\n"
     store.save_chunk("k1", "bulksms", payload, ["r1", "r2"], now=1)
     loaded = store.load_chunk("k1")
@@ -179,9 +170,8 @@ def test_chunk_round_trip_is_byte_identical(store: SqliteStore) -> None:
     assert store.load_chunk("missing") is None
 
 
-def test_breaker_state_is_shared(tmp_path: Path) -> None:
-    path = tmp_path / "outbox.sqlite3"
-    with SqliteStore(path) as one, SqliteStore(path) as two:
+def test_breaker_state_is_shared(store_factory: StoreFactory) -> None:
+    with store_factory() as one, store_factory() as two:
         assert two.get_breaker("A") == BreakerState("closed", 0, None)
         one.put_breaker("A", BreakerState("open", 5, 123.5))
         assert two.get_breaker("A") == BreakerState("open", 5, 123.5)

@@ -1,0 +1,92 @@
+"""What only the SQLite store has: its file location, its schema version pragma, memory
+stores, and the spellings :func:`open_store` turns into a SQLite store."""
+
+from __future__ import annotations
+
+import sqlite3
+import sys
+from contextlib import closing
+from pathlib import Path
+
+import pytest
+
+from smsbridge.errors import ConfigurationError
+from smsbridge.outbox import OutboxError, SqliteStore, default_path
+from smsbridge.outbox.factory import open_store
+from tests.outbox.test_store_items import new
+
+
+def test_default_path(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("SMSBRIDGE_HOME", str(tmp_path / "home"))
+    assert default_path() == tmp_path / "home" / "outbox.sqlite3"
+    with SqliteStore() as store:
+        assert Path(store.path).exists()
+    monkeypatch.delenv("SMSBRIDGE_HOME")
+    monkeypatch.setattr(sys, "platform", "linux")
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
+    assert default_path() == tmp_path / "xdg" / "smsbridge" / "outbox.sqlite3"
+    monkeypatch.setenv("XDG_DATA_HOME", "relative/ignored")
+    assert default_path() == Path.home() / ".local" / "share" / "smsbridge" / "outbox.sqlite3"
+    monkeypatch.setattr(sys, "platform", "darwin")
+    assert default_path().parent == Path.home() / "Library" / "Application Support" / "smsbridge"
+    monkeypatch.setattr(sys, "platform", "win32")
+    monkeypatch.setenv("LOCALAPPDATA", str(tmp_path / "local"))
+    assert default_path() == tmp_path / "local" / "smsbridge" / "outbox.sqlite3"
+
+
+def test_schema_version_and_newer_files(tmp_path: Path) -> None:
+    path = tmp_path / "outbox.sqlite3"
+    SqliteStore(path).close()
+    raw = sqlite3.connect(path)
+    try:
+        assert raw.execute("PRAGMA user_version").fetchone() == (1,)
+        assert raw.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+        raw.execute("PRAGMA user_version = 99")
+        raw.commit()
+    finally:
+        raw.close()
+    with pytest.raises(OutboxError, match="newer"):
+        SqliteStore(path)
+
+
+def test_memory_store_and_normal_sync() -> None:
+    with SqliteStore(":memory:", synchronous="NORMAL") as store:
+        assert store.add([new("r1")], now=0).added == 1
+
+
+@pytest.mark.parametrize(
+    ("spelling", "expected"),
+    [
+        ("{tmp}/plain.sqlite3", "{tmp}/plain.sqlite3"),
+        ("sqlite:///{tmp}/url.sqlite3", "{tmp}/url.sqlite3"),
+        ("sqlite://", ":memory:"),
+        ("sqlite:///:memory:", ":memory:"),
+    ],
+)
+def test_open_store_understands_paths_and_sqlite_urls(
+    tmp_path: Path, spelling: str, expected: str
+) -> None:
+    # tmp_path is absolute, so "sqlite:///" + "/tmp/..." is the four-slash absolute form.
+    with closing(open_store(spelling.format(tmp=tmp_path))) as store:
+        assert isinstance(store, SqliteStore)
+        assert store.path == expected.format(tmp=tmp_path)
+        assert store.add([new("r1")], now=0).added == 1
+
+
+def test_open_store_defaults_to_the_default_path(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("SMSBRIDGE_HOME", str(tmp_path))
+    with (
+        closing(open_store(None)) as store,
+        closing(open_store(tmp_path / "other.sqlite3")) as other,
+    ):
+        assert isinstance(store, SqliteStore) and isinstance(other, SqliteStore)
+        assert Path(store.path) == tmp_path / "outbox.sqlite3"
+        assert Path(other.path) == tmp_path / "other.sqlite3"
+
+
+@pytest.mark.parametrize("url", ["mysql://db/sms", "sqlite://host/file.sqlite3"])
+def test_open_store_refuses_what_it_cannot_open(url: str) -> None:
+    with pytest.raises(ConfigurationError, match=r"sqlite|scheme"):
+        open_store(url)
