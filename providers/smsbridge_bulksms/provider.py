@@ -326,6 +326,16 @@ class BulkSmsProvider(Provider):
         response = self._post(protocol.CREDITS_PATH, b"", effects=False)
         return Cost(parsers.parse_credits(self._text(response)), "credits")
 
+    def billable_parts(self, text: str, options: SendOptions, *, country: str | None) -> int:
+        """Parts BulkSMS bills for ``text``, as it will be encoded on the wire.
+
+        EAPI's 7-bit field is ISO-8859-1, which has no euro sign: GSM-7 text with one
+        goes as 16-bit and is billed by UCS-2 rules, so plain segmentation would
+        under-count it.
+        """
+        del country  # one rule for every destination
+        return self.encode(text, options).parts
+
     def quote(self, message: Message) -> Cost:
         """What sending ``message`` would cost, in credits (``quote_sms``)."""
         text = self.encode(message.body, message.options)

@@ -254,7 +254,7 @@ class HuaweiEmulator(Emulator):
         for to, template_id, params, signature in groups:
             status = self._group_status(template_id, params, channel)
             template = self.templates.get(template_id)
-            accepted, ids, parts_seen = [], [], 1
+            accepted, ids, parts_seen, charged = [], [], 1, 0
             for raw in to:
                 number = _normalise(raw)
                 self._serial += 1
@@ -276,6 +276,7 @@ class HuaweiEmulator(Emulator):
                     sig = template.signature or (signature if isinstance(signature, str) else None)
                     parts = parts_for(template.text, list(params), sig, region)
                     parts_seen = parts
+                    charged += parts
                     accepted.append(number)
                     ids.append(message_id)
                     self._report(callback, message_id, number, parts, extend)
@@ -285,7 +286,7 @@ class HuaweiEmulator(Emulator):
                 text = fill(template.text, params) if template else ""
                 self.record(
                     command, accepted, message_ids=ids, reference=extend, body=text,
-                    parts=parts_seen, charge=Decimal(parts_seen * len(accepted)),
+                    parts=parts_seen, charge=Decimal(charged),
                     fields={**fields, "templateId": template_id},
                 )  # fmt: skip
         return EmulatorResponse.from_json(

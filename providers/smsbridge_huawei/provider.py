@@ -23,6 +23,7 @@ from smsbridge import (
     ProviderOptions,
     Scope,
     Secret,
+    SendOptions,
     SendResult,
     Status,
     UnknownOutcomeError,
@@ -41,6 +42,7 @@ from .protocol import (
     parse_status_report,
 )
 from .results import interpret, match, unknown
+from .templates import CHINESE_MAINLAND, INTERNATIONAL, parts_for
 from .wsse import wsse_headers
 
 if TYPE_CHECKING:
@@ -306,6 +308,14 @@ class HuaweiProvider(Provider):
         return [parse_status_report(body)]
 
     # -- lifecycle ---------------------------------------------------------------------
+
+    def billable_parts(self, text: str, options: SendOptions, *, country: str | None) -> int:
+        """Parts Huawei bills for ``text`` (a filled template) sent to ``country``.
+
+        For the Chinese mainland the signature counts towards the length.
+        """
+        region = CHINESE_MAINLAND if country == "CN" else INTERNATIONAL
+        return parts_for(text, (), self.options.signature, region, encoding=options.encoding)
 
     @classmethod
     def emulator_class(cls) -> type[Emulator]:

@@ -32,7 +32,19 @@ EXIT_FAILED = 1
 EXIT_USAGE = 2
 EXIT_CONFIG = 3
 
-COMMANDS = ("segments", "providers", "send", "batch", "config_cmd", "emulate", "serve-reports", "task")
+COMMANDS = (
+    "segments",
+    "providers",
+    "send",
+    "batch",
+    "status",
+    "resume",
+    "quote",
+    "task",
+    "config_cmd",
+    "emulate",
+    "serve-reports",
+)
 """Modules of :mod:`smsbridge.cli` that each register one command."""
 
 

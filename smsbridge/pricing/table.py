@@ -15,16 +15,17 @@ import re
 from collections.abc import Iterable, Iterator, Mapping
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from types import MappingProxyType
-from typing import IO, Any, Final
+from typing import IO, Final
 
 import attrs
 import phonenumbers
 
-from smsbridge.errors import ConfigurationError, InvalidNumberError
-from smsbridge.numbers import normalise
+from smsbridge.errors import ConfigurationError
 from smsbridge.provider import NAME_RE
 from smsbridge.results import Cost
+
+from .locate import locate, region_of
+from .rates import CREDITS, CreditRates
 
 __all__ = [
     "COLUMNS",
@@ -39,22 +40,11 @@ __all__ = [
 
 #: The columns a price table's header must name (in any order; extra columns are ignored).
 COLUMNS: Final = ("provider", "country", "prefix", "network", "price", "unit")
-#: The unit of providers that bill in their own credits rather than a currency.
-CREDITS: Final = "credits"
 #: The country value that makes a row the provider's default for every destination.
 DEFAULT_COUNTRY: Final = "*"
 
 _CURRENCY_RE: Final = re.compile(r"^[A-Z]{3}$")
 _PREFIX_RE: Final = re.compile(r"^[0-9]{1,15}$")
-# Country calling code -> its only region, for the codes that have one: most numbers
-# then need no pattern matching to know their country.
-_SINGLE_REGION: Final[Mapping[int, str]] = MappingProxyType(
-    {
-        code: regions[0]
-        for code, regions in phonenumbers.COUNTRY_CODE_TO_REGION_CODE.items()
-        if len(regions) == 1 and regions[0] != "001"
-    }
-)
 # Look-alike codes people write for a region; named in the error to save a round trip.
 _REGION_HINTS: Final = {"UK": "GB", "EL": "GR"}
 
@@ -140,59 +130,6 @@ class PriceTableError(ConfigurationError):
         count = len(self.problems)
         lines = "\n".join(f"  {problem}" for problem in self.problems)
         super().__init__(f"{count} problem(s) in price table:\n{lines}")
-
-
-def locate(number: str, region: str | None = None) -> tuple[str, str | None]:
-    """Normalise ``number`` as the bridge would before sending, and find its country.
-
-    Args:
-        number: The number as the user has it.
-        region: Default region for national numbers.
-
-    Returns:
-        The E.164 number and its ISO region (``None`` for non-geographic numbers).
-
-    Raises:
-        InvalidNumberError: Exactly as :func:`smsbridge.normalise` raises it.
-    """
-    text = number.strip()
-    if text.startswith("00"):
-        text = "+" + text[2:]
-    try:
-        parsed = phonenumbers.parse(text, region.upper() if region else None)
-    except phonenumbers.NumberParseException:
-        parsed = None
-    if parsed is None or phonenumbers.is_possible_number_with_reason(parsed) not in (
-        phonenumbers.ValidationResult.IS_POSSIBLE,
-        phonenumbers.ValidationResult.IS_POSSIBLE_LOCAL_ONLY,
-    ):
-        # Only a rejection takes the slow path: it raises with the bridge's own words.
-        normalise(number, region)
-        raise InvalidNumberError(  # pragma: no cover - normalise raised above
-            f"{number!r} is not a valid phone number", field="to", value=number
-        )
-    code = parsed.country_code or 0  # parse() always sets it; the stubs allow None
-    e164 = f"+{code}{phonenumbers.national_significant_number(parsed)}"
-    return e164, _SINGLE_REGION.get(code) or _region(parsed)
-
-
-def _region(parsed: phonenumbers.PhoneNumber) -> str | None:
-    """The region of a parsed number whose calling code several regions may share."""
-    found: str | None = phonenumbers.region_code_for_number(parsed)
-    if found is None:
-        # Possible but unassigned numbers (test ranges, new blocks) match no region's
-        # patterns; the calling code's main region is the best guess a table can use.
-        found = phonenumbers.region_code_for_country_code(parsed.country_code or 0)
-    return None if found in ("001", "ZZ") else found
-
-
-def region_of(e164: str) -> str | None:
-    """The ISO region of an E.164 number, or ``None`` when it has none (non-geographic)."""
-    try:
-        parsed = phonenumbers.parse(e164)
-    except phonenumbers.NumberParseException:
-        return None
-    return _SINGLE_REGION.get(parsed.country_code or 0) or _region(parsed)
 
 
 @attrs.frozen(slots=True)
@@ -419,53 +356,3 @@ def _parse_row(
         network=row["network"] or None,
         line=line,
     )
-
-
-def _rate(value: Cost | tuple[Any, str]) -> Cost:
-    amount, unit = (value.amount, value.unit) if isinstance(value, Cost) else value
-    try:
-        cost = Cost(Decimal(str(amount)), unit.strip().upper())
-    except InvalidOperation:
-        raise ConfigurationError(
-            f"a credit rate must be a decimal number, not {amount!r}"
-        ) from None
-    if not cost.amount.is_finite() or cost.amount <= 0:
-        raise ConfigurationError(f"a credit rate must be positive, not {amount!r}")
-    if not _CURRENCY_RE.match(cost.unit):
-        raise ConfigurationError(f"a credit rate is in an ISO 4217 currency, not {unit!r}")
-    return cost
-
-
-def _rates(value: Mapping[str, Cost | tuple[Any, str]]) -> Mapping[str, Cost]:
-    return MappingProxyType({name: _rate(rate) for name, rate in value.items()})
-
-
-@attrs.frozen(slots=True)
-class CreditRates:
-    """What one credit of a provider is worth in money, as the user says.
-
-    ``CreditRates({"bulksms": ("0.035", "EUR")})`` values one BulkSMS credit at 0.035 EUR.
-    No other conversion exists in smsbridge: prices in two currencies stay apart.
-
-    Args:
-        rates: Provider name -> ``(amount, currency)`` or :class:`~smsbridge.Cost`.
-
-    Raises:
-        ConfigurationError: For a rate that is not a positive decimal in a currency.
-    """
-
-    rates: Mapping[str, Cost] = attrs.field(converter=_rates)
-
-    def rate(self, provider: str) -> Cost | None:
-        """The money value of one credit of ``provider``, if the user gave one."""
-        return self.rates.get(provider)
-
-    def convert(self, provider: str, amount: Decimal, unit: str) -> tuple[Decimal, str]:
-        """Turn an amount of ``provider`` credits into money; other units pass through.
-
-        Returns:
-            ``(amount, unit)`` after conversion.
-        """
-        if unit == CREDITS and (rate := self.rates.get(provider)) is not None:
-            return amount * rate.amount, rate.unit
-        return amount, unit

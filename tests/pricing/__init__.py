@@ -9,8 +9,19 @@ from __future__ import annotations
 from typing import ClassVar, TypeVar
 
 from smsbridge import Capabilities, Cost, Message, Provider, ProviderOptions, segment
+from smsbridge_bulksms.provider import BulkSmsProvider
+from smsbridge_huawei import HuaweiProvider
 
-__all__ = ["SAMPLE_CSV", "Alpha", "Beta", "Gamma", "Quoting", "make"]
+__all__ = [
+    "SAMPLE_CSV",
+    "Alpha",
+    "Beta",
+    "BulkSmsBilling",
+    "Gamma",
+    "HuaweiBilling",
+    "Quoting",
+    "make",
+]
 
 P = TypeVar("P", bound=Provider)
 
@@ -66,3 +77,8 @@ class Quoting(Provider):
 def make(cls: type[P]) -> P:
     """An instance of a test provider (the options are never used to connect)."""
     return cls(ProviderOptions(base_url="http://127.0.0.1:9"))
+
+
+# The real providers carry the ``billable_parts`` hook; the names stay for the tests.
+HuaweiBilling = HuaweiProvider
+BulkSmsBilling = BulkSmsProvider
