@@ -1,29 +1,46 @@
 """``SmsBridge``: the application's entry point.
 
 It validates and normalises what the application hands it, gives every message a client
-reference before the first attempt, calls a provider, and turns everything into
-per-recipient results. An invalid number or a missing template variable fails that
-recipient alone; the rest of the batch goes on.
+reference, writes it to the durable outbox before the first attempt, and works the
+outbox until the message is settled or ``max_wait`` runs out. Results come from the
+outbox, so they say what is recorded, and anything still waiting stays there for
+:meth:`SmsBridge.resume`. An invalid number or a template error fails that recipient
+alone; the rest of the batch goes on.
 """
 
 from __future__ import annotations
 
+import os
 import secrets
-from collections import deque
-from collections.abc import Iterable, Iterator, Sequence
+import time
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from itertools import islice
 
 import attrs
 
-from smsbridge.errors import ConfigurationError, InvalidNumberError, SmsBridgeError
-from smsbridge.model import Batch, Message, Recipient
+from smsbridge.dispatch import Dispatcher
+from smsbridge.errors import (
+    ConfigurationError,
+    InvalidNumberError,
+    MessageNotFoundError,
+    ProviderError,
+    Scope,
+    SmsBridgeError,
+    TemplateError,
+)
+from smsbridge.model import Batch, Message
 from smsbridge.numbers import NumberNormaliser
+from smsbridge.outbox import History, ItemState, NewItem, OutboxItem, OutboxStore, SqliteStore
 from smsbridge.plugins import PluginManager, default_plugin_manager
 from smsbridge.provider import Provider
 from smsbridge.results import BatchResult, SendResult
 from smsbridge.router import Delivery, Policy, RetryPolicy, Router
+from smsbridge.router.limits import Limit
 from smsbridge.status import Status
 
 __all__ = ["SmsBridge", "new_reference"]
+
+_UNSETTLED = (ItemState.PENDING, ItemState.RETRY_WAIT, ItemState.INFLIGHT)
 
 
 def new_reference() -> str:
@@ -32,11 +49,15 @@ def new_reference() -> str:
 
 
 class SmsBridge:
-    """Send messages through configured providers.
+    """Send messages through configured providers, durably.
 
     Args:
         providers: Provider instances, or registered names (built with default
             options), in order of preference.
+        store: The outbox: a store object (left open by :meth:`close`), a SQLite file
+            path (``":memory:"`` for a private, ephemeral one), or ``None`` for
+            :func:`smsbridge.outbox.default_path` (``$SMSBRIDGE_HOME`` or the per-user
+            data directory).
         region: Default region for numbers written without a country code (``"GB"``).
         strict_numbers: Refuse numbers that are possible but not assigned.
         plugin_manager: Where to look up provider names and event hooks; the default
@@ -45,16 +66,24 @@ class SmsBridge:
         retry: Attempt budget and backoff for transient failures.
         delivery: What to do with unknown outcomes: report them (at-most-once, the
             default) or resend (at-least-once).
-        max_wait: Longest total time one ``send`` sleeps between retries.
+        max_wait: Longest time one ``send`` (or one window of a batch) works the outbox
+            before returning what is still waiting as ``QUEUED``.
+        owner: This worker's lease name (see :class:`~smsbridge.dispatch.Dispatcher`).
+        concurrency: Requests in flight at once, across providers.
+        limits: Per provider name: rate and concurrency (:class:`~smsbridge.router.
+            limits.Limit`).
+        batch_window: Recipients of a batch written and dispatched together.
 
     Raises:
         ConfigurationError: When no provider is given or a name is unknown.
+        OutboxError: When the outbox cannot be opened.
     """
 
     def __init__(
         self,
         providers: Sequence[Provider | str],
         *,
+        store: OutboxStore | str | os.PathLike[str] | None = None,
         region: str | None = None,
         strict_numbers: bool = False,
         plugin_manager: PluginManager | None = None,
@@ -62,6 +91,10 @@ class SmsBridge:
         retry: RetryPolicy | None = None,
         delivery: Delivery = Delivery.AT_MOST_ONCE,
         max_wait: float = 10.0,
+        owner: str | None = None,
+        concurrency: int = 1,
+        limits: Mapping[str, Limit] | None = None,
+        batch_window: int = 10_000,
     ) -> None:
         if not providers:
             raise ConfigurationError("SmsBridge needs at least one provider")
@@ -78,6 +111,8 @@ class SmsBridge:
                 )
         self.providers: tuple[Provider, ...] = tuple(built)
         self.normalise = NumberNormaliser(region, strict_numbers)
+        self.max_wait = max_wait
+        self.batch_window = batch_window
         hook = self.plugin_manager.hook
         self.router = Router(
             self.providers,
@@ -91,6 +126,27 @@ class SmsBridge:
             ),
             on_results=lambda p, r: hook.smsbridge_after_send(provider=p.name, results=r),
         )
+        self._owns_store = not isinstance(store, OutboxStore)
+        self.store: OutboxStore = (
+            SqliteStore(store) if not isinstance(store, OutboxStore) else store
+        )
+        try:
+            self.dispatcher = Dispatcher(
+                self.router,
+                self.store,
+                owner=owner,
+                concurrency=concurrency,
+                limits=limits,
+                on_attempt=lambda p, m: hook.smsbridge_before_send(provider=p.name, message=m),
+                on_failure=lambda p, m, e: hook.smsbridge_send_failed(
+                    provider=p.name, message=m, error=e
+                ),
+                on_results=lambda p, r: hook.smsbridge_after_send(provider=p.name, results=r),
+            )
+        except BaseException:
+            if self._owns_store:
+                self.store.close()
+            raise
 
     @property
     def plugin_manager(self) -> PluginManager:
@@ -107,15 +163,18 @@ class SmsBridge:
     # -- sending ---------------------------------------------------------------------
 
     def send(self, message: Message) -> SendResult | BatchResult:
-        """Send a message.
+        """Write a message to the outbox and work it until settled or ``max_wait``.
 
         Returns:
             A :class:`SendResult` for a single recipient, a :class:`BatchResult` for
-            several. Invalid numbers are per-recipient results with status
-            ``INVALID_NUMBER``; they are never sent.
+            several. Invalid numbers are results with status ``INVALID_NUMBER``, never
+            sent; recipients still waiting are ``QUEUED`` with their last error and
+            stay in the outbox for :meth:`resume`.
 
         Raises:
-            SmsBridgeError: When the provider request failed as a whole.
+            ProviderError: When every recipient was refused with a request-scope error
+                (the input itself is wrong; no provider would take it).
+            OutboxError: For outbox failures.
         """
         reference = message.reference or new_reference()
         valid: list[str] = []
@@ -136,7 +195,11 @@ class SmsBridge:
         results: list[SendResult] = []
         if valid:
             prepared = attrs.evolve(message, to=tuple(valid), reference=reference)
-            results = self.router.send(prepared)
+            references = self.dispatcher.submit(prepared)
+            batch = reference if len(references) > 1 else None
+            self._settle(references, batch)
+            results = [self._result(ref) for ref in references]
+            _raise_request_error(results)
         merged = _merge(len(message.to), refused, results)
         if len(message.to) == 1 and len(merged) == 1:
             return merged[0]
@@ -155,47 +218,154 @@ class SmsBridge:
     def iter_send_batch(
         self, batch: Batch, *, _duplicates: _DuplicateCounter | None = None
     ) -> Iterator[SendResult]:
-        """Send a batch, yielding each recipient's result as soon as it is known.
+        """Send a batch through the outbox, yielding results window by window.
 
-        Recipients are normalised and de-duplicated on the fly; invalid ones are
-        yielded as ``INVALID_NUMBER`` results and never reach the provider.
+        Recipients are normalised, de-duplicated and rendered as the batch streams;
+        invalid numbers and template errors are yielded as results and never written.
+        Each window of ``batch_window`` recipients is written in batched commits, then
+        dispatched (grouped into multi-recipient requests where the provider allows)
+        until settled or ``max_wait``.
         """
         prefix = batch.reference or new_reference()
-        rejected: deque[SendResult] = deque()
         duplicates = _duplicates if _duplicates is not None else _DuplicateCounter()
-
-        def prepared() -> Iterator[Recipient]:
-            seen: set[str] = set()
-            for index, recipient in enumerate(batch, start=1):
+        seen: set[str] = set()
+        numbered = enumerate(batch, start=1)
+        while True:
+            window = list(islice(numbered, self.batch_window))
+            if not window:
+                return
+            slots: list[SendResult | str] = []
+            items: list[NewItem] = []
+            for index, recipient in window:
                 reference = recipient.reference or f"{prefix}-{index}"
                 try:
                     e164 = self.normalise(recipient.number)
-                except InvalidNumberError as exc:
-                    rejected.append(_refused(recipient.number, reference, exc))
+                    body = batch.render(recipient)
+                except (InvalidNumberError, TemplateError) as exc:
+                    slots.append(_refused(recipient.number, reference, exc))
                     continue
                 if e164 in seen:
                     duplicates.count += 1
                     continue
                 seen.add(e164)
-                yield Recipient(e164, recipient.variables, reference)
+                slots.append(reference)
+                items.append(
+                    NewItem(
+                        reference=reference,
+                        recipient=e164,
+                        body=body,
+                        sender=batch.sender,
+                        options=batch.options,
+                        batch=prefix,
+                    )
+                )
+            if items:
+                self.store.add(items, now=time.time())
+                self._settle([item.reference for item in items], prefix)
+            for slot in slots:
+                yield slot if isinstance(slot, SendResult) else self._result(slot)
 
-        provider = self.primary
-        clean = attrs.evolve(batch, recipients=_Once(prepared()), reference=prefix)
-        try:
-            for result in provider.send_batch(clean):
-                yield from _drain(rejected)
-                yield result
-        except SmsBridgeError as exc:
-            self.plugin_manager.hook.smsbridge_send_failed(
-                provider=provider.name, message=batch, error=exc
-            )
-            raise
-        yield from _drain(rejected)
+    # -- the outbox ------------------------------------------------------------------
+
+    def status(self, reference: str) -> History | None:
+        """A message's record: the item, every attempt and every delivery report.
+
+        Args:
+            reference: The client reference (a batch recipient's own reference).
+
+        Returns:
+            The history, or ``None`` for an unknown reference.
+        """
+        return self.store.history(reference)
+
+    def resume(self, timeout: float = 60.0) -> None:
+        """Finish whatever a previous run left in the outbox (e.g. after a crash).
+
+        In-flight items are reconciled with the provider they went to before anything
+        is sent again.
+
+        Args:
+            timeout: Seconds to keep working.
+        """
+        self.dispatcher.resume(timeout)
+
+    def _settle(self, references: Sequence[str], batch: str | None) -> None:
+        """Work the outbox until these items are settled or ``max_wait`` passes."""
+        deadline = time.monotonic() + self.max_wait
+        while True:
+            claimed = self.dispatcher.run_once()
+            if self._settled(references, batch):
+                return
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return
+            if not claimed:
+                due = self._next_due(references, batch)
+                wait = 0.005 if due is None else due - time.time()
+                time.sleep(min(max(wait, 0.005), remaining, 1.0))
+
+    def _waiting(self, item: OutboxItem) -> bool:
+        if item.state in _UNSETTLED:
+            return True
+        # An unknown outcome due for a replay soon (not parked for a later look).
+        return (
+            item.state is ItemState.UNKNOWN
+            and item.next_attempt_at - item.updated_at < self.dispatcher.unknown_recheck
+        )
+
+    def _settled(self, references: Sequence[str], batch: str | None) -> bool:
+        if batch is not None:
+            counts = self.store.counts(batch)
+            if any(counts.get(state, 0) for state in _UNSETTLED):
+                return False
+            if not counts.get(ItemState.UNKNOWN, 0):
+                return True
+            items: Iterable[OutboxItem] = self.store.iter_items(batch, ItemState.UNKNOWN)
+        else:
+            items = (i for i in map(self.store.get, references) if i is not None)
+        return not any(self._waiting(item) for item in items)
+
+    def _next_due(self, references: Sequence[str], batch: str | None) -> float | None:
+        if batch is not None:
+            items: Iterable[OutboxItem] = (
+                i for state in (*_UNSETTLED, ItemState.UNKNOWN)
+                for i in self.store.iter_items(batch, state)
+            )  # fmt: skip
+        else:
+            items = (i for i in map(self.store.get, references) if i is not None)
+        times = [i.next_attempt_at for i in items if self._waiting(i)]
+        return min(times) if times else None
+
+    def _result(self, reference: str) -> SendResult:
+        item = self.store.get(reference)
+        if item is None:  # only if someone deleted it under us
+            raise MessageNotFoundError(f"outbox item {reference!r} disappeared")
+        if self._waiting(item):
+            status = Status.QUEUED
+        elif item.state is ItemState.UNKNOWN or item.status is None:
+            status = Status.UNKNOWN
+        else:
+            status = item.status
+        return SendResult(
+            item.recipient,
+            status,
+            provider=item.provider,
+            message_id=item.message_id,
+            reference=item.reference,
+            parts=item.parts,
+            cost=item.cost,
+            error=item.last_error if status is Status.QUEUED or not status.is_success else None,
+            attempts=item.attempts,
+        )
 
     def close(self) -> None:
-        """Close every provider's connections."""
+        """Stop dispatching, close every provider, and close the store if this bridge
+        opened it (a store passed in stays open). Safe to call twice."""
+        self.dispatcher.close()
         for provider in self.providers:
             provider.close()
+        if self._owns_store:
+            self.store.close()
 
     def __enter__(self) -> SmsBridge:
         return self
@@ -215,32 +385,25 @@ class _DuplicateCounter:
         self.count = 0
 
 
-class _Once:
-    """An iterable over a generator that refuses a second pass instead of yielding nothing."""
-
-    def __init__(self, items: Iterator[Recipient]) -> None:
-        self._items: Iterator[Recipient] | None = items
-
-    def __iter__(self) -> Iterator[Recipient]:
-        if self._items is None:
-            raise RuntimeError("a prepared batch can be iterated only once")
-        items, self._items = self._items, None
-        return items
-
-
 def _refused(number: str, reference: str, exc: SmsBridgeError) -> SendResult:
-    return SendResult(
-        number,
-        Status.INVALID_NUMBER,
-        reference=reference,
-        error=exc.info(),
-        attempts=0,
+    status = Status.INVALID_NUMBER if isinstance(exc, InvalidNumberError) else Status.REJECTED
+    return SendResult(number, status, reference=reference, error=exc.info(), attempts=0)
+
+
+def _raise_request_error(results: Sequence[SendResult]) -> None:
+    """Raise when the input itself was refused for every recipient (request scope)."""
+    errors = [r.error for r in results]
+    if not errors or any(e is None or e.scope is not Scope.REQUEST for e in errors):
+        return
+    error = errors[0]
+    assert error is not None
+    raise ProviderError(
+        error.text,
+        scope=error.scope,
+        kind=error.kind,
+        code=error.code,
+        provider=results[0].provider,
     )
-
-
-def _drain(pending: deque[SendResult]) -> Iterable[SendResult]:
-    while pending:
-        yield pending.popleft()
 
 
 def _merge(

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
 
 from hypothesis import HealthCheck, settings
 
@@ -19,3 +23,16 @@ settings.register_profile("fast", max_examples=25, deadline=None)
 # CI sets CI=true; its profile is derandomized so a red run can be replayed exactly.
 _default = "ci" if os.environ.get("CI") else "dev"
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", _default))
+
+
+@pytest.fixture(autouse=True)
+def _outbox_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Keep every bridge built without a store argument out of the real per-user folder.
+
+    SmsBridge is durable by default; a test that forgets ``store=`` must not leave an
+    outbox in the developer's home directory.
+    """
+    home: Path = tmp_path_factory.mktemp("smsbridge-home")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("SMSBRIDGE_HOME", str(home))
+        yield

@@ -96,7 +96,11 @@ class ProviderConformance:
         assert sorted(self.accepted_digits(emulator)) == sorted(_digits(n) for n in message.to)
 
     def test_through_the_bridge(self, provider: Provider, emulator: Emulator) -> None:
-        bridge = SmsBridge([provider], plugin_manager=make_plugin_manager(load_entry_points=False))
+        bridge = SmsBridge(
+            [provider],
+            plugin_manager=make_plugin_manager(load_entry_points=False),
+            store=":memory:",
+        )
         result = bridge.send(self.make_message(self.recipients[:1]))
         assert isinstance(result, SendResult)
         assert result.status.is_success, result

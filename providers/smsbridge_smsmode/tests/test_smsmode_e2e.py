@@ -303,14 +303,14 @@ def test_failover_chain_either_way(smsbridge_emulated_provider: EmulatedProvider
     smsmode, smsmode_emulator = smsbridge_emulated_provider("smsmode")
     other, other_emulator = smsbridge_emulated_provider("clickatell")
     # The fixture closes the providers; the bridges only borrow them.
-    bridge = SmsBridge([smsmode, other], region="FR")
+    bridge = SmsBridge([smsmode, other], region="FR", store=":memory:")
     assert _send(bridge, "06 12 34 56 78").provider == "smsmode"
     smsmode_emulator.faults.add(HttpStatus(503), next_n=100)
     result = _send(bridge, "06 12 34 56 79")
     assert (result.provider, result.ok) == ("clickatell", True)
     smsmode_emulator.faults.clear()
     other_emulator.faults.add(HttpStatus(503), next_n=100)
-    result = _send(SmsBridge([other, smsmode], region="FR"), "07 12 34 56 78")
+    result = _send(SmsBridge([other, smsmode], region="FR", store=":memory:"), "07 12 34 56 78")
     assert (result.provider, result.ok) == ("smsmode", True)
     assert smsmode_emulator.submissions.accepted_recipients() == {
         "33612345678": 1,
@@ -321,6 +321,6 @@ def test_failover_chain_either_way(smsbridge_emulated_provider: EmulatedProvider
 def test_out_of_credit_fails_over(smsbridge_emulated_provider: EmulatedProviders) -> None:
     smsmode, emulator = smsbridge_emulated_provider("smsmode", balance=0)
     other, _ = smsbridge_emulated_provider("clickatell")
-    bridge = SmsBridge([smsmode, other], region="FR")
+    bridge = SmsBridge([smsmode, other], region="FR", store=":memory:")
     assert _send(bridge, "06 12 34 56 78").provider == "clickatell"
     assert len(emulator.submissions) == 0

@@ -85,7 +85,7 @@ def test_through_smsbridge_and_plugins(emulator: BulkSmsEmulator) -> None:
     assert cls is BulkSmsProvider
     assert cls.capabilities.max_connections == 1
     provider = cls.from_options(**cls.emulator_options(emulator))
-    with SmsBridge([provider], plugin_manager=manager) as bridge:
+    with SmsBridge([provider], plugin_manager=manager, store=":memory:") as bridge:
         single = bridge.send(Message("+447700902300", "one"))
         assert single.status is Status.ACCEPTED  # type: ignore[union-attr]
         batch = Batch(

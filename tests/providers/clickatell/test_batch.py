@@ -135,7 +135,7 @@ def test_batch_through_the_bridge(
         [{"to": "+447700900001", "name": "A"}, {"to": "not a number", "name": "B"}],
         template=Template("Hi {name}"),
     )
-    with SmsBridge([provider], plugin_manager=manager) as bridge:
+    with SmsBridge([provider], plugin_manager=manager, store=":memory:") as bridge:
         result = bridge.send_batch(batch)
         single = bridge.send(Message("+44 7700 900123", "hello from the bridge"))
     assert [r.status for r in result] == [Status.ACCEPTED, Status.INVALID_NUMBER]

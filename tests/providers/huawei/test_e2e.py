@@ -446,7 +446,7 @@ def test_through_the_bridge_with_own_plugin_manager(
     provider = smsbridge.get_provider("huawei", manager=manager, **options)
     assert isinstance(provider, HuaweiProvider)
     assert not provider.capabilities.idempotency_key
-    with smsbridge.SmsBridge([provider], plugin_manager=manager) as bridge:
+    with smsbridge.SmsBridge([provider], plugin_manager=manager, store=":memory:") as bridge:
         result = bridge.send_batch(Batch(
             [{"to": CN[0], "code": "1", "text": "t"}, {"to": "+86 131 1234 5678", "code": "1",
              "text": "t"}, {"to": "not a number", "code": "1", "text": "t"},

@@ -1,0 +1,32 @@
+"""``smsbridge resume``: finish what an earlier run left in the outbox."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any, TextIO
+
+from smsbridge.bridge import SmsBridge
+from smsbridge.cli import EXIT_FAILED, EXIT_OK
+from smsbridge.outbox import ItemState
+
+
+def _cmd_resume(args: argparse.Namespace, out: TextIO) -> int:
+    with SmsBridge(args.provider, store=args.store, owner=args.owner) as bridge:
+        bridge.resume(timeout=args.timeout)
+        counts = bridge.store.counts()
+    for state in ItemState:
+        out.write(f"{state.value}: {counts.get(state, 0)}\n")
+    waiting = sum(counts.get(s, 0) for s in ItemState if s is not ItemState.DONE)
+    return EXIT_FAILED if waiting else EXIT_OK
+
+
+def register(sub: Any) -> None:
+    """Add the ``resume`` command."""
+    cmd = sub.add_parser("resume", help="finish whatever was in flight in the outbox")
+    cmd.add_argument(
+        "--provider", action="append", required=True, help="provider name (repeatable)"
+    )
+    cmd.add_argument("--store", default=None, help="outbox file (default: per-user path)")
+    cmd.add_argument("--owner", default=None, help="lease name of the worker to resume")
+    cmd.add_argument("--timeout", type=float, default=60.0, help="seconds to keep working")
+    cmd.set_defaults(func=_cmd_resume)

@@ -1,0 +1,213 @@
+"""SmsBridge over the outbox, against real emulators: grouped BulkSMS requests, replays
+with the same bytes, rate limits seen by the emulator, permanent codes sent once."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from smsbridge import Batch, Message, ProviderError, SendResult, SmsBridge, Status
+from smsbridge.outbox import ItemState, SqliteStore
+from smsbridge.router.limits import Limit
+from smsbridge.testing import EmulatorFactory
+from smsbridge.testing.faults import AcceptThenDrop, HttpStatus, on_path
+from smsbridge_bulksms.codes import SUBMISSION_CODES
+from smsbridge_bulksms.emulator import BulkSmsEmulator
+from smsbridge_bulksms.provider import BulkSmsProvider
+from smsbridge_clickatell import ClickatellProvider
+from smsbridge_clickatell.codes import ERRORS
+from smsbridge_clickatell.emulator import ClickatellEmulator
+
+BATCH_PATH = "/eapi/submission/send_batch/1/1.0"
+
+
+def refused_code(bridge: SmsBridge, message: Message) -> str | None:
+    """The code a refused send carries, raised (request scope) or as its result."""
+    try:
+        result = bridge.send(message)
+    except ProviderError as exc:
+        return exc.code
+    assert isinstance(result, SendResult)
+    assert not result.ok
+    return None if result.error is None else result.error.code
+
+
+def numbers(count: int, stem: str = "+4477009") -> list[str]:
+    return [f"{stem}{index:05d}" for index in range(count)]
+
+
+@pytest.fixture
+def bulksms(smsbridge_emulator_factory: EmulatorFactory) -> Iterator[BulkSmsProvider]:
+    emulator = smsbridge_emulator_factory(BulkSmsEmulator, credits=Decimal(10**7))
+    with BulkSmsProvider.from_options(**BulkSmsProvider.emulator_options(emulator)) as made:
+        yield made
+
+
+@pytest.fixture
+def clickatell(smsbridge_emulator_factory: EmulatorFactory) -> Iterator[ClickatellProvider]:
+    emulator = smsbridge_emulator_factory(ClickatellEmulator, balance=Decimal(10**6))
+    with ClickatellProvider.from_options(**ClickatellProvider.emulator_options(emulator)) as made:
+        yield made
+
+
+def test_no_store_argument_uses_smsbridge_home(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, bulksms: BulkSmsProvider
+) -> None:
+    monkeypatch.setenv("SMSBRIDGE_HOME", str(tmp_path))
+    with SmsBridge([bulksms]) as bridge:
+        result = bridge.send(Message("+447700900001", "hello", reference="otp-1"))
+        assert isinstance(result, SendResult)
+        assert result.status is Status.ACCEPTED
+    assert (tmp_path / "outbox.sqlite3").exists()
+    with SmsBridge([bulksms], store=tmp_path / "outbox.sqlite3") as again:
+        history = again.status("otp-1")
+        assert history is not None
+        assert history.item.state is ItemState.DONE
+        assert [a.provider for a in history.attempts] == ["bulksms"]
+        assert again.status("nope") is None
+
+
+def test_a_passed_store_stays_open(tmp_path: Path, bulksms: BulkSmsProvider) -> None:
+    with SqliteStore(tmp_path / "o.sqlite3") as store:
+        with SmsBridge([bulksms], store=store) as bridge:
+            bridge.send(Message("+447700900001", "hi"))
+        assert sum(store.counts().values()) == 1  # still usable
+
+
+def test_batch_goes_out_as_grouped_requests_with_counter_ids(
+    tmp_path: Path, smsbridge_emulator_factory: EmulatorFactory
+) -> None:
+    emulator = smsbridge_emulator_factory(BulkSmsEmulator, credits=Decimal(10**7))
+    options = BulkSmsProvider.emulator_options(emulator)
+    with (
+        BulkSmsProvider.from_options(**options, batch_size=1000) as provider,
+        SmsBridge([provider], store=tmp_path / "o.sqlite3", batch_window=5000) as bridge,
+    ):
+        result = bridge.send_batch(Batch(numbers(5000), body="News", reference="n1"))
+        assert {r.status for r in result} == {Status.ACCEPTED}
+        assert all(r.message_id and r.provider == "bulksms" for r in result)
+    assert emulator.submissions.duplicates() == {}
+    assert len(emulator.submissions.accepted_recipients()) == 5000
+    sent = [s for s in emulator.submissions if s.command == "send_batch"]
+    assert len(sent) == 5  # 1,000 a request, not one each
+    ids = [int(str(s.reference)) for s in sent]
+    assert ids == list(range(ids[0], ids[0] + 5))  # a counter, never a hash
+
+
+def test_lost_answers_are_replayed_byte_identically(
+    tmp_path: Path, smsbridge_emulator_factory: EmulatorFactory
+) -> None:
+    emulator = smsbridge_emulator_factory(BulkSmsEmulator, credits=Decimal(10**7), seed=5)
+    emulator.faults.add(AcceptThenDrop(), fraction=0.3, match=on_path(BATCH_PATH))
+    options = BulkSmsProvider.emulator_options(emulator)
+    with (
+        BulkSmsProvider.from_options(
+            **options, batch_size=100, unknown_outcome_retries=0
+        ) as provider,
+        SmsBridge([provider], store=tmp_path / "o.sqlite3", max_wait=30) as bridge,
+    ):
+        result = bridge.send_batch(Batch(numbers(2000), body="News", reference="n2"))
+        statuses = {r.status for r in result}
+        assert statuses <= {Status.ACCEPTED, Status.UNKNOWN}
+        accepted = emulator.submissions.accepted_recipients()
+        assert emulator.submissions.duplicates() == {}
+        for r in result:
+            if r.status is Status.ACCEPTED:
+                assert accepted[r.recipient] == 1
+    drops = [r for r in emulator.requests if r.path == BATCH_PATH and r.status is None]
+    assert drops  # the fault really fired
+    assert len(accepted) == 2000
+
+
+def test_unsettled_items_are_queued_and_resumed(
+    tmp_path: Path, smsbridge_emulator_factory: EmulatorFactory
+) -> None:
+    emulator = smsbridge_emulator_factory(ClickatellEmulator, balance=Decimal(1000))
+    emulator.faults.add(
+        HttpStatus(503),
+        next_n=1,
+        match=on_path("/http/sendmsg"),
+    )
+    db = tmp_path / "o.sqlite3"
+    with (
+        ClickatellProvider.from_options(**ClickatellProvider.emulator_options(emulator)) as p,
+        SmsBridge([p], store=db, max_wait=0) as bridge,
+    ):
+        result = bridge.send(Message("+447700900001", "later", reference="r-1"))
+        assert isinstance(result, SendResult)
+        assert result.status is Status.QUEUED
+        assert result.error is not None and result.error.code == "HTTP 503"
+        bridge.resume(timeout=30)
+        history = bridge.status("r-1")
+        assert history is not None and history.item.status is Status.ACCEPTED
+        assert len(history.attempts) == 2
+    assert emulator.submissions.accepted_recipients() == {"+447700900001": 1}
+
+
+def test_rate_limit_is_seen_in_the_emulator_timestamps(
+    tmp_path: Path, smsbridge_emulator_factory: EmulatorFactory
+) -> None:
+    emulator = smsbridge_emulator_factory(ClickatellEmulator, balance=Decimal(1000))
+    with (
+        ClickatellProvider.from_options(**ClickatellProvider.emulator_options(emulator)) as p,
+        SmsBridge(
+            [p],
+            store=tmp_path / "o.sqlite3",
+            concurrency=4,
+            limits={"clickatell": Limit(rate=20, burst=1)},
+        ) as bridge,
+    ):
+        bridge.send_batch(Batch(numbers(21), body="paced"))
+    stamps = sorted(r.at for r in emulator.requests if r.path == "/http/sendmsg")
+    assert len(stamps) == 21
+    # 20 intervals at 20/s is one second; allow generous slack below, none needed above.
+    assert stamps[-1] - stamps[0] >= 0.8
+
+
+@pytest.mark.parametrize(
+    "code",
+    sorted(
+        c
+        for c, o in SUBMISSION_CODES.entries.items()
+        if o.kind.value == "permanent" and not o.status.is_success
+    ),
+)
+def test_bulksms_permanent_codes_are_submitted_once(
+    code: str, tmp_path: Path, smsbridge_emulator_factory: EmulatorFactory
+) -> None:
+    emulator = smsbridge_emulator_factory(BulkSmsEmulator)
+    emulator.next_codes.append(code)
+    with (
+        BulkSmsProvider.from_options(**BulkSmsProvider.emulator_options(emulator)) as p,
+        SmsBridge([p], store=tmp_path / "o.sqlite3") as bridge,
+    ):
+        assert refused_code(bridge, Message("+447700900001", "once")) == code
+    assert len([r for r in emulator.requests if r.path == BATCH_PATH]) == 1
+
+
+@pytest.mark.parametrize(
+    "code",
+    sorted(
+        c
+        for c, o in ERRORS.entries.items()
+        if o.kind.value == "permanent"
+        and not o.status.is_success
+        and c not in {"103", "104", "109", "201", "202"}
+    ),
+)
+def test_clickatell_permanent_codes_are_submitted_once(
+    code: str, tmp_path: Path, smsbridge_emulator_factory: EmulatorFactory
+) -> None:
+    number = "+447700900001"
+    emulator = smsbridge_emulator_factory(
+        ClickatellEmulator, number_errors={number.lstrip("+"): code}
+    )
+    with (
+        ClickatellProvider.from_options(**ClickatellProvider.emulator_options(emulator)) as p,
+        SmsBridge([p], store=tmp_path / "o.sqlite3") as bridge,
+    ):
+        assert refused_code(bridge, Message(number, "once")) == code
+    assert len([r for r in emulator.requests if r.path == "/http/sendmsg"]) == 1
