@@ -7,7 +7,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
 from hypothesis import HealthCheck, settings
 
 settings.register_profile("dev", max_examples=100)
