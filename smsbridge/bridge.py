@@ -19,6 +19,7 @@ from itertools import islice
 import attrs
 
 from smsbridge.dispatch import Dispatcher
+from smsbridge.dispatch.support import stored_options
 from smsbridge.errors import (
     ConfigurationError,
     InvalidNumberError,
@@ -255,7 +256,7 @@ class SmsBridge:
                         recipient=e164,
                         body=body,
                         sender=batch.sender,
-                        options=batch.options,
+                        options=stored_options(batch.options, batch.template, recipient.variables),
                         batch=prefix,
                     )
                 )

@@ -219,6 +219,8 @@ class Provider:
                 batch.sender,
                 recipient.reference,
                 options=batch.options,
+                template=batch.template,
+                variables=recipient.variables,
             )
             yield from self.send(message)
 

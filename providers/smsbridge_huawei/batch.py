@@ -149,11 +149,25 @@ def _from_extra(
 def plan_message(
     message: Message, *, templates: Mapping[str, str], configured: Mapping[str, Any]
 ) -> Plan:
-    """Map a free-text Message onto a template.
+    """Map a Message onto an approved template (its own Template, or a mapped text).
 
     Raises:
         InvalidMessageError: No template id is given for it (``field`` names the option).
     """
+    template = message.template
+    if template is not None and template.provider_ids.get(PROVIDER):
+        # Rendered from an approved template: send the template and its values.
+        plan = _from_template(template, configured)
+        missing = [name for name in template.variables if name not in message.variables]
+        if missing:
+            raise InvalidMessageError(
+                f"template variable {missing[0]!r} has no value",
+                field="variables",
+                value=missing[0],
+                provider=PROVIDER,
+            )
+        values = tuple(str(message.variables[name]) for name in template.variables)
+        return attrs.evolve(plan, fixed_params=values)
     return _from_extra(message.body, message.options, templates, configured)
 
 
@@ -169,7 +183,10 @@ def plan_batch(
     if batch.template is None:
         assert batch.body is not None
         return _from_extra(batch.body, batch.options, templates, configured)
-    template = batch.template
+    return _from_template(batch.template, configured)
+
+
+def _from_template(template: Template, configured: Mapping[str, Any]) -> Plan:
     template_id = template.provider_ids.get(PROVIDER)
     if not template_id:
         raise InvalidMessageError(

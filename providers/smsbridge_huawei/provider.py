@@ -186,9 +186,15 @@ class HuaweiProvider(Provider):
         ]
 
     def accepts(self, message: Message) -> bool:
-        """True when the text maps onto an approved template and nothing is scheduled."""
+        """True when the message maps onto an approved template and nothing is scheduled.
+
+        A message maps when it carries a Template with ``provider_ids['huawei']``, a
+        template id in ``options.extra``, or a text listed in the ``templates`` option.
+        """
         if message.options.scheduled_at is not None:
             return False
+        if message.template is not None and message.template.provider_ids.get(self.name):
+            return True
         extra = message.options.extra
         return bool(extra.get(planning.EXTRA_TEMPLATE_ID)) or message.body in self.options.templates
 

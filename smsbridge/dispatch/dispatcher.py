@@ -49,11 +49,13 @@ from .chunked import ChunkSender
 from .decisions import Decisions
 from .support import (
     INTERRUPTED,
+    NO_CARRIER,
     NO_PROVIDER,
     OutboxBreakerStorage,
     as_chunking,
     item_message,
     item_references,
+    stored_options,
 )
 
 __all__ = ["Dispatcher"]
@@ -167,7 +169,7 @@ class Dispatcher(ChunkSender, Decisions):
                 recipient=number,
                 body=message.body,
                 sender=message.sender,
-                options=message.options,
+                options=stored_options(message.options, message.template, message.variables),
                 batch=message.reference if several else None,
             )
             for reference, number in zip(references, message.to, strict=True)
@@ -353,7 +355,7 @@ class Dispatcher(ChunkSender, Decisions):
     def _no_provider(self, item: OutboxItem, message: Message, now: float) -> None:
         if not self._candidates(item, message):
             # Refused for good everywhere (or nobody can carry it).
-            self._give_up(item, Status.REJECTED, item.last_error, now)
+            self._give_up(item, Status.REJECTED, item.last_error or NO_CARRIER, now)
             return
         self.store.retry_later(
             item.reference,

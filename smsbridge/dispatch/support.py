@@ -13,12 +13,14 @@ from __future__ import annotations
 import hashlib
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any, Protocol, cast
 
+import attrs
+
 from smsbridge.errors import ErrorInfo, InvalidMessageError, Kind, Scope
-from smsbridge.model import Message
+from smsbridge.model import Message, SendOptions, Template
 from smsbridge.outbox.base import BreakerState as StoredBreakerState
 from smsbridge.outbox.base import OutboxItem, OutboxStore
 from smsbridge.provider import Provider
@@ -26,13 +28,34 @@ from smsbridge.results import SendResult
 from smsbridge.router.breaker import BreakerState
 
 __all__ = [
+    "TEMPLATE_KEY",
+    "VARIABLES_KEY",
     "ChunkingProvider",
     "OutboxBreakerStorage",
     "StoreAllocator",
     "as_chunking",
     "item_message",
     "item_references",
+    "stored_options",
 ]
+
+# An outbox item stores a text, not a template; for platforms that send only templates
+# the template and its values ride along in these reserved keys of ``options.extra``.
+TEMPLATE_KEY = "smsbridge_template"
+VARIABLES_KEY = "smsbridge_variables"
+
+
+def stored_options(
+    options: SendOptions, template: Template | None, variables: Mapping[str, Any]
+) -> SendOptions:
+    """``options`` as an outbox item keeps them, with the template folded in."""
+    if template is None:
+        return options
+    extra = dict(options.extra)
+    extra[TEMPLATE_KEY] = {"text": template.text, "provider_ids": dict(template.provider_ids)}
+    extra[VARIABLES_KEY] = dict(variables)
+    return attrs.evolve(options, extra=extra)
+
 
 _MAX_REFERENCE = 64
 _COUNTER_HIGH = 2**31 - 1
@@ -76,12 +99,25 @@ def item_message(item: OutboxItem) -> Message:
     Returns:
         A message to ``item.recipient`` carrying the item's reference.
     """
+    options = item.options
+    template: Template | None = None
+    variables: Mapping[str, Any] = {}
+    stored = options.extra.get(TEMPLATE_KEY)
+    if isinstance(stored, Mapping):
+        extra = dict(options.extra)
+        del extra[TEMPLATE_KEY]
+        raw = extra.pop(VARIABLES_KEY, {})
+        variables = raw if isinstance(raw, Mapping) else {}
+        template = Template(str(stored["text"]), provider_ids=stored.get("provider_ids") or {})
+        options = attrs.evolve(options, extra=extra)
     return Message(
         to=(item.recipient,),
         body=item.body,
         sender=item.sender,
         reference=item.reference,
-        options=item.options,
+        options=options,
+        template=template,
+        variables=variables,
     )
 
 
@@ -256,6 +292,14 @@ NO_PROVIDER = ErrorInfo(
     "no provider may take the message now (breakers open)",
     scope=Scope.PROVIDER,
     kind=Kind.TRANSIENT,
+)
+
+NO_CARRIER = ErrorInfo(
+    "no-provider",
+    "no configured provider can carry this message (template-only platforms need an "
+    "approved template, scheduling needs a provider that schedules)",
+    scope=Scope.REQUEST,
+    kind=Kind.PERMANENT,
 )
 
 INTERRUPTED = ErrorInfo(
