@@ -342,7 +342,7 @@ class ClickatellProvider(Provider):
         """The status of a message, by API message id or by client reference (``querymsg``).
 
         Raises:
-            ProviderError: 103/104 when the gateway knows no such message.
+            MessageNotFoundError: 103/104 when the gateway knows no such message.
         """
         return queries.query(self, message_id=message_id, reference=reference)
 

@@ -7,10 +7,20 @@ same names delegate here.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from smsbridge import Cost, Coverage, DeliveryReport, InvalidMessageError, Message
+from smsbridge import (
+    Cost,
+    Coverage,
+    DeliveryReport,
+    InvalidMessageError,
+    Message,
+    MessageNotFoundError,
+    ProviderError,
+)
 
 from . import protocol as p
 from .codes import ERRORS, STATUSES
@@ -53,21 +63,51 @@ def _report(
     )
 
 
+# "Unknown API message ID" / "Unknown client message ID": after a lost answer, 104 for
+# our own client reference means the gateway never took the message.
+_NOT_FOUND = frozenset({"103", "104"})
+
+
+@contextmanager
+def _not_found() -> Iterator[None]:
+    """Turn the gateway's "no such message" answers into MessageNotFoundError."""
+    try:
+        yield
+    except MessageNotFoundError:
+        raise
+    except ProviderError as exc:
+        if exc.code not in _NOT_FOUND:
+            raise
+        raise MessageNotFoundError(
+            exc.message, code=exc.code, provider=exc.provider, scope=exc.scope, kind=exc.kind
+        ) from None
+
+
 def query(
     provider: ClickatellProvider, *, message_id: str | None, reference: str | None
 ) -> DeliveryReport:
-    """The status of a message (``querymsg``); see :meth:`ClickatellProvider.query`."""
-    text = provider.call("/http/querymsg", _target(message_id, reference))
-    api_id, status = p.parse_status(text, "querymsg")
+    """The status of a message (``querymsg``); see :meth:`ClickatellProvider.query`.
+
+    Raises:
+        MessageNotFoundError: The gateway has no such message (ERR 103 / 104).
+    """
+    with _not_found():
+        text = provider.call("/http/querymsg", _target(message_id, reference))
+        api_id, status = p.parse_status(text, "querymsg")
     return _report(provider, api_id, status, reference)
 
 
 def charge(
     provider: ClickatellProvider, *, message_id: str | None, reference: str | None
 ) -> DeliveryReport:
-    """Status and charge of a message (``getmsgcharge``); the charge is ``cost``."""
-    text = provider.call("/http/getmsgcharge", _target(message_id, reference))
-    info = p.parse_charge(text)
+    """Status and charge of a message (``getmsgcharge``); the charge is ``cost``.
+
+    Raises:
+        MessageNotFoundError: The gateway has no such message (ERR 103 / 104).
+    """
+    with _not_found():
+        text = provider.call("/http/getmsgcharge", _target(message_id, reference))
+        info = p.parse_charge(text)
     return _report(
         provider,
         info.message_id or message_id or "",

@@ -11,6 +11,7 @@ from smsbridge import (
     Kind,
     MalformedResponseError,
     Message,
+    MessageNotFoundError,
     ProviderError,
     Scope,
     Status,
@@ -25,6 +26,7 @@ from smsbridge.testing import (
     TransientCode,
     on_path,
 )
+from smsbridge.router import RetryPolicy, Router
 from smsbridge_clickatell import ClickatellProvider
 from smsbridge_clickatell.emulator import ClickatellEmulator
 
@@ -133,3 +135,26 @@ def test_secrets_never_leak(
     assert SENTINEL_PASSWORD not in text
     assert emulator.api_id not in text
     assert any(SENTINEL_PASSWORD in r.request.body.decode() for r in emulator.requests)
+
+
+def test_query_for_an_unknown_reference_is_message_not_found(
+    provider: ClickatellProvider,
+) -> None:
+    with pytest.raises(MessageNotFoundError) as info:
+        provider.query(reference="never-sent-1")
+    assert info.value.code == "104"
+
+
+def test_router_resends_when_the_lost_request_never_arrived(
+    provider: ClickatellProvider, emulator: ClickatellEmulator
+) -> None:
+    # The answer is garbage and the gateway did not act on the request: the router asks
+    # by client reference, learns the message is unknown there, and sends it again.
+    emulator.faults.add(Garbage(b"\x00\x01garbage", process=False), match=SEND, next_n=1)
+    router = Router([provider], retry=RetryPolicy(base=0.001, cap=0.01), sleep=lambda _: None)
+    message = Message(UK, "hello again", reference="lost-then-resent")
+    (result,) = router.send(message)
+    assert result.status is Status.ACCEPTED
+    accepted = emulator.submissions.accepted_recipients()
+    assert sum(n for number, n in accepted.items() if number.lstrip("+") == UK[1:]) == 1
+    assert result.attempts == 2
