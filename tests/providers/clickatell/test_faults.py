@@ -18,6 +18,7 @@ from smsbridge import (
     TransportError,
     UnknownOutcomeError,
 )
+from smsbridge.router import RetryPolicy, Router
 from smsbridge.testing import (
     AcceptThenDrop,
     ConnectionReset,
@@ -26,7 +27,6 @@ from smsbridge.testing import (
     TransientCode,
     on_path,
 )
-from smsbridge.router import RetryPolicy, Router
 from smsbridge_clickatell import ClickatellProvider
 from smsbridge_clickatell.emulator import ClickatellEmulator
 
