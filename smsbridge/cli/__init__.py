@@ -39,6 +39,8 @@ COMMANDS = (
     "batch",
     "status",
     "resume",
+    "enqueue",
+    "worker",
     "quote",
     "task",
     "config_cmd",

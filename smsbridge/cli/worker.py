@@ -1,0 +1,105 @@
+"""``smsbridge worker``: claim and send from the configured outbox until stopped.
+
+Run one per CPU core or host against a shared PostgreSQL outbox (or a few on one host
+against SQLite); ``docs/deployment.md`` says how to size them. SIGTERM or Ctrl-C stops
+it gracefully: the request in flight finishes, every other claim is given back.
+"""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any, TextIO
+
+from smsbridge.cli import EXIT_OK, EXIT_USAGE
+from smsbridge.cli.config_cmd import add_config_option
+from smsbridge.config import load_config
+from smsbridge.errors import ConfigurationError
+from smsbridge.outbox import ItemState
+from smsbridge.router.limits import Limit
+from smsbridge.worker import Worker
+
+__all__ = ["parse_limits", "register"]
+
+
+def parse_limits(rates: list[str], caps: list[str]) -> dict[str, Limit]:
+    """``--rate NAME=PER_SECOND[/BURST]`` and ``--connections NAME=N`` as limits.
+
+    Raises:
+        ConfigurationError: For a malformed value.
+    """
+    found: dict[str, dict[str, float]] = {}
+    for flag, values in (("rate", rates), ("connections", caps)):
+        for text in values:
+            name, sep, value = text.partition("=")
+            try:
+                if not sep or not name:
+                    raise ValueError
+                entry = found.setdefault(name, {})
+                if flag == "rate":
+                    rate, _, burst = value.partition("/")
+                    entry["rate"] = float(rate)
+                    entry["burst"] = float(burst or 1)
+                else:
+                    entry["concurrency"] = int(value)
+            except ValueError:
+                raise ConfigurationError(f"--{flag} {text!r}: write NAME=NUMBER") from None
+    return {
+        name: Limit(
+            rate=entry.get("rate"),
+            burst=entry.get("burst", 1.0),
+            concurrency=None if "concurrency" not in entry else int(entry["concurrency"]),
+        )
+        for name, entry in found.items()
+    }
+
+
+def _cmd_worker(args: argparse.Namespace, out: TextIO) -> int:
+    if args.concurrency < 1 or args.lease <= 0 or args.claim_size < 1:
+        out.write("smsbridge worker: --concurrency, --lease and --claim-size must be positive\n")
+        return EXIT_USAGE
+    config = load_config(args.config)
+    with Worker.from_config(
+        config,
+        store=args.store,
+        concurrency=args.concurrency,
+        limits=parse_limits(args.rate, args.connections),
+        lease_seconds=args.lease,
+        claim_size=args.claim_size,
+        poll_interval=args.poll,
+        share_limits=not args.local_limits,
+    ) as worker:
+        worker.install_signal_handlers()
+        out.write(f"worker {worker.owner} started\n")
+        out.flush()
+        claimed = worker.run(until_idle=args.until_idle, timeout=args.timeout)
+        counts = worker.store.counts()
+    out.write(f"worker stopped: {claimed} claimed; released {worker.released}\n")
+    for state in ItemState:
+        out.write(f"{state.value}: {counts.get(state, 0)}\n")
+    return EXIT_OK
+
+
+def register(sub: Any) -> None:
+    """Add the ``worker`` command."""
+    cmd = sub.add_parser("worker", help="send from the outbox until stopped (SIGTERM)")
+    add_config_option(cmd)
+    cmd.add_argument("--store", default=None, help="outbox path or URL (default: the config's)")
+    cmd.add_argument("--concurrency", type=int, default=4, help="requests in flight at once")
+    cmd.add_argument("--lease", type=float, default=60.0, help="lease on claimed items (s)")
+    cmd.add_argument("--claim-size", type=int, default=1000, help="items claimed per round")
+    cmd.add_argument("--poll", type=float, default=1.0, help="longest idle sleep (s)")
+    cmd.add_argument(
+        "--rate", action="append", default=[], metavar="NAME=N[/BURST]",
+        help="cluster-wide requests per second for a provider (repeatable)",
+    )  # fmt: skip
+    cmd.add_argument(
+        "--connections", action="append", default=[], metavar="NAME=N",
+        help="requests in flight at once to a provider, in this worker (repeatable)",
+    )  # fmt: skip
+    cmd.add_argument(
+        "--local-limits", action="store_true",
+        help="keep connection caps and rates per process instead of cluster-wide",
+    )  # fmt: skip
+    cmd.add_argument("--until-idle", action="store_true", help="exit when nothing is due")
+    cmd.add_argument("--timeout", type=float, default=None, help="exit after this many s")
+    cmd.set_defaults(func=_cmd_worker)
