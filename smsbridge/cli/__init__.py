@@ -33,6 +33,7 @@ EXIT_USAGE = 2
 EXIT_CONFIG = 3
 
 COMMANDS = (
+    "demo",
     "segments",
     "providers",
     "send",

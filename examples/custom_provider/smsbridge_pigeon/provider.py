@@ -1,0 +1,116 @@
+"""The Pigeon provider: options with a hidden token, and ``send``."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import attrs
+
+from smsbridge import (
+    Capabilities,
+    ConfigurationError,
+    Message,
+    Provider,
+    ProviderOptions,
+    Secret,
+    SendResult,
+    secret_converter,
+)
+from smsbridge.http import HttpClient, raise_for_transport_status
+
+from . import protocol
+from .codes import CODES
+
+if TYPE_CHECKING:
+    from smsbridge.testing import Emulator
+
+__all__ = ["PigeonOptions", "PigeonProvider"]
+
+
+@attrs.frozen(kw_only=True, slots=True)
+class PigeonOptions(ProviderOptions):
+    """Options of the Pigeon provider.
+
+    Args:
+        base_url: The API's address (``https://api.pigeon.example``).
+        token: The account's API token; never shown in reprs, logs or errors.
+    """
+
+    base_url: str = "https://api.pigeon.example"
+    token: Secret = attrs.field(converter=secret_converter)
+
+
+class PigeonProvider(Provider):
+    """Pigeon SMS over its JSON API.
+
+    Args:
+        options: The :class:`PigeonOptions`.
+    """
+
+    name = "pigeon"
+    capabilities = Capabilities(
+        max_recipients_per_request=protocol.MAX_RECIPIENTS,
+        unicode=True,
+        idempotency_key=False,
+    )
+    options_class = PigeonOptions
+    options: PigeonOptions
+
+    def __init__(self, options: ProviderOptions) -> None:
+        super().__init__(options)
+        self._http = HttpClient(
+            base_url=self.options.base_url,
+            provider=self.name,
+            secrets=self.options.secrets(),
+            timeout=self.options.timeout,
+            connect_timeout=self.options.connect_timeout,
+            ca_certs=self.options.ca_certs,
+            allow_insecure=self.options.allow_insecure,
+        )
+
+    def send(self, message: Message) -> list[SendResult]:
+        """Send ``message`` to its recipients in one request.
+
+        Returns:
+            One result per recipient, in order; refusals of one number are results.
+
+        Raises:
+            ProviderError: The request was refused (bad token, no credit, HTTP 5xx).
+            UnknownOutcomeError: The request left and no usable answer came back.
+            TransportError: The request never left.
+        """
+        body = protocol.send_body(message.to, message.body, message.reference)
+        response = self._http.request(
+            "POST",
+            protocol.SEND_PATH,
+            json=body,
+            headers={"Authorization": Secret(f"Bearer {self.options.token.reveal()}")},
+        )
+        if response.status >= 500:
+            # An overloaded front end answers without Pigeon's JSON: nothing was taken.
+            raise_for_transport_status(response)
+        data = response.json()
+        code = data.get("error") if isinstance(data, dict) else None
+        if isinstance(code, str):
+            raise CODES.error(code)
+        return protocol.parse_send(data, message.to, message.reference)
+
+    @classmethod
+    def emulator_class(cls) -> type[Emulator]:
+        """The loopback emulator of the Pigeon API."""
+        from .emulator import PigeonEmulator
+
+        return PigeonEmulator
+
+    @classmethod
+    def emulator_options(cls, emulator: Emulator) -> dict[str, Any]:
+        """``base_url`` and the token the emulator accepts."""
+        from .emulator import PigeonEmulator
+
+        if not isinstance(emulator, PigeonEmulator):
+            raise ConfigurationError("a PigeonEmulator is needed", provider=cls.name)
+        return {"base_url": emulator.url, "token": emulator.token}
+
+    def close(self) -> None:
+        """Close the connection pool."""
+        self._http.close()
