@@ -111,7 +111,7 @@ def defined_in(module: ModuleType) -> Iterator[ModuleType]:
     """``module`` and, for a package, every module under it (where constants may live)."""
     yield module
     for info in pkgutil.walk_packages(getattr(module, "__path__", []), module.__name__ + "."):
-        if info.name.endswith("__main__") or ".cli" in info.name:
+        if info.name.endswith("__main__") or "cli" in info.name.split("."):
             continue  # importing a command line runs it
         try:
             yield importlib.import_module(info.name)
@@ -156,7 +156,27 @@ def constant_doc(module: ModuleType, name: str) -> tuple[str | None, str]:
                 comments.insert(0, lines[line].lstrip()[2:].strip())
                 line -= 1
             return ("\n".join(comments) or None), where
+    origin = _imported_from(module, name)
+    if origin is not None:
+        return constant_doc(origin, name)
     return None, where
+
+
+def _imported_from(module: ModuleType, name: str) -> ModuleType | None:
+    """The module ``name`` is re-exported from (``from smsbridge.x import name``)."""
+    try:
+        tree = ast.parse(inspect.getsource(module))
+    except (OSError, TypeError):
+        return None
+    for node in tree.body:
+        if (
+            isinstance(node, ast.ImportFrom)
+            and node.module
+            and node.level == 0
+            and any(alias.name == name and alias.asname is None for alias in node.names)
+        ):
+            return importlib.import_module(node.module)
+    return None
 
 
 def _location(obj: Any) -> str:

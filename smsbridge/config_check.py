@@ -27,6 +27,7 @@ from smsbridge.router import Delivery, RetryPolicy
 
 __all__ = ["POLICIES", "LineIndex", "Problem", "ProviderConfig", "Routing", "check_text"]
 
+#: Routing policies a configuration file may name.
 POLICIES = ("priority", "weighted", "least-cost")
 """Routing policy names accepted in ``[routing] policy``."""
 

@@ -158,7 +158,8 @@ class DeliveryReport:
         reference: The client reference, when the report carries it.
         occurred_at: When the provider says the status was reached.
         received_at: When smsbridge received or fetched the report.
-        part: For per-part reports, the part number (1-based) and ``parts`` the count.
+        part: For per-part reports, the part number (1-based).
+        parts: For per-part reports, how many parts the message has.
         cost: A charge the report carried.
         error: Details for a failure.
         raw: The report's fields as received (never credentials).

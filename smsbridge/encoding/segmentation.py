@@ -40,7 +40,9 @@ __all__ = [
 
 Encoding = Literal["GSM-7", "UCS-2"]
 
+#: The GSM 03.38 default alphabet with its extension table, seven bits a character.
 GSM7: Final = "GSM-7"
+#: UTF-16 code units (UCS-2 on the wire; astral characters take two units).
 UCS2: Final = "UCS-2"
 
 #: Septets in a lone GSM-7 message, and in each part of a concatenated one.

@@ -39,12 +39,18 @@ __all__ = [
     "is_loopback_host",
 ]
 
+#: Seconds to wait for each read; 15 s as provider integrations commonly use.
 DEFAULT_READ_TIMEOUT = 15.0
+#: Seconds to wait for the TCP (and TLS) connection.
 DEFAULT_CONNECT_TIMEOUT = 5.0
+#: Seconds a whole request may take, so a server dripping bytes cannot hang a sender.
 DEFAULT_TOTAL_TIMEOUT = 60.0
+#: Largest response body read; provider answers are small, garbage can be huge.
 DEFAULT_MAX_BODY_BYTES = 4 * 1024 * 1024
 
+#: A form or query value; a Secret is revealed only on the wire.
 FieldValue = str | int | Secret
+#: Form or query fields, as a mapping or as ordered pairs (repeated names allowed).
 Fields = Mapping[str, FieldValue] | Sequence[tuple[str, FieldValue]]
 
 logger = logging.getLogger("smsbridge.http")

@@ -221,8 +221,12 @@ def bridge_quote(
         message_or_batch: What would be sent.
         providers: Names (or instances) of the bridge's providers to compare; all of
             them, in configured order, when ``None``.
-        table / rates / currency / use_provider_api / progress / progress_every: As
-            for :func:`quote`.
+        table: The price table (as for :func:`quote`).
+        rates: Credit-to-money rates (as for :func:`quote`).
+        currency: The unit totals are compared in (as for :func:`quote`).
+        use_provider_api: Ask providers that can quote (as for :func:`quote`).
+        progress: Called with the count of recipients quoted so far.
+        progress_every: How many recipients between two progress calls.
 
     Returns:
         The :class:`Quote`.

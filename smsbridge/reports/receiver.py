@@ -36,6 +36,7 @@ __all__ = ["DEFAULT_MAX_BODY", "ReportReceiver"]
 
 logger = logging.getLogger("smsbridge.reports")
 
+#: Largest callback body read (bytes); real reports are a few hundred bytes.
 DEFAULT_MAX_BODY = 64 * 1024
 _MAX_FIELDS = 100
 _METHODS = ("GET", "POST")

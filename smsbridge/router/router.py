@@ -80,8 +80,12 @@ class Router:
         max_wait: Longest total time a synchronous send sleeps between retries before
             giving up with ``FAILED_TEMPORARY``; the durable outbox stores retry times
             instead of sleeping.
-        on_attempt / on_failure: Observers called before each attempt and on each
-            request-level failure (the bridge wires its plugin hooks here).
+        clock: Monotonic seconds, for breakers.
+        sleep: How a synchronous send waits between retries (tests pass a recorder).
+        rand: Randomness for backoff jitter.
+        on_attempt: Called before each attempt with the provider and the message.
+        on_failure: Called on each request-level failure with the error.
+        on_results: Called with the per-recipient results of each answered attempt.
     """
 
     def __init__(

@@ -112,6 +112,7 @@ class SlowDrip:
     bytes_per_second: float = attrs.field(validator=_positive)
 
 
+#: Any one of the fault kinds a rule can act out.
 Fault = Delay | HttpStatus | ConnectionReset | AcceptThenDrop | Garbage | TransientCode | SlowDrip
 Matcher = Callable[["EmulatorRequest"], bool]
 
