@@ -15,6 +15,7 @@ import secrets
 import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from itertools import islice
+from typing import Literal
 
 import attrs
 
@@ -74,9 +75,17 @@ class SmsBridge:
         limits: Per provider name: rate and concurrency (:class:`~smsbridge.router.
             limits.Limit`).
         batch_window: Recipients of a batch written and dispatched together.
+        durability: For an outbox this bridge opens from a path: ``"normal"`` (the
+            default; SQLite ``synchronous=NORMAL`` in WAL mode) keeps every committed
+            attempt through a crash or ``kill -9`` of the process and may lose only the
+            last commits if the operating system crashes or the power fails;
+            ``"full"`` (``synchronous=FULL``) also keeps them then, at the cost of one
+            disk flush per commit. Ignored for a store object passed in (it was
+            configured by whoever opened it). See ``docs/outbox.md``.
 
     Raises:
-        ConfigurationError: When no provider is given or a name is unknown.
+        ConfigurationError: When no provider is given, a name is unknown, or
+            ``durability`` is neither ``"normal"`` nor ``"full"``.
         OutboxError: When the outbox cannot be opened.
     """
 
@@ -96,9 +105,12 @@ class SmsBridge:
         concurrency: int = 1,
         limits: Mapping[str, Limit] | None = None,
         batch_window: int = 10_000,
+        durability: Literal["normal", "full"] = "normal",
     ) -> None:
         if not providers:
             raise ConfigurationError("SmsBridge needs at least one provider")
+        if durability not in ("normal", "full"):
+            raise ConfigurationError(f"durability must be 'normal' or 'full', not {durability!r}")
         self._manager = plugin_manager
         built: list[Provider] = []
         for item in providers:
@@ -129,7 +141,9 @@ class SmsBridge:
         )
         self._owns_store = not isinstance(store, OutboxStore)
         self.store: OutboxStore = (
-            SqliteStore(store) if not isinstance(store, OutboxStore) else store
+            store
+            if isinstance(store, OutboxStore)
+            else SqliteStore(store, synchronous="FULL" if durability == "full" else "NORMAL")
         )
         try:
             self.dispatcher = Dispatcher(

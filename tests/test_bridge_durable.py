@@ -6,10 +6,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
+from typing import Literal
 
 import pytest
 
 from smsbridge import Batch, Message, ProviderError, SendResult, SmsBridge, Status
+from smsbridge.errors import ConfigurationError
 from smsbridge.outbox import ItemState, SqliteStore
 from smsbridge.router.limits import Limit
 from smsbridge.testing import EmulatorFactory
@@ -211,3 +213,23 @@ def test_clickatell_permanent_codes_are_submitted_once(
     ):
         assert refused_code(bridge, Message(number, "once")) == code
     assert len([r for r in emulator.requests if r.path == "/http/sendmsg"]) == 1
+
+
+@pytest.mark.parametrize(("durability", "pragma"), [("normal", 1), ("full", 2)])
+def test_durability_chooses_the_sqlite_flush_mode(
+    durability: Literal["normal", "full"],
+    pragma: int,
+    tmp_path: Path,
+    bulksms: BulkSmsProvider,
+) -> None:
+    with SmsBridge([bulksms], store=tmp_path / "o.sqlite3", durability=durability) as bridge:
+        assert isinstance(bridge.store, SqliteStore)
+        # PRAGMA synchronous: 1 is NORMAL, 2 is FULL.
+        assert bridge.store._connection().execute("PRAGMA synchronous").fetchone() == (pragma,)
+        result = bridge.send(Message("+447700900001", "kept"))
+        assert isinstance(result, SendResult) and result.status is Status.ACCEPTED
+
+
+def test_unknown_durability_is_a_configuration_error(bulksms: BulkSmsProvider) -> None:
+    with pytest.raises(ConfigurationError, match="durability"):
+        SmsBridge([bulksms], store=":memory:", durability="fsync")  # type: ignore[arg-type]

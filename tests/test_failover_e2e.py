@@ -1,7 +1,10 @@
 """A worker killed mid-batch: a new dispatcher on the same outbox loses and repeats nothing.
 
-The emulator runs in this process, so its records outlive the worker; the worker is a
-child process sending a 2,000-recipient batch, killed with SIGKILL at a seeded moment.
+The emulators run in this process, so their records outlive the worker; the worker is a
+child process sending a batch, killed with SIGKILL at a seeded moment. Two scenarios: a
+bare :class:`Dispatcher` sending 2,000 recipients one request at a time through
+Clickatell, and :class:`SmsBridge` spreading a batch over BulkSMS and Clickatell (the
+issue's test; its size grows under ``SMSBRIDGE_NIGHTLY=1``).
 """
 
 from __future__ import annotations
@@ -19,12 +22,15 @@ from pathlib import Path
 
 import pytest
 
+from smsbridge import SmsBridge
 from smsbridge.dispatch import Dispatcher
 from smsbridge.errors import MessageNotFoundError, SmsBridgeError
 from smsbridge.model import Message
 from smsbridge.outbox import ItemState, SqliteStore
 from smsbridge.router import Router
 from smsbridge.testing import EmulatorFactory
+from smsbridge_bulksms.emulator import BulkSmsEmulator
+from smsbridge_bulksms.provider import BulkSmsProvider
 from smsbridge_clickatell import ClickatellProvider
 from smsbridge_clickatell.emulator import ClickatellEmulator
 
@@ -141,3 +147,117 @@ def test_killed_worker_loses_and_repeats_nothing(
         assert lost == []
         assert set(accepted) == set(to)
         assert store.counts(batch="news-1").get(ItemState.DONE) == RECIPIENTS
+
+
+# -- a batch over two emulators, killed at a random moment, many times ----------------
+
+NIGHTLY = os.environ.get("SMSBRIDGE_NIGHTLY") == "1"
+SPREAD_RECIPIENTS = 20_000 if NIGHTLY else 10_000
+SPREAD_SEEDS = range(40 if NIGHTLY else 10)
+
+SPREAD_WORKER = """
+import json
+import random
+import sys
+
+from smsbridge import Batch, SmsBridge
+from smsbridge.router import Weighted
+from smsbridge_bulksms.provider import BulkSmsProvider
+from smsbridge_clickatell import ClickatellProvider
+
+with open(sys.argv[1], encoding="utf-8") as source:
+    config = json.load(source)
+bulksms = BulkSmsProvider.from_options(**config["bulksms"], batch_size=500)
+clickatell = ClickatellProvider.from_options(**config["clickatell"])
+policy = Weighted({"bulksms": 9, "clickatell": 1}, rand=random.Random(config["seed"]).random)
+with SmsBridge(
+    [bulksms, clickatell],
+    store=config["db"],
+    owner=config["owner"],
+    policy=policy,
+    concurrency=4,
+    batch_window=len(config["to"]),
+    max_wait=120,
+) as bridge:
+    bridge.send_batch(Batch(config["to"], body="Spread news", reference="spread"))
+print("sent", flush=True)
+"""
+
+
+def spread_recipients() -> list[str]:
+    return [f"+4477{index:08d}" for index in range(SPREAD_RECIPIENTS)]
+
+
+def accepted_total(*emulators: BulkSmsEmulator | ClickatellEmulator) -> int:
+    return sum(len(s.recipients) for e in emulators for s in e.submissions.snapshot())
+
+
+@pytest.mark.parametrize("seed", SPREAD_SEEDS)
+def test_killed_bridge_over_two_emulators_loses_and_repeats_nothing(
+    seed: int, tmp_path: Path, smsbridge_emulator_factory: EmulatorFactory
+) -> None:
+    """The issue's crash test: SIGKILL during a batch spread over BulkSMS (grouped
+    chunks) and Clickatell (one request each), restart, resume; every recipient is
+    accepted exactly once, by exactly one of the two.
+
+    10,000 recipients and 10 seeds in the default suite; ``SMSBRIDGE_NIGHTLY=1`` (the
+    ``nightly`` nox session) runs 20,000 recipients and 40 seeds.
+    """
+    bulk = smsbridge_emulator_factory(BulkSmsEmulator, credits=Decimal(10**7))
+    click = smsbridge_emulator_factory(ClickatellEmulator, balance=Decimal(10**7))
+    options = {
+        "bulksms": {k: str(v) for k, v in BulkSmsProvider.emulator_options(bulk).items()},
+        "clickatell": {k: str(v) for k, v in ClickatellProvider.emulator_options(click).items()},
+    }
+    to = spread_recipients()
+    db = tmp_path / "outbox.sqlite3"
+    config = {**options, "db": str(db), "owner": OWNER, "to": to, "seed": seed}
+    script = tmp_path / "spread_worker.py"
+    script.write_text(SPREAD_WORKER, encoding="utf-8")
+    config_file = tmp_path / "worker.json"  # 20,000 numbers do not fit on a command line
+    config_file.write_text(json.dumps(config), encoding="utf-8")
+    kill_after = random.Random(seed).randint(1, SPREAD_RECIPIENTS * 9 // 10)
+    log = tmp_path / "worker.log"
+    with log.open("wb") as output:
+        child = subprocess.Popen(
+            [sys.executable, str(script), str(config_file)],
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        )
+        try:
+            deadline = time.monotonic() + 120
+            while accepted_total(bulk, click) < kill_after and time.monotonic() < deadline:
+                if child.poll() is not None:
+                    break
+                time.sleep(0.02)
+        finally:
+            child.send_signal(signal.SIGKILL)
+            child.wait(10)
+    assert child.returncode == -signal.SIGKILL, log.read_text(encoding="utf-8")
+    wait_until(
+        lambda: bulk.server.open_connections == 0 and click.server.open_connections == 0,
+        timeout=5,
+    )
+    assert accepted_total(bulk, click) < SPREAD_RECIPIENTS  # the kill interrupted it
+
+    with (
+        BulkSmsProvider.from_options(**BulkSmsProvider.emulator_options(bulk)) as b,
+        ClickatellProvider.from_options(**ClickatellProvider.emulator_options(click)) as c,
+        SmsBridge([b, c], store=db, owner=OWNER, concurrency=4) as bridge,
+    ):
+        assert sum(bridge.store.counts(batch="spread").values()) == SPREAD_RECIPIENTS
+        bridge.resume(timeout=120)
+        counts = bridge.store.counts(batch="spread")
+        by_provider = {
+            item.recipient: item.provider for item in bridge.store.iter_items(batch="spread")
+        }
+
+    assert counts[ItemState.DONE] == SPREAD_RECIPIENTS, counts
+    accepted = bulk.submissions.accepted_recipients() + click.submissions.accepted_recipients()
+    assert {n: k for n, k in accepted.items() if k != 1} == {}  # zero duplicates
+    assert set(accepted) == set(to)  # zero lost
+    # Each recipient's record names the emulator that accepted it.
+    assert {n for n, p in by_provider.items() if p == "bulksms"} == set(
+        bulk.submissions.accepted_recipients()
+    )

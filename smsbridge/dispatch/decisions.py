@@ -34,6 +34,7 @@ class Decisions:
     unknown_recheck: float
     not_found: Callable[[SmsBridgeError], bool]
     breakers: BreakerBoard
+    _provider_failed: Callable[[str], None]
 
     def _delay(self, attempts: int, retry_after: float | None = None) -> float:
         return self.router.retry.delay(max(attempts, 1), retry_after=retry_after, rand=self.rand)
@@ -137,7 +138,7 @@ class Decisions:
             self._finish_all(final, provider, status, info, now)
             return
         # Provider scope: the breaker counts the request once, however many it carried.
-        self.breakers.failure(provider.name)
+        self._provider_failed(provider.name)
         exhausted = [i for i in items if self.router.retry.exhausted(i.attempts + 1)]
         self._finish_all(exhausted, provider, Status.FAILED_TEMPORARY, info, now)
         for item in items:

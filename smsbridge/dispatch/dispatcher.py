@@ -39,16 +39,15 @@ from smsbridge.outbox.base import (
     OutboxStore,
 )
 from smsbridge.provider import Provider
-from smsbridge.results import SendResult
-from smsbridge.router.breaker import OPEN, BreakerBoard
+from smsbridge.router.breaker import BreakerBoard
 from smsbridge.router.limits import Limit, LimitBoard
-from smsbridge.router.router import Delivery, Router
+from smsbridge.router.router import Router
 from smsbridge.status import Status
 
 from .chunked import ChunkSender
 from .decisions import Decisions
+from .requests import AttemptHook, FailureHook, Requests, ResultsHook
 from .support import (
-    INTERRUPTED,
     NO_CARRIER,
     NO_PROVIDER,
     OutboxBreakerStorage,
@@ -61,16 +60,13 @@ from .support import (
 __all__ = ["Dispatcher"]
 
 Job = Callable[[], None]
-AttemptHook = Callable[[Provider, Message], None]
-FailureHook = Callable[[Provider, Message, SmsBridgeError], None]
-ResultsHook = Callable[[Provider, list[SendResult]], None]
 
 
 def _default_not_found(exc: SmsBridgeError) -> bool:
     return isinstance(exc, MessageNotFoundError)
 
 
-class Dispatcher(ChunkSender, Decisions):
+class Dispatcher(Requests, ChunkSender, Decisions):
     """Sends outbox items through a router's providers, one recorded request at a time.
 
     Args:
@@ -142,6 +138,7 @@ class Dispatcher(ChunkSender, Decisions):
         self._by_name = {p.name: p for p in router.providers}
         self._pool: ThreadPoolExecutor | None = None
         self._allows: dict[str, bool] = {}
+        self._clean: set[str] = set()
         self._install_allocators()
 
     # -- public API -------------------------------------------------------------------
@@ -194,7 +191,9 @@ class Dispatcher(ChunkSender, Decisions):
         )
         if not items:
             return 0
+        # Breakers are read afresh each round (see Requests._open).
         self._allows = {}
+        self._clean = set()
         jobs = self._plan(items)
         if self.concurrency == 1 or len(jobs) == 1:
             for job in jobs:
@@ -288,12 +287,6 @@ class Dispatcher(ChunkSender, Decisions):
                 due = when if due is None else min(due, when)
         return due
 
-    def _allowed(self, name: str) -> bool:
-        # One breaker read per provider per round instead of one per item.
-        if name not in self._allows:
-            self._allows[name] = self.breakers.allows(name)
-        return self._allows[name]
-
     def _choose(self, item: OutboxItem, message: Message) -> Provider | None:
         for provider in self._candidates(item, message):
             if self._allowed(provider.name):
@@ -365,87 +358,6 @@ class Dispatcher(ChunkSender, Decisions):
             now=now,
         )
 
-    # -- requests ---------------------------------------------------------------------
-
-    def _request(
-        self,
-        provider: Provider,
-        items: Sequence[OutboxItem],
-        send: Callable[[], list[SendResult]],
-    ) -> None:
-        """Record the attempt for ``items``, send, and record what came back."""
-        references = [item.reference for item in items]
-        message = _group_message(items)
-        with self.limits.request(provider.name):
-            self.store.begin_attempts(
-                references,
-                owner=self.owner,
-                provider=provider.name,
-                now=self.clock(),
-                lease_seconds=self.lease_seconds,
-            )
-            if self.on_attempt is not None:
-                self.on_attempt(provider, message)
-            failure: SmsBridgeError | None = None
-            results: list[SendResult] = []
-            try:
-                results = send()
-            except SmsBridgeError as exc:
-                failure = exc
-        if failure is not None:
-            if self.on_failure is not None:
-                self.on_failure(provider, message, failure)
-            self._failed(items, provider, failure)
-            return
-        self.breakers.success(provider.name)
-        if self.on_results is not None:
-            self.on_results(provider, results)
-        self._record(items, provider, results)
-
-    def _open(self, name: str) -> bool:
-        """Whether the breaker opened since the round was planned (no probe taken)."""
-        if self.breakers.storage.get_breaker(name).state != OPEN:
-            return False
-        self._allows[name] = False
-        return True
-
-    def _send_single(self, provider: Provider, item: OutboxItem, *, replay: bool = False) -> None:
-        if not replay and self._open(provider.name):
-            message = item_message(item)
-            chosen = self._choose(item, message)
-            if chosen is None:
-                self._no_provider(item, message, self.clock())
-                return
-            provider = chosen
-        self._request(provider, [item], lambda: provider.send(item_message(item)))
-
-    def _reconcile(self, item: OutboxItem) -> None:
-        """An earlier attempt may have reached ``item.provider``: settle it with that one."""
-        provider = self._by_name.get(item.provider or "")
-        error = item.last_error or INTERRUPTED
-        if provider is None:
-            self._park(item, error)
-            return
-        if self._query(item, provider, item.attempts):
-            return
-        exhausted = self.router.retry.exhausted(item.attempts)
-        message = item_message(item)
-        if provider.capabilities.idempotency_key and not exhausted:
-            # Same key, same provider: it de-duplicates the replay.
-            if self.breakers.allows(provider.name):
-                self._send_single(provider, item, replay=True)
-            else:
-                self._park(item, error, self._breaker_wait(item, message, self.clock()))
-            return
-        if self.router.delivery is Delivery.AT_LEAST_ONCE and not exhausted:
-            chosen = self._choose(item, message)
-            if chosen is None:
-                self._no_provider(item, message, self.clock())
-            else:
-                self._send_single(chosen, item)
-            return
-        self._park(item, error)
-
 
 class _Group:
     """Items bound for one multi-recipient request."""
@@ -459,18 +371,3 @@ class _Group:
     def add(self, item: OutboxItem) -> None:
         self.items.append(item)
         self.numbers.add(item.recipient)
-
-
-def _group_message(items: Sequence[OutboxItem]) -> Message:
-    """The message the hooks see for one request."""
-    first = items[0]
-    if len(items) == 1:
-        return item_message(first)
-    batches = {item.batch for item in items}
-    return Message(
-        to=tuple(item.recipient for item in items),
-        body=first.body,
-        sender=first.sender,
-        reference=batches.pop() if len(batches) == 1 else None,
-        options=first.options,
-    )
