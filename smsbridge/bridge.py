@@ -15,7 +15,7 @@ import secrets
 import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from itertools import islice
-from typing import Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import attrs
 
@@ -33,12 +33,16 @@ from smsbridge.errors import (
 from smsbridge.model import Batch, Message
 from smsbridge.numbers import NumberNormaliser
 from smsbridge.outbox import History, ItemState, NewItem, OutboxItem, OutboxStore, SqliteStore
+from smsbridge.outbox.factory import open_store
 from smsbridge.plugins import PluginManager, default_plugin_manager
 from smsbridge.provider import Provider
 from smsbridge.results import BatchResult, SendResult
 from smsbridge.router import Delivery, Policy, RetryPolicy, Router
 from smsbridge.router.limits import Limit
 from smsbridge.status import Status
+
+if TYPE_CHECKING:
+    from smsbridge.pricing import Quote
 
 __all__ = ["SmsBridge", "new_reference"]
 
@@ -57,7 +61,8 @@ class SmsBridge:
         providers: Provider instances, or registered names (built with default
             options), in order of preference.
         store: The outbox: a store object (left open by :meth:`close`), a SQLite file
-            path (``":memory:"`` for a private, ephemeral one), or ``None`` for
+            path (``":memory:"`` for a private, ephemeral one), a URL
+            (``postgresql://...``, ``sqlite:///...``), or ``None`` for
             :func:`smsbridge.outbox.default_path` (``$SMSBRIDGE_HOME`` or the per-user
             data directory).
         region: Default region for numbers written without a country code (``"GB"``).
@@ -140,11 +145,15 @@ class SmsBridge:
             on_results=lambda p, r: hook.smsbridge_after_send(provider=p.name, results=r),
         )
         self._owns_store = not isinstance(store, OutboxStore)
-        self.store: OutboxStore = (
-            store
-            if isinstance(store, OutboxStore)
-            else SqliteStore(store, synchronous="FULL" if durability == "full" else "NORMAL")
-        )
+        self.store: OutboxStore
+        if isinstance(store, OutboxStore):
+            self.store = store
+        elif isinstance(store, str) and "://" in store:
+            self.store = open_store(store)  # postgresql://..., sqlite:///...
+        else:
+            self.store = SqliteStore(
+                store, synchronous="FULL" if durability == "full" else "NORMAL"
+            )
         try:
             self.dispatcher = Dispatcher(
                 self.router,
@@ -279,6 +288,30 @@ class SmsBridge:
                 self._settle([item.reference for item in items], prefix)
             for slot in slots:
                 yield slot if isinstance(slot, SendResult) else self._result(slot)
+
+    def quote(
+        self,
+        message_or_batch: Message | Batch,
+        providers: Sequence[str | Provider] | None = None,
+        **options: Any,
+    ) -> Quote:
+        """What sending would cost through each of this bridge's providers; sends nothing.
+
+        Args:
+            message_or_batch: What would be sent.
+            providers: Names or instances of this bridge's providers to compare; all of
+                them when ``None``.
+            **options: As for :func:`smsbridge.pricing.quote` (``table``, ``rates``,
+                ``currency``, ``use_provider_api``, ``progress``).
+
+        Returns:
+            The :class:`~smsbridge.pricing.Quote`, with :meth:`~smsbridge.pricing.Quote.
+            cheapest` and rows for export.
+        """
+        from smsbridge.pricing import bridge_quote
+
+        options.setdefault("table", None)
+        return bridge_quote(self, message_or_batch, providers, **options)
 
     # -- the outbox ------------------------------------------------------------------
 

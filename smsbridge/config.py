@@ -139,7 +139,8 @@ class Config:
         Args:
             **overrides: Any :class:`~smsbridge.SmsBridge` keyword argument (``region``,
                 ``strict_numbers``, ``plugin_manager``, ``policy``, ``retry``,
-                ``delivery``, ``max_wait``); it wins over the configured value.
+                ``delivery``, ``max_wait``, ``store``); it wins over the configured value.
+                A configured ``store`` (path or URL) is opened by the bridge.
 
         Raises:
             ConfigurationError: When no provider is configured or one cannot be built.
@@ -154,6 +155,8 @@ class Config:
             "delivery": self.routing.delivery,
             "max_wait": self.routing.max_wait,
         }
+        if self.store is not None:
+            settings["store"] = self.store
         if "policy" not in overrides:
             settings["policy"] = self.build_policy()
         settings.update(overrides)

@@ -10,6 +10,7 @@ import pytest
 from smsbridge import ConfigurationError, Message, SendResult
 from smsbridge.config import Config, ConfigFileError, ProviderConfig, Routing, load_config
 from smsbridge.config_check import LineIndex
+from smsbridge.outbox import SqliteStore
 from smsbridge.router import Delivery, Priority, RetryPolicy, Weighted
 from smsbridge.testing import EmulatorFactory
 from smsbridge_clickatell.emulator import ClickatellEmulator
@@ -107,3 +108,19 @@ def test_line_index_handles_quotes_dotted_keys_and_multiline_strings() -> None:
     assert index.line("arr", "x") == 9
     assert index.line("d", "e", "y") == 11
     assert index.line("nowhere") == 1
+
+
+def test_configured_store_is_where_the_bridge_keeps_its_outbox(
+    tmp_path: Path, smsbridge_emulator_factory: EmulatorFactory
+) -> None:
+    emulator = smsbridge_emulator_factory(ClickatellEmulator)
+    options = {"base_url": emulator.url, "api_id": emulator.api_id, "user": emulator.user,
+               "password": emulator.password}  # fmt: skip
+    db = tmp_path / "configured.sqlite3"
+    config = Config(providers=[ProviderConfig(name="clickatell", options=options)], store=str(db))
+    with config.build_bridge() as bridge:
+        result = bridge.send(Message("+447700900123", "hi", reference="cfg-store-1"))
+        assert isinstance(result, SendResult) and result.ok
+    with SqliteStore(db) as store:
+        item = store.get("cfg-store-1")
+    assert item is not None and item.recipient == "+447700900123"

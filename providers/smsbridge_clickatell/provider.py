@@ -82,6 +82,8 @@ class ClickatellOptions(ProviderOptions):
         req_feat: ``req_feat`` bit mask of required features.
         msg_type: ``msg_type`` sent with every message.
         bypass_dnc_check: ``bypass_dnc_check`` (1: skip the do-not-contact lookup).
+        pool_size: Connections kept to the gateway; raise it with the sender's
+            concurrency (more threads than connections wait for one).
     """
 
     base_url: str = "https://api.clickatell.com"
@@ -90,6 +92,7 @@ class ClickatellOptions(ProviderOptions):
     password: Secret = attrs.field(converter=secret_converter)
     auth_mode: str = attrs.field(default="session", validator=_one_of("session", "per_call"))
     session_idle_limit: float = 900.0
+    pool_size: int = attrs.field(default=4, validator=attrs.validators.ge(1))
     ping_interval: float = 600.0
     callback: int | None = attrs.field(default=None, validator=_one_of(None, *range(8)))
     deliv_ack: int | None = None
@@ -148,6 +151,7 @@ class ClickatellProvider(Provider):
             connect_timeout=self.options.connect_timeout,
             ca_certs=self.options.ca_certs,
             allow_insecure=self.options.allow_insecure,
+            pool_size=self.options.pool_size,
         )
         self._session = ClickatellSession(self._http, self.options, clock)
 

@@ -7,11 +7,23 @@ from typing import Any, TextIO
 
 from smsbridge.bridge import SmsBridge
 from smsbridge.cli import EXIT_FAILED, EXIT_OK
+from smsbridge.config import load_config
 from smsbridge.outbox import ItemState
 
 
+def _bridge(args: argparse.Namespace) -> SmsBridge:
+    """The bridge to resume with: from the configuration file, or providers by name."""
+    if args.provider:
+        return SmsBridge(args.provider, store=args.store, owner=args.owner)
+    config = load_config(args.config)
+    overrides: dict[str, Any] = {"owner": args.owner}
+    if args.store is not None:
+        overrides["store"] = args.store
+    return config.build_bridge(**overrides)
+
+
 def _cmd_resume(args: argparse.Namespace, out: TextIO) -> int:
-    with SmsBridge(args.provider, store=args.store, owner=args.owner) as bridge:
+    with _bridge(args) as bridge:
         bridge.resume(timeout=args.timeout)
         counts = bridge.store.counts()
     for state in ItemState:
@@ -24,8 +36,13 @@ def register(sub: Any) -> None:
     """Add the ``resume`` command."""
     cmd = sub.add_parser("resume", help="finish whatever was in flight in the outbox")
     cmd.add_argument(
-        "--provider", action="append", required=True, help="provider name (repeatable)"
+        "--provider",
+        action="append",
+        default=None,
+        help="provider name, built with default options (repeatable); "
+        "without it the providers come from the configuration file",
     )
+    cmd.add_argument("--config", default=None, help="smsbridge.toml (default: searched)")
     cmd.add_argument("--store", default=None, help="outbox file (default: per-user path)")
     cmd.add_argument("--owner", default=None, help="lease name of the worker to resume")
     cmd.add_argument("--timeout", type=float, default=60.0, help="seconds to keep working")

@@ -20,6 +20,10 @@ TIMEOUT = 60
 def environment(extra: Mapping[str, str] | None = None) -> dict[str, str]:
     """The test process's environment without smsbridge settings, plus ``extra``."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SMSBRIDGE_", "CLICKATELL_"))}
+    # Keep the test's own outbox home, so a command that opens the default outbox never
+    # writes into the real per-user folder.
+    if "SMSBRIDGE_HOME" in os.environ:
+        env["SMSBRIDGE_HOME"] = os.environ["SMSBRIDGE_HOME"]
     env.update(extra or {})
     return env
 

@@ -24,7 +24,7 @@ from smsbridge.testing.faults import HttpStatus, on_path
 from smsbridge_clickatell import ClickatellProvider
 from smsbridge_clickatell.emulator import ClickatellEmulator
 
-from .helpers import run
+from .helpers import clickatell_config, run
 
 OWNER = "cli-worker"
 
@@ -186,7 +186,27 @@ def test_status_of_an_unknown_reference_fails(tmp_path: Path) -> None:
     assert proc.stdout == "no outbox item has reference 'nope'\n"
 
 
-def test_resume_without_provider_is_a_usage_error(tmp_path: Path) -> None:
-    proc = run("resume", "--store", str(tmp_path / "o.sqlite3"))
-    assert proc.returncode == 2
-    assert "--provider" in proc.stderr
+def test_resume_without_providers_or_configuration_is_a_configuration_error(
+    tmp_path: Path,
+) -> None:
+    proc = run("resume", "--store", str(tmp_path / "o.sqlite3"), cwd=tmp_path)
+    assert proc.returncode == 3
+    assert "no configuration file" in proc.stderr
+
+
+def test_resume_with_the_configured_providers_and_store(
+    tmp_path: Path, smsbridge_emulator_factory: EmulatorFactory
+) -> None:
+    emulator = smsbridge_emulator_factory(ClickatellEmulator)
+    db = tmp_path / "configured.sqlite3"
+    config = tmp_path / "smsbridge.toml"
+    env = clickatell_config(config, emulator)
+    config.write_text(f'store = "{db}"\n' + config.read_text(encoding="utf-8"), encoding="utf-8")
+    with SqliteStore(db) as store:
+        store.add(
+            [NewItem(reference="cfg-1", recipient="+447700900123", body="left behind")], now=1.0
+        )
+    proc = run("resume", "--config", str(config), "--owner", OWNER, env=env)
+    assert proc.returncode == 0, proc.stderr
+    assert "done: 1" in proc.stdout
+    assert dict(emulator.submissions.accepted_recipients()) == {"+447700900123": 1}
