@@ -335,6 +335,13 @@ class PgOutcomes(PgBase):
                         "WHERE reference = %s",
                         (status.value, new_state.value, float(now), reference),
                     )
+                if report.cost is not None:
+                    # A charge the provider reported (Clickatell callbacks, getmsgcharge)
+                    # is what the message actually cost, whatever the status did.
+                    conn.execute(
+                        "UPDATE items SET cost = %s WHERE reference = %s",
+                        (codec.cost_to_json(report.cost), reference),
+                    )
                 disposition = "applied" if changed else "ignored"
                 self._store_report(conn, reference, report, key, disposition, now, text)
                 changed_any = changed_any or changed

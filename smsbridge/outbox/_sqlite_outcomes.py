@@ -332,6 +332,13 @@ class SqliteOutcomes(SqliteBase):
                         "WHERE reference = ?",
                         (status.value, new_state.value, now, reference),
                     )
+                if report.cost is not None:
+                    # A charge the provider reported (Clickatell callbacks, getmsgcharge)
+                    # is what the message actually cost, whatever the status did.
+                    conn.execute(
+                        "UPDATE items SET cost = ? WHERE reference = ?",
+                        (codec.cost_to_json(report.cost), reference),
+                    )
                 disposition = "applied" if changed else "ignored"
                 self._store_report(conn, reference, report, key, disposition, now, text)
                 changed_any = changed_any or changed

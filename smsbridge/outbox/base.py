@@ -356,7 +356,12 @@ class OutboxStore(Protocol):
         ...
 
     def record_report(self, report: DeliveryReport, *, now: float) -> bool:
-        """Store a delivery report and apply it when allowed; True if status changed."""
+        """Store a delivery report and apply it when allowed; True if status changed.
+
+        A report carrying a charge sets the matched item's cost, even when the status
+        does not move (reports parked before the submit result keep their charge in the
+        history only).
+        """
         ...
 
     def get(self, reference: str) -> OutboxItem | None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from smsbridge.outbox import BreakerState, Chunk, ItemState, message_key
-from smsbridge.results import DeliveryReport
+from smsbridge.results import Cost, DeliveryReport
 from smsbridge.status import Status
 from tests.outbox.conftest import AnyStore, StoreFactory
 from tests.outbox.test_store_items import TIMEOUT, in_flight, new, report, result
@@ -35,6 +35,16 @@ def test_a_later_status_moves_forward(store: AnyStore) -> None:
     assert store.record_report(report(Status.SENT), now=13)
     assert store.record_report(report(Status.DELIVERED), now=14)
     assert status_of(store) is Status.DELIVERED
+
+
+def test_a_reported_charge_is_recorded_against_the_message(store: AnyStore) -> None:
+    finished(store, Status.ACCEPTED)
+    assert store.record_report(report(Status.DELIVERED, cost=Cost("0.8", "credits")), now=13)
+    # A later charge-only report (the status does not move) still corrects the cost.
+    assert not store.record_report(report(Status.DELIVERED, cost=Cost("1.6", "credits")), now=14)
+    item = store.get("r1")
+    assert item is not None
+    assert item.cost == Cost("1.6", "credits")
 
 
 def test_a_final_status_is_never_overwritten(store: AnyStore) -> None:
