@@ -4,7 +4,7 @@ The emulators run in this process, so their records outlive the worker; the work
 child process sending a batch, killed with SIGKILL at a seeded moment. Two scenarios: a
 bare :class:`Dispatcher` sending 2,000 recipients one request at a time through
 Clickatell, and :class:`SmsBridge` spreading a batch over BulkSMS and Clickatell (the
-issue's test; its size grows under ``SMSBRIDGE_NIGHTLY=1``).
+issue's test; its repetitions grow under ``SMSBRIDGE_NIGHTLY=1``).
 """
 
 from __future__ import annotations
@@ -152,7 +152,7 @@ def test_killed_worker_loses_and_repeats_nothing(
 # -- a batch over two emulators, killed at a random moment, many times ----------------
 
 NIGHTLY = os.environ.get("SMSBRIDGE_NIGHTLY") == "1"
-SPREAD_RECIPIENTS = 20_000 if NIGHTLY else 10_000
+SPREAD_RECIPIENTS = 20_000
 SPREAD_SEEDS = range(40 if NIGHTLY else 10)
 
 SPREAD_WORKER = """
@@ -200,8 +200,8 @@ def test_killed_bridge_over_two_emulators_loses_and_repeats_nothing(
     chunks) and Clickatell (one request each), restart, resume; every recipient is
     accepted exactly once, by exactly one of the two.
 
-    10,000 recipients and 10 seeds in the default suite; ``SMSBRIDGE_NIGHTLY=1`` (the
-    ``nightly`` nox session) runs 20,000 recipients and 40 seeds.
+    20,000 recipients and 10 seeds in the default suite; ``SMSBRIDGE_NIGHTLY=1`` (the
+    ``nightly`` nox session) runs 40 seeds.
     """
     bulk = smsbridge_emulator_factory(BulkSmsEmulator, credits=Decimal(10**7))
     click = smsbridge_emulator_factory(ClickatellEmulator, balance=Decimal(10**7))
