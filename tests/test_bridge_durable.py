@@ -233,3 +233,44 @@ def test_durability_chooses_the_sqlite_flush_mode(
 def test_unknown_durability_is_a_configuration_error(bulksms: BulkSmsProvider) -> None:
     with pytest.raises(ConfigurationError, match="durability"):
         SmsBridge([bulksms], store=":memory:", durability="fsync")  # type: ignore[arg-type]
+
+
+def huawei_permanent_number_codes() -> list[str]:
+    from smsbridge_huawei.codes import CODES
+
+    return sorted(
+        code
+        for code, outcome in CODES.entries.items()
+        if code.startswith("E200")
+        and outcome.kind.value == "permanent"
+        and not outcome.status.is_success
+    )
+
+
+@pytest.mark.parametrize("code", huawei_permanent_number_codes())
+def test_huawei_permanent_number_codes_are_submitted_once(
+    code: str, tmp_path: Path, smsbridge_emulator_factory: EmulatorFactory
+) -> None:
+    from smsbridge import Template
+    from smsbridge_huawei import HuaweiProvider
+    from smsbridge_huawei.emulator import HuaweiEmulator
+
+    template_id = "tplintl00000000000000000000000001"[:32]
+    emulator = smsbridge_emulator_factory(HuaweiEmulator, app_key="key-1", app_secret="s3cret-1")
+    emulator.register_template(template_id, "Your code is ${NUM_6} for ${1}", region="INTL")
+    number = "+447700900001"
+    emulator.number_status[number] = code
+    template = Template("Your code is {num_6} for {app}", provider_ids={"huawei": template_id})
+    options = HuaweiProvider.emulator_options(emulator)
+    message = Message(
+        number,
+        template.render({"num_6": "482913", "app": "Shop"}),
+        template=template,
+        variables={"num_6": "482913", "app": "Shop"},
+    )
+    with (
+        HuaweiProvider.from_options(**options) as provider,
+        SmsBridge([provider], store=tmp_path / "o.sqlite3") as bridge,
+    ):
+        assert refused_code(bridge, message) == code
+    assert len(emulator.requests) == 1
