@@ -22,17 +22,25 @@ from smsbridge.errors import InvalidMessageError, TemplateError
 
 __all__ = ["Batch", "Message", "Recipient", "SendOptions", "Template"]
 
-_REFERENCE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$")
+_REFERENCE_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,63}")
 _PLACEHOLDER_RE = re.compile(r"\{\{|\}\}|\{([A-Za-z_][A-Za-z0-9_]*)\}|\{|\}")
 _NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+# fullmatch, not match with ^...$: "$" also matches before a trailing newline.
+_match_reference = _REFERENCE_RE.fullmatch
+
+# The read-only view of "no variables", shared: nothing can change it (the proxy is the
+# only reference to its dict), so recipients without variables need no copy of their own.
+_EMPTY: Mapping[str, Any] = MappingProxyType({})
 
 
 def _readonly(value: Mapping[str, Any] | None) -> Mapping[str, Any]:
-    return MappingProxyType(dict(value or {}))
+    if not value:
+        return _EMPTY
+    return MappingProxyType(dict(value))
 
 
 def _check_reference(_inst: object, attribute: attrs.Attribute[Any], value: str | None) -> None:
-    if value is not None and (not isinstance(value, str) or not _REFERENCE_RE.match(value)):
+    if value is not None and (not isinstance(value, str) or not _match_reference(value)):
         raise InvalidMessageError(
             "a client reference is 1-64 characters of letters, digits and . _ : -, "
             "starting with a letter or digit",
@@ -88,7 +96,7 @@ class SendOptions:
     encoding: str | None = None
     transliterate: bool = False
     callback_url: str | None = None
-    extra: Mapping[str, Any] = attrs.field(factory=dict, converter=_readonly)
+    extra: Mapping[str, Any] = attrs.field(default=_EMPTY, converter=_readonly)
 
     @scheduled_at.validator
     def _check_scheduled(self, _a: attrs.Attribute[Any], value: datetime | None) -> None:
@@ -162,7 +170,7 @@ class Message:
     reference: str | None = attrs.field(default=None, validator=_check_reference)
     options: SendOptions = attrs.field(default=_DEFAULT_OPTIONS, kw_only=True)
     template: Template | None = attrs.field(default=None, kw_only=True)
-    variables: Mapping[str, Any] = attrs.field(factory=dict, converter=_readonly, kw_only=True)
+    variables: Mapping[str, Any] = attrs.field(default=_EMPTY, converter=_readonly, kw_only=True)
 
     @to.validator
     def _check_to(self, _a: attrs.Attribute[Any], value: tuple[str, ...]) -> None:
@@ -221,7 +229,7 @@ class Template:
     """
 
     text: str = attrs.field(validator=_check_text)
-    provider_ids: Mapping[str, str] = attrs.field(factory=dict, converter=_readonly, kw_only=True)
+    provider_ids: Mapping[str, str] = attrs.field(default=_EMPTY, converter=_readonly, kw_only=True)
     variables: tuple[str, ...] = attrs.field(init=False)
 
     @text.validator
@@ -292,7 +300,7 @@ class Recipient:
     """
 
     number: str = attrs.field()
-    variables: Mapping[str, Any] = attrs.field(factory=dict, converter=_readonly)
+    variables: Mapping[str, Any] = attrs.field(default=_EMPTY, converter=_readonly)
     reference: str | None = attrs.field(default=None, validator=_check_reference)
 
     @number.validator
@@ -412,7 +420,8 @@ class Batch:
     def __iter__(self) -> Iterator[Recipient]:
         source = self.recipients() if callable(self.recipients) else self.recipients
         for item in source:
-            yield _as_recipient(item)
+            # The common item, a Recipient, is passed on without a call.
+            yield item if item.__class__ is Recipient else _as_recipient(item)
 
     @property
     def shared_body(self) -> bool:

@@ -45,6 +45,7 @@ def test_message_normalises_to_tuple_and_is_frozen() -> None:
         ({"to": "+447700900123", "body": "x", "sender": "12345678901234567"}, "sender"),
         ({"to": "+447700900123", "body": "x", "reference": "has space"}, "reference"),
         ({"to": "+447700900123", "body": "x", "reference": "x" * 65}, "reference"),
+        ({"to": "+447700900123", "body": "x", "reference": "ends-in-newline\n"}, "reference"),
     ],
 )
 def test_message_rejects_bad_fields(kwargs: dict[str, object], field: str) -> None:
@@ -144,3 +145,35 @@ def test_batch_from_csv_rereads(tmp_path: Path) -> None:
     bad.write_text("phone,name\n1,2\n")
     with pytest.raises(InvalidMessageError, match="'to'"):
         list(Batch.from_csv(bad, body="x"))
+
+
+def test_variables_are_read_only_copies_and_empty_ones_equal() -> None:
+    source = {"name": "Ann"}
+    recipient = Recipient("+447700900123", source)
+    source["name"] = "Bob"
+    assert recipient.variables == {"name": "Ann"}
+    with pytest.raises(TypeError):
+        recipient.variables["name"] = "Bob"  # type: ignore[index]
+    bare = [
+        Recipient("+447700900123"),
+        Recipient("+447700900123", {}),
+        Recipient("+447700900123", None),
+    ]
+    assert all(r == bare[0] for r in bare)
+    for r in bare:
+        assert r.variables == {} and len(r.variables) == 0
+        with pytest.raises(TypeError):
+            r.variables["x"] = 1  # type: ignore[index]
+    assert repr(bare[0]) == (
+        "Recipient(number='+447700900123', variables=mappingproxy({}), reference=None)"
+    )
+    assert attrs.evolve(recipient, variables={}) == bare[0]
+    assert Message("+447700900123", "hi").variables == {}
+    assert SendOptions().extra == {}
+
+
+def test_batch_iteration_passes_recipients_through_and_converts_the_rest() -> None:
+    given_recipient = Recipient("+447700900123", reference="r-1")
+    items = list(Batch([given_recipient, "+447700900124", {"to": "+447700900125"}], body="hi"))
+    assert items[0] is given_recipient
+    assert items[1:] == [Recipient("+447700900124"), Recipient("+447700900125")]

@@ -199,23 +199,16 @@ class BulkSmsProvider(Provider):
                 if attempts > self.options.unknown_outcome_retries:
                     raise
                 logger.debug("bulksms: resending stop_dup_id=%d after %s", chunk.stop_dup_id, exc)
-        status = reply.outcome.status
         prefix = reply.batch_id + ":"
-        name = self.name
-        return [
-            SendResult(
-                number,
-                status,
-                provider=name,
-                message_id=prefix + number.lstrip("+"),
-                reference=reference,
-                parts=parts,
-                attempts=attempts,
-            )
-            for number, reference, parts in zip(
-                chunk.numbers, chunk.references, chunk.parts, strict=True
-            )
-        ]
+        return SendResult._many(
+            chunk.numbers,
+            reply.outcome.status,
+            provider=self.name,
+            message_ids=[prefix + number.lstrip("+") for number in chunk.numbers],
+            references=chunk.references,
+            parts=chunk.parts,
+            attempts=attempts,
+        )
 
     def _submit(self, chunk: Chunk) -> parsers.SubmissionReply:
         response = self._post(chunk.path, chunk.body, effects=True)
