@@ -1,6 +1,11 @@
-"""Plumbing shared by the PostgreSQL store's parts: URLs, connections, transactions, rows.
+"""The PostgreSQL store's plumbing: URLs, its dialect, connections, transactions, locks.
 
 Not public: use :class:`smsbridge.outbox.postgres.PostgresStore`.
+
+Lock order, the same everywhere so that no two transactions wait on each other in a
+circle: first the advisory locks on message keys (sorted), then item rows (sorted by
+reference). A report and the result that stores its message id take the same key lock,
+which is what keeps a parked report from being missed.
 """
 
 from __future__ import annotations
@@ -9,8 +14,7 @@ import math
 import threading
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from functools import lru_cache
-from typing import Any, Self
+from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import psycopg
@@ -18,34 +22,34 @@ from psycopg.conninfo import conninfo_to_dict
 from psycopg.rows import TupleRow
 
 from smsbridge.errors import Kind
-from smsbridge.model import SendOptions
-from smsbridge.outbox import codec, pg_schema
-from smsbridge.outbox.base import (
-    Attempt,
-    ItemNotFoundError,
-    ItemState,
-    LeaseError,
-    OutboxError,
-    OutboxItem,
-)
-from smsbridge.status import Status
+from smsbridge.outbox import pg_schema
+from smsbridge.outbox._sql_common import ITEM_COLUMNS, Dialect, SqlBase
+from smsbridge.outbox.base import ItemNotFoundError, OutboxError, OutboxItem
+from smsbridge.outbox.pg_schema import LOCK_NAMESPACE
 
-__all__ = ["DEFAULT_SCHEMA", "PgBase", "split_url"]
+__all__ = ["DEFAULT_SCHEMA", "POSTGRES", "PgBase", "redact", "split_url"]
 
 Connection = psycopg.Connection[TupleRow]
 
 DEFAULT_SCHEMA = "smsbridge"
 """The PostgreSQL schema holding the outbox's tables unless told otherwise."""
 
-_COLUMNS = (
-    "reference, recipient, body, sender, options, batch, state, provider, status, "
-    "message_id, parts, cost, attempts, next_attempt_at, created_at, updated_at, "
-    "lease_owner, lease_until, excluded_providers, last_error"
-)
+_REPORT_LOCK = 2
+"""Second-key namespace of the message-key locks (see :mod:`pg_schema`)."""
 
-_ATTEMPT_COLUMNS = (
-    "id, reference, provider, started_at, finished_at, outcome, error, outcome_unknown"
+POSTGRES = Dialect(
+    placeholder="%s",
+    # psycopg sends a list as an array; the cast types it when the list is empty.
+    texts="?::text[]",
+    real="?::float8",
+    # Transactions run side by side, so a row about to change is locked first: a
+    # result, a retry, a report and a takeover by another worker take turns.
+    for_update=" FOR UPDATE",
+    for_update_in_order=" ORDER BY reference FOR UPDATE",
+    encode_texts=list,
+    decode_texts=tuple,
 )
+"""How the shared statements are spelled for PostgreSQL."""
 
 
 def split_url(url: str) -> tuple[str, str | None]:
@@ -77,51 +81,6 @@ def redact(url: str) -> str:
     return urlunsplit(parts._replace(netloc=netloc))
 
 
-@lru_cache(maxsize=256)
-def _options(text: str) -> SendOptions:
-    # Items of one batch share their options text; decoding it once per claim page is
-    # the difference between a cheap and an expensive claim. SendOptions is frozen.
-    return codec.options_from_json(text)
-
-
-def _item(row: Sequence[Any]) -> OutboxItem:
-    return OutboxItem(
-        reference=row[0],
-        recipient=row[1],
-        body=row[2],
-        sender=row[3],
-        options=_options(row[4]),
-        batch=row[5],
-        state=ItemState(row[6]),
-        provider=row[7],
-        status=None if row[8] is None else Status(row[8]),
-        message_id=row[9],
-        parts=row[10],
-        cost=codec.cost_from_json(row[11]),
-        attempts=row[12],
-        next_attempt_at=row[13],
-        created_at=row[14],
-        updated_at=row[15],
-        lease_owner=row[16],
-        lease_until=row[17],
-        excluded_providers=row[18],
-        last_error=codec.error_from_json(row[19]),
-    )
-
-
-def _attempt(row: Sequence[Any]) -> Attempt:
-    return Attempt(
-        id=row[0],
-        reference=row[1],
-        provider=row[2],
-        started_at=row[3],
-        finished_at=row[4],
-        outcome=None if row[5] is None else Status(row[5]),
-        error=codec.error_from_json(row[6]),
-        outcome_unknown=row[7],
-    )
-
-
 def _db_error(exc: psycopg.Error) -> OutboxError:
     # OperationalError covers a lost connection, lock timeouts, deadlocks and
     # serialization failures: all worth another try. Anything else is a bug or bad data.
@@ -129,7 +88,7 @@ def _db_error(exc: psycopg.Error) -> OutboxError:
     return OutboxError(f"outbox database error: {exc}", kind=kind)
 
 
-class PgBase:
+class PgBase(SqlBase[Connection]):
     """The connection and transaction plumbing every part of the PostgreSQL store uses.
 
     Args:
@@ -142,6 +101,8 @@ class PgBase:
     Raises:
         OutboxError: When the server cannot be reached or the outbox has a newer schema.
     """
+
+    _dialect = POSTGRES
 
     def __init__(self, url: str, *, schema: str | None = None, timeout: float = 30.0) -> None:
         conninfo, from_url = split_url(url)
@@ -216,27 +177,17 @@ class PgBase:
             except psycopg.Error as exc:
                 raise _db_error(exc) from exc
 
-    @staticmethod
-    def _row(conn: Connection, reference: str) -> OutboxItem:
-        row = conn.execute(
-            f"SELECT {_COLUMNS} FROM items WHERE reference = %s",  # noqa: S608
-            (reference,),
-        ).fetchone()
-        if row is None:
-            raise ItemNotFoundError(f"no outbox item has reference {reference!r}")
-        return _item(row)
+    @contextmanager
+    def _read_tx(self, *, snapshot: bool = False) -> Iterator[Connection]:
+        with self._tx(snapshot=snapshot) as conn:
+            yield conn
 
-    @staticmethod
-    def _held(
-        conn: Connection, references: Iterable[str], owner: str, now: float | None
-    ) -> list[OutboxItem]:
+    def _lock_items(self, conn: Connection, references: Sequence[str]) -> list[OutboxItem]:
         # Locks the rows (in reference order, so two callers cannot deadlock) until the
         # transaction ends: a concurrent claim skips them, a concurrent report waits.
-        # now=None: the lease only has to be ours (a result is recorded even when the
-        # lease ran out, as long as nobody took the item over); otherwise also unexpired.
         wanted = list(references)
         rows = conn.execute(
-            f"SELECT {_COLUMNS} FROM items WHERE reference = ANY(%s::text[]) "  # noqa: S608
+            f"SELECT {ITEM_COLUMNS} FROM items WHERE reference = ANY(%s::text[]) "  # noqa: S608
             "ORDER BY reference FOR UPDATE",
             (wanted,),
         ).fetchall()
@@ -245,20 +196,18 @@ class PgBase:
         for reference in wanted:
             if reference not in found:
                 raise ItemNotFoundError(f"no outbox item has reference {reference!r}")
-            items.append(_item(found[reference]))
-        lost = [
-            item.reference
-            for item in items
-            if item.lease_owner != owner
-            or (now is not None and (item.lease_until is None or item.lease_until <= now))
-        ]
-        if lost:
-            raise LeaseError(
-                f"worker {owner!r} does not hold the lease on {', '.join(lost[:5])}"
-                + (f" and {len(lost) - 5} more" if len(lost) > 5 else ""),
-                references=lost,
-            )
+            items.append(self._item(found[reference]))
         return items
+
+    def _lock_keys(self, conn: Connection, keys: Iterable[str]) -> None:
+        # Keyed by the message key alone, not (provider, key): a rare collision across
+        # providers only makes one wait for the other, and the result does not need to read
+        # its item (and so lock its row) before taking the key lock.
+        for key in sorted(set(keys)):
+            conn.execute(
+                "SELECT pg_advisory_xact_lock(%s, hashtext(%s))",
+                (LOCK_NAMESPACE, f"{_REPORT_LOCK}:{key}"),
+            )
 
     # -- lifetime ---------------------------------------------------------------------
 
@@ -269,12 +218,6 @@ class PgBase:
             if self._conn is not None:
                 self._conn.close()
                 self._conn = None
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
     def __repr__(self) -> str:
         return f"PostgresStore({self.url!r}, schema={self.schema!r})"

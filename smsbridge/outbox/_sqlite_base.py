@@ -1,4 +1,4 @@
-"""Plumbing shared by the SQLite store's parts: the connection, transactions, rows.
+"""The SQLite store's plumbing: its dialect, the connection, transactions, row access.
 
 Not public: use :class:`smsbridge.outbox.SqliteStore`.
 """
@@ -10,32 +10,31 @@ import os
 import sqlite3
 import sys
 import threading
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from functools import lru_cache
 from pathlib import Path
-from typing import Any, Literal, Self
+from typing import Literal
 
 from smsbridge.errors import Kind
-from smsbridge.model import SendOptions
-from smsbridge.outbox import codec, schema
-from smsbridge.outbox.base import (
-    Attempt,
-    ItemNotFoundError,
-    ItemState,
-    LeaseError,
-    OutboxError,
-    OutboxItem,
-)
-from smsbridge.status import Status
+from smsbridge.outbox import schema
+from smsbridge.outbox._sql_common import Dialect, SqlBase
+from smsbridge.outbox.base import OutboxError, OutboxItem
 
-__all__ = ["SqliteBase", "default_path"]
+__all__ = ["SQLITE", "SqliteBase", "default_path"]
 
-_COLUMNS = (
-    "reference, recipient, body, sender, options, batch, state, provider, status, "
-    "message_id, parts, cost, attempts, next_attempt_at, created_at, updated_at, "
-    "lease_owner, lease_until, excluded_providers, last_error"
+SQLITE = Dialect(
+    placeholder="?",
+    # No array type: a list of text is a JSON array in a text column.
+    texts="?",
+    real="?",
+    # Every write transaction is BEGIN IMMEDIATE, which takes SQLite's one write lock
+    # up front: no other writer runs until it ends, so rows need no locks of their own.
+    for_update="",
+    for_update_in_order="",
+    encode_texts=json.dumps,
+    decode_texts=json.loads,
 )
+"""How the shared statements are spelled for SQLite."""
 
 
 def default_path() -> Path:
@@ -64,58 +63,13 @@ def default_path() -> Path:
     return base / "smsbridge" / "outbox.sqlite3"
 
 
-@lru_cache(maxsize=256)
-def _options(text: str) -> SendOptions:
-    # Items of one batch share their options text; decoding it once per claim page is
-    # the difference between a cheap and an expensive claim. SendOptions is frozen.
-    return codec.options_from_json(text)
-
-
-def _item(row: Sequence[Any]) -> OutboxItem:
-    return OutboxItem(
-        reference=row[0],
-        recipient=row[1],
-        body=row[2],
-        sender=row[3],
-        options=_options(row[4]),
-        batch=row[5],
-        state=ItemState(row[6]),
-        provider=row[7],
-        status=None if row[8] is None else Status(row[8]),
-        message_id=row[9],
-        parts=row[10],
-        cost=codec.cost_from_json(row[11]),
-        attempts=row[12],
-        next_attempt_at=row[13],
-        created_at=row[14],
-        updated_at=row[15],
-        lease_owner=row[16],
-        lease_until=row[17],
-        excluded_providers=json.loads(row[18]),
-        last_error=codec.error_from_json(row[19]),
-    )
-
-
-def _attempt(row: Sequence[Any]) -> Attempt:
-    return Attempt(
-        id=row[0],
-        reference=row[1],
-        provider=row[2],
-        started_at=row[3],
-        finished_at=row[4],
-        outcome=None if row[5] is None else Status(row[5]),
-        error=codec.error_from_json(row[6]),
-        outcome_unknown=bool(row[7]),
-    )
-
-
 def _db_error(exc: sqlite3.Error) -> OutboxError:
     text = str(exc).lower()
     kind = Kind.TRANSIENT if "locked" in text or "busy" in text else Kind.PERMANENT
     return OutboxError(f"outbox database error: {exc}", kind=kind)
 
 
-class SqliteBase:
+class SqliteBase(SqlBase[sqlite3.Connection]):
     """The connection and transaction plumbing every part of the SQLite store uses.
 
     Args:
@@ -127,6 +81,8 @@ class SqliteBase:
     Raises:
         OutboxError: When the file cannot be opened or has a newer schema.
     """
+
+    _dialect = SQLITE
 
     def __init__(
         self,
@@ -184,34 +140,16 @@ class SqliteBase:
                     raise _db_error(exc) from exc
                 raise
 
-    def _row(self, conn: sqlite3.Connection, reference: str) -> OutboxItem:
-        row = conn.execute(
-            f"SELECT {_COLUMNS} FROM items WHERE reference = ?",  # noqa: S608
-            (reference,),
-        ).fetchone()
-        if row is None:
-            raise ItemNotFoundError(f"no outbox item has reference {reference!r}")
-        return _item(row)
+    @contextmanager
+    def _read_tx(self, *, snapshot: bool = False) -> Iterator[sqlite3.Connection]:
+        # A deferred transaction reads from one snapshot from its first read on (WAL), so
+        # snapshot reads need nothing more, and readers never wait for the write lock.
+        with self._tx("DEFERRED") as conn:
+            yield conn
 
-    def _held(
-        self, conn: sqlite3.Connection, references: Iterable[str], owner: str, now: float | None
-    ) -> list[OutboxItem]:
-        # now=None: the lease only has to be ours (a result is recorded even when the
-        # lease ran out, as long as nobody took the item over); otherwise also unexpired.
-        items = [self._row(conn, reference) for reference in references]
-        lost = [
-            item.reference
-            for item in items
-            if item.lease_owner != owner
-            or (now is not None and (item.lease_until is None or item.lease_until <= now))
-        ]
-        if lost:
-            raise LeaseError(
-                f"worker {owner!r} does not hold the lease on {', '.join(lost[:5])}"
-                + (f" and {len(lost) - 5} more" if len(lost) > 5 else ""),
-                references=lost,
-            )
-        return items
+    def _lock_items(self, conn: sqlite3.Connection, references: Sequence[str]) -> list[OutboxItem]:
+        # The write transaction already excludes every other writer.
+        return [self._row(conn, reference) for reference in references]
 
     # -- lifetime ---------------------------------------------------------------------
 
@@ -221,12 +159,6 @@ class SqliteBase:
             if self._conn is not None:
                 self._conn.close()
                 self._conn = None
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
     def __repr__(self) -> str:
         return f"SqliteStore({self.path!r})"

@@ -11,27 +11,27 @@ crash but may lose the last commits on power loss, trading that for throughput.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from typing import Any
+import sqlite3
+from collections.abc import Generator, Sequence
 
-from smsbridge.model import SendOptions
-from smsbridge.outbox import codec
-from smsbridge.outbox._sqlite_base import _COLUMNS, _item, default_path
-from smsbridge.outbox._sqlite_outcomes import SqliteOutcomes
-from smsbridge.outbox._sqlite_reads import SqliteReads
-from smsbridge.outbox.base import (
-    AddResult,
-    Attempt,
-    ItemState,
-    NewItem,
-    OutboxItem,
-    OutboxStateError,
-)
+from smsbridge.outbox._sql_common import ITEM_COLUMNS
+from smsbridge.outbox._sql_items import NewRow, SqlItems
+from smsbridge.outbox._sql_outcomes import SqlOutcomes
+from smsbridge.outbox._sql_reads import SqlReads
+from smsbridge.outbox._sqlite_base import SqliteBase, default_path
+from smsbridge.outbox.base import Attempt, OutboxItem
 
 __all__ = ["SqliteStore", "default_path"]
 
+_PAGE = 500
 
-class SqliteStore(SqliteOutcomes, SqliteReads):
+
+class SqliteStore(
+    SqlItems[sqlite3.Connection],
+    SqlOutcomes[sqlite3.Connection],
+    SqlReads[sqlite3.Connection],
+    SqliteBase,
+):
     """The default :class:`~smsbridge.outbox.OutboxStore`, in one SQLite file.
 
     One connection per store, guarded by a lock, so a store may be shared by threads;
@@ -47,199 +47,105 @@ class SqliteStore(SqliteOutcomes, SqliteReads):
         OutboxError: When the file cannot be opened or has a newer schema.
     """
 
-    def add(self, items: Iterable[NewItem], *, now: float, chunk_size: int = 1000) -> AddResult:
-        """Write items whose reference is not stored yet; others are left untouched.
+    # What SQLite spells its own way; the rules are in the shared parts.
 
-        The input is consumed lazily and committed ``chunk_size`` rows at a time, so a
-        generator of a million items never sits in memory, and an interruption keeps
-        what was committed (adding the same items again skips those).
+    def _insert_items(self, conn: sqlite3.Connection, rows: Sequence[NewRow], now: float) -> int:
+        cur = conn.executemany(
+            "INSERT INTO items (reference, recipient, body, sender, options, batch, "
+            "state, next_attempt_at, created_at, updated_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?) "
+            "ON CONFLICT (reference) DO NOTHING",
+            [(*row, now, now) for row in rows],
+        )
+        return cur.rowcount
 
-        Args:
-            items: The items, e.g. a generator.
-            now: The current time; also ``next_attempt_at`` for items without one.
-            chunk_size: Rows per transaction.
-
-        Returns:
-            How many were added and how many already existed.
-
-        Raises:
-            OutboxError: For database errors (earlier chunks stay committed).
-            CodecError: For options that cannot be stored.
-        """
-        added = existing = 0
-        last: tuple[SendOptions | None, str] = (None, "")
-        rows: list[tuple[Any, ...]] = []
-
-        def flush() -> None:
-            nonlocal added, existing
-            with self._tx() as conn:
-                cur = conn.executemany(
-                    "INSERT INTO items (reference, recipient, body, sender, options, batch, "
-                    "state, next_attempt_at, created_at, updated_at) "
-                    "VALUES (?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?) "
-                    "ON CONFLICT (reference) DO NOTHING",
-                    rows,
-                )
-                added += cur.rowcount
-                existing += len(rows) - cur.rowcount
-            rows.clear()
-
-        for item in items:
-            if item.options is not last[0]:
-                last = (item.options, codec.options_to_json(item.options))
-            due = now if item.next_attempt_at is None else item.next_attempt_at
-            row = (item.reference, item.recipient, item.body, item.sender, last[1], item.batch)
-            rows.append((*row, due, now, now))
-            if len(rows) >= chunk_size:
-                flush()
-        if rows:
-            flush()
-        return AddResult(added, existing)
-
-    def claim(
-        self, owner: str, *, limit: int, now: float, lease_seconds: float
+    def _claim(
+        self, conn: sqlite3.Connection, owner: str, limit: int, now: float, until: float
     ) -> list[OutboxItem]:
-        """Lease up to ``limit`` due items for ``owner``, atomically.
-
-        Due means: not done, ``next_attempt_at <= now``, and no live lease. That covers
-        pending and retry-waiting items, unknown outcomes awaiting reconciliation, and
-        in-flight items whose worker died (lease expired). The last two come back with
-        ``needs_reconciliation`` true: ask their ``provider`` before sending anything.
-
-        Args:
-            owner: The worker's name, unique among live workers.
-            limit: Most items to take.
-            now: The current time.
-            lease_seconds: How long the lease lasts; longer than a request can take.
-
-        Returns:
-            The claimed items, earliest due first, then in insertion order.
-
-        Raises:
-            OutboxError: For database errors.
-        """
-        with self._tx() as conn:
-            rows = conn.execute(
-                f"SELECT seq, {_COLUMNS} FROM items "  # noqa: S608
-                "WHERE state != 'done' AND next_attempt_at <= ? "
-                "AND (lease_until IS NULL OR lease_until <= ?) "
-                "ORDER BY next_attempt_at, seq LIMIT ?",
-                (now, now, limit),
-            ).fetchall()
-            until = now + lease_seconds
-            conn.executemany(
-                "UPDATE items SET lease_owner = ?, lease_until = ? WHERE seq = ?",
-                [(owner, until, row[0]) for row in rows],
-            )
+        # BEGIN IMMEDIATE holds the write lock from the SELECT on: no other claim can
+        # read the same due rows before these leases are written.
+        rows = conn.execute(
+            f"SELECT seq, {ITEM_COLUMNS} FROM items "  # noqa: S608
+            "WHERE state != 'done' AND next_attempt_at <= ? "
+            "AND (lease_until IS NULL OR lease_until <= ?) "
+            "ORDER BY next_attempt_at, seq LIMIT ?",
+            (now, now, limit),
+        ).fetchall()
+        conn.executemany(
+            "UPDATE items SET lease_owner = ?, lease_until = ? WHERE seq = ?",
+            [(owner, until, row[0]) for row in rows],
+        )
         return [
-            _item((*row[1:17], owner, until, *row[19:]))  # the lease just written
+            self._item((*row[1:17], owner, until, *row[19:]))  # the lease just written
             for row in rows
         ]
 
-    def begin_attempt(
+    def _open_attempts(
         self,
-        reference: str,
-        *,
-        owner: str,
+        conn: sqlite3.Connection,
+        references: list[str],
         provider: str,
         now: float,
-        lease_seconds: float | None = None,
-    ) -> Attempt:
-        """Record an attempt on ``provider``, durably, before its request leaves.
-
-        Args:
-            reference: The item.
-            owner: The worker, which must hold an unexpired lease on it.
-            provider: Where the request is going.
-            now: The current time.
-            lease_seconds: Renew the lease to ``now + lease_seconds`` when given.
-
-        Returns:
-            The open attempt.
-
-        Raises:
-            LeaseError: When ``owner`` does not hold a live lease.
-            OutboxStateError: When the item is done, or a report already said the
-                provider took it (a resend would duplicate it).
-            ItemNotFoundError: For an unknown reference.
-        """
-        return self.begin_attempts(
-            [reference], owner=owner, provider=provider, now=now, lease_seconds=lease_seconds
-        )[0]
-
-    def begin_attempts(
-        self,
-        references: Sequence[str],
-        *,
-        owner: str,
-        provider: str,
-        now: float,
-        lease_seconds: float | None = None,
+        until: float | None,
     ) -> list[Attempt]:
-        """:meth:`begin_attempt` for every recipient of one request, in one commit.
-
-        All or nothing: if any item fails the checks, no attempt is recorded.
-
-        Raises:
-            LeaseError: When ``owner`` lacks a live lease on any of them.
-            OutboxStateError: When any of them is done or known to be accepted.
-            ItemNotFoundError: For an unknown reference.
-        """
-        with self._tx() as conn:
-            for item in self._held(conn, references, owner, now):
-                if item.state is ItemState.DONE or (item.status and item.status.is_success):
-                    raise OutboxStateError(
-                        f"item {item.reference!r} is {item.state.value} with status "
-                        f"{item.status.value if item.status else None}; not sending again"
-                    )
-            until = None if lease_seconds is None else now + lease_seconds
-            attempts = []
-            for reference in references:
-                # An attempt still open here was interrupted (crash, lost lease) and never
-                # reconciled into a result: its outcome stays unknown for the record.
-                conn.execute(
-                    "UPDATE attempts SET finished_at = ?, outcome_unknown = 1 "
-                    "WHERE reference = ? AND finished_at IS NULL",
-                    (now, reference),
-                )
-                conn.execute(
-                    "UPDATE items SET state = 'inflight', provider = ?, status = NULL, "
-                    "message_id = NULL, message_key = NULL, parts = NULL, cost = NULL, "
-                    "attempts = attempts + 1, updated_at = ?, "
-                    "lease_until = COALESCE(?, lease_until) WHERE reference = ?",
-                    (provider, now, until, reference),
-                )
-                cur = conn.execute(
-                    "INSERT INTO attempts (reference, provider, started_at) VALUES (?, ?, ?)",
-                    (reference, provider, now),
-                )
-                assert cur.lastrowid is not None
-                attempts.append(
-                    Attempt(
-                        id=cur.lastrowid, reference=reference, provider=provider, started_at=now
-                    )
-                )
+        attempts = []
+        for reference in references:
+            conn.execute(
+                "UPDATE attempts SET finished_at = ?, outcome_unknown = 1 "
+                "WHERE reference = ? AND finished_at IS NULL",
+                (now, reference),
+            )
+            conn.execute(
+                "UPDATE items SET state = 'inflight', provider = ?, status = NULL, "
+                "message_id = NULL, message_key = NULL, parts = NULL, cost = NULL, "
+                "attempts = attempts + 1, updated_at = ?, "
+                "lease_until = COALESCE(?, lease_until) WHERE reference = ?",
+                (provider, now, until, reference),
+            )
+            # lastrowid is only known one row at a time, hence a statement per reference.
+            cur = conn.execute(
+                "INSERT INTO attempts (reference, provider, started_at) VALUES (?, ?, ?)",
+                (reference, provider, now),
+            )
+            assert cur.lastrowid is not None
+            attempts.append(
+                Attempt(id=cur.lastrowid, reference=reference, provider=provider, started_at=now)
+            )
         return attempts
 
-    def release(self, owner: str, *, now: float) -> int:
-        """Drop every lease ``owner`` holds (graceful shutdown).
+    def _walk(
+        self, clauses: Sequence[str], params: Sequence[object]
+    ) -> Generator[OutboxItem, None, None]:
+        # Keyset paging on seq, one short transaction per page: the lock is not held
+        # between pages, so other threads (and the caller) keep working during the walk.
+        where = " AND ".join(["seq > ?", *clauses])
+        sql = (
+            f"SELECT seq, {ITEM_COLUMNS} FROM items WHERE {where} "  # noqa: S608
+            f"ORDER BY seq LIMIT {_PAGE:d}"
+        )
+        last = 0
+        while True:
+            with self._read_tx() as conn:
+                rows = conn.execute(sql, (last, *params)).fetchall()
+            for row in rows:
+                yield self._item(row[1:])
+            if len(rows) < _PAGE:
+                return
+            last = rows[-1][0]
 
-        Released in-flight items become claimable at once, flagged for reconciliation.
+    def _allocate(self, conn: sqlite3.Connection, name: str, low: int, high: int) -> int:
+        # Read then write is safe: the write transaction excludes every other process.
+        row = conn.execute("SELECT value FROM counters WHERE name = ?", (name,)).fetchone()
+        value = low if row is None or not low <= row[0] < high else row[0] + 1
+        conn.execute(
+            "INSERT INTO counters (name, value) VALUES (?, ?) "
+            "ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+            (name, value),
+        )
+        return int(value)
 
-        Args:
-            owner: The worker.
-            now: The current time.
-
-        Returns:
-            How many leases were dropped.
-
-        Raises:
-            OutboxError: For database errors.
-        """
-        with self._tx() as conn:
-            cur = conn.execute(
-                "UPDATE items SET lease_owner = NULL, lease_until = NULL, updated_at = ? "
-                "WHERE lease_owner = ?",
-                (now, owner),
-            )
-            return cur.rowcount
+    def _save_members(self, conn: sqlite3.Connection, key: str, references: Sequence[str]) -> None:
+        conn.executemany(
+            "INSERT OR REPLACE INTO chunk_members (reference, key) VALUES (?, ?)",
+            [(reference, key) for reference in references],
+        )

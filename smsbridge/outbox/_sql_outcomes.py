@@ -1,12 +1,17 @@
-"""Recording outcomes and delivery reports in the SQLite outbox.
+"""Recording outcomes and delivery reports, for both SQL stores.
 
-Not public: use :class:`smsbridge.outbox.SqliteStore`.
+Not public: use :class:`smsbridge.outbox.SqliteStore` or
+:class:`smsbridge.outbox.postgres.PostgresStore`.
+
+A report and the result that stores its message id must never miss each other: the
+report is either found by the result (parked, then applied by :meth:`SqlOutcomes.finish`)
+or finds the stored id. Both take the same message-key lock first (``_lock_keys``, a
+no-op where write transactions already exclude each other), then lock the item rows
+they change.
 """
 
 from __future__ import annotations
 
-import json
-import sqlite3
 from collections.abc import Sequence
 from typing import Any
 
@@ -14,7 +19,7 @@ import attrs
 
 from smsbridge.errors import ErrorInfo
 from smsbridge.outbox import codec
-from smsbridge.outbox._sqlite_base import SqliteBase
+from smsbridge.outbox._sql_common import ConnT, SqlBase
 from smsbridge.outbox.base import (
     ItemState,
     OutboxItem,
@@ -25,10 +30,10 @@ from smsbridge.outbox.base import (
 from smsbridge.results import DeliveryReport, SendResult
 from smsbridge.status import Status
 
-__all__ = ["SqliteOutcomes"]
+__all__ = ["SqlOutcomes"]
 
 
-class SqliteOutcomes(SqliteBase):
+class SqlOutcomes(SqlBase[ConnT]):
     """Results, retries, unknown outcomes and delivery reports."""
 
     def finish(self, reference: str, *, owner: str, result: SendResult, now: float) -> OutboxItem:
@@ -63,29 +68,22 @@ class SqliteOutcomes(SqliteBase):
             LeaseError: When ``owner`` lacks the lease on any of them (nothing recorded).
             ItemNotFoundError: For an unknown reference.
         """
+        keys = [message_key(result.message_id) for _, result in results]
         stored: list[OutboxItem] = []
         with self._tx() as conn:
+            self._lock_keys(conn, (key for key in keys if key is not None))
             items = self._held(conn, [reference for reference, _ in results], owner, None)
-            for item, (reference, result) in zip(items, results, strict=True):
+            for item, (reference, result), key in zip(items, results, keys, strict=True):
                 status, _, _ = next_status(item.status, item.state, result.status)
                 provider = result.provider or item.provider
-                key = message_key(result.message_id)
-                conn.execute(
-                    "UPDATE attempts SET finished_at = ?, outcome = ?, error = ?, "
-                    "outcome_unknown = ? WHERE reference = ? AND finished_at IS NULL",
-                    (
-                        now,
-                        result.status.value,
-                        codec.error_to_json(result.error),
-                        result.status is Status.UNKNOWN,
-                        reference,
-                    ),
-                )
+                unknown = result.status is Status.UNKNOWN
+                self._close_attempt(conn, reference, now, result.status, result.error, unknown)
                 state = ItemState.UNKNOWN if status is Status.UNKNOWN else ItemState.DONE
                 if key is not None and provider is not None:
                     status, state = self._unpark(conn, reference, provider, key, status, state)
                 error = result.error or item.last_error
-                conn.execute(
+                self._run(
+                    conn,
                     "UPDATE items SET state = ?, provider = ?, status = ?, message_id = ?, "
                     "message_key = ?, parts = ?, cost = ?, last_error = ?, updated_at = ?, "
                     "lease_owner = NULL, lease_until = NULL WHERE reference = ?",
@@ -98,12 +96,13 @@ class SqliteOutcomes(SqliteBase):
                         result.parts,
                         codec.cost_to_json(result.cost),
                         codec.error_to_json(error),
-                        now,
+                        float(now),
                         reference,
                     ),
                 )
-                # The row as just written, built from what was read and written in this
-                # transaction, instead of reading every row back (a third of the cost).
+                # The row as just written, built from what was read (and locked) and
+                # written in this transaction, instead of reading every row back (a
+                # third of the cost).
                 stored.append(
                     attrs.evolve(
                         item,
@@ -123,14 +122,15 @@ class SqliteOutcomes(SqliteBase):
 
     def _unpark(
         self,
-        conn: sqlite3.Connection,
+        conn: ConnT,
         reference: str,
         provider: str,
         key: str,
         status: Status | None,
         state: ItemState,
     ) -> tuple[Status | None, ItemState]:
-        parked = conn.execute(
+        parked = self._run(
+            conn,
             "SELECT id, report FROM reports WHERE reference IS NULL AND provider = ? "
             "AND message_key = ? ORDER BY id",
             (provider, key),
@@ -138,7 +138,8 @@ class SqliteOutcomes(SqliteBase):
         for report_id, text in parked:
             reported = codec.report_from_json(text).status
             status, state, changed = next_status(status, state, reported)
-            conn.execute(
+            self._run(
+                conn,
                 "UPDATE reports SET reference = ?, disposition = ? WHERE id = ?",
                 (reference, "applied" if changed else "ignored", report_id),
             )
@@ -181,17 +182,18 @@ class SqliteOutcomes(SqliteBase):
             excluded = list(item.excluded_providers)
             if exclude_provider is not None and exclude_provider not in excluded:
                 excluded.append(exclude_provider)
-            self._close_attempt(conn, reference, now, outcome, error, unknown=False)
-            conn.execute(
+            self._close_attempt(conn, reference, now, outcome, error, False)
+            self._run(
+                conn,
                 "UPDATE items SET state = 'retry_wait', next_attempt_at = ?, last_error = ?, "
-                "excluded_providers = ?, status = COALESCE(?, status), updated_at = ?, "
+                "excluded_providers = {texts}, status = COALESCE(?, status), updated_at = ?, "
                 "lease_owner = NULL, lease_until = NULL WHERE reference = ?",
                 (
-                    next_attempt_at,
+                    float(next_attempt_at),
                     codec.error_to_json(error),
-                    json.dumps(excluded),
+                    self._dialect.encode_texts(excluded),
                     None if outcome is None else outcome.value,
-                    now,
+                    float(now),
                     reference,
                 ),
             )
@@ -233,36 +235,37 @@ class SqliteOutcomes(SqliteBase):
                 raise OutboxStateError(f"item {reference!r} is already done")
             status = item.status or Status.UNKNOWN
             state = ItemState.DONE if status.is_success else ItemState.UNKNOWN
-            self._close_attempt(conn, reference, now, Status.UNKNOWN, error, unknown=True)
-            conn.execute(
+            self._close_attempt(conn, reference, now, Status.UNKNOWN, error, True)
+            self._run(
+                conn,
                 "UPDATE items SET state = ?, status = ?, next_attempt_at = ?, last_error = ?, "
                 "updated_at = ?, lease_owner = NULL, lease_until = NULL WHERE reference = ?",
                 (
                     state.value,
                     status.value,
-                    now if next_attempt_at is None else next_attempt_at,
+                    float(now if next_attempt_at is None else next_attempt_at),
                     codec.error_to_json(error),
-                    now,
+                    float(now),
                     reference,
                 ),
             )
             return self._row(conn, reference)
 
-    @staticmethod
     def _close_attempt(
-        conn: sqlite3.Connection,
+        self,
+        conn: ConnT,
         reference: str,
         now: float,
         outcome: Status | None,
-        error: ErrorInfo,
-        *,
+        error: ErrorInfo | None,
         unknown: bool,
     ) -> None:
-        conn.execute(
+        self._run(
+            conn,
             "UPDATE attempts SET finished_at = ?, outcome = ?, error = ?, outcome_unknown = ? "
             "WHERE reference = ? AND finished_at IS NULL",
             (
-                now,
+                float(now),
                 None if outcome is None else outcome.value,
                 codec.error_to_json(error),
                 unknown,
@@ -298,17 +301,20 @@ class SqliteOutcomes(SqliteBase):
         with self._tx() as conn:
             rows: list[Any] = []
             if key is not None:
-                rows = conn.execute(
+                self._lock_keys(conn, [key])
+                rows = self._run(
+                    conn,
                     "SELECT reference, recipient, status, state FROM items "
-                    "WHERE provider = ? AND message_key = ?",
+                    "WHERE provider = ? AND message_key = ?{for_update_in_order}",
                     (report.provider, key),
                 ).fetchall()
                 if len(rows) > 1 and report.recipient is not None:
                     rows = [row for row in rows if row[1] == report.recipient] or rows
             if not rows and report.reference is not None:
-                row = conn.execute(
+                row = self._run(
+                    conn,
                     "SELECT reference, recipient, status, state, provider FROM items "
-                    "WHERE reference = ?",
+                    "WHERE reference = ?{for_update}",
                     (report.reference,),
                 ).fetchone()
                 if row is not None and row[4] != report.provider:
@@ -327,15 +333,17 @@ class SqliteOutcomes(SqliteBase):
                 )
                 if changed:
                     assert status is not None
-                    conn.execute(
+                    self._run(
+                        conn,
                         "UPDATE items SET status = ?, state = ?, updated_at = ? "
                         "WHERE reference = ?",
-                        (status.value, new_state.value, now, reference),
+                        (status.value, new_state.value, float(now), reference),
                     )
                 if report.cost is not None:
                     # A charge the provider reported (Clickatell callbacks, getmsgcharge)
                     # is what the message actually cost, whatever the status did.
-                    conn.execute(
+                    self._run(
+                        conn,
                         "UPDATE items SET cost = ? WHERE reference = ?",
                         (codec.cost_to_json(report.cost), reference),
                     )
@@ -344,9 +352,9 @@ class SqliteOutcomes(SqliteBase):
                 changed_any = changed_any or changed
             return changed_any
 
-    @staticmethod
     def _store_report(
-        conn: sqlite3.Connection,
+        self,
+        conn: ConnT,
         reference: str | None,
         report: DeliveryReport,
         key: str | None,
@@ -354,8 +362,9 @@ class SqliteOutcomes(SqliteBase):
         now: float,
         text: str,
     ) -> None:
-        conn.execute(
+        self._run(
+            conn,
             "INSERT INTO reports (reference, provider, message_key, disposition, received_at, "
             "report) VALUES (?, ?, ?, ?, ?, ?)",
-            (reference, report.provider, key, disposition, now, text),
+            (reference, report.provider, key, disposition, float(now), text),
         )

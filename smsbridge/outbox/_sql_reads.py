@@ -1,15 +1,16 @@
-"""Reading the SQLite outbox, and its small shared records (counters, chunks, breakers).
+"""Reading an SQL outbox, and its small shared records (counters, chunks, breakers).
 
-Not public: use :class:`smsbridge.outbox.SqliteStore`.
+Not public: use :class:`smsbridge.outbox.SqliteStore` or
+:class:`smsbridge.outbox.postgres.PostgresStore`.
 """
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterator, Mapping, Sequence
+import abc
+from collections.abc import Generator, Mapping, Sequence
 
 from smsbridge.outbox import codec
-from smsbridge.outbox._sqlite_base import _COLUMNS, SqliteBase, _attempt, _item
+from smsbridge.outbox._sql_common import ConnT, SqlBase, decode_attempt
 from smsbridge.outbox.base import (
     BreakerState,
     Chunk,
@@ -19,12 +20,10 @@ from smsbridge.outbox.base import (
     OutboxItem,
 )
 
-__all__ = ["SqliteReads"]
-
-_PAGE = 500
+__all__ = ["SqlReads"]
 
 
-class SqliteReads(SqliteBase):
+class SqlReads(SqlBase[ConnT]):
     """Reads, counters, chunks and breaker state."""
 
     def get(self, reference: str) -> OutboxItem | None:
@@ -33,7 +32,7 @@ class SqliteReads(SqliteBase):
         Raises:
             OutboxError: For database errors.
         """
-        with self._tx("DEFERRED") as conn:
+        with self._read_tx() as conn:
             try:
                 return self._row(conn, reference)
             except ItemNotFoundError:
@@ -51,22 +50,22 @@ class SqliteReads(SqliteBase):
         Raises:
             OutboxError: For database errors.
         """
-        with self._tx("DEFERRED") as conn:
+        with self._read_tx(snapshot=True) as conn:
             try:
                 item = self._row(conn, reference)
             except ItemNotFoundError:
                 return None
-            attempts = conn.execute(
-                "SELECT id, reference, provider, started_at, finished_at, outcome, error, "
-                "outcome_unknown FROM attempts WHERE reference = ? ORDER BY id",
+            attempts = self._run(
+                conn,
+                "SELECT {attempt_columns} FROM attempts WHERE reference = ? ORDER BY id",
                 (reference,),
             ).fetchall()
-            reports = conn.execute(
-                "SELECT report FROM reports WHERE reference = ? ORDER BY id", (reference,)
+            reports = self._run(
+                conn, "SELECT report FROM reports WHERE reference = ? ORDER BY id", (reference,)
             ).fetchall()
         return History(
             item=item,
-            attempts=tuple(_attempt(row) for row in attempts),
+            attempts=tuple(decode_attempt(row) for row in attempts),
             reports=tuple(codec.report_from_json(row[0]) for row in reports),
         )
 
@@ -79,24 +78,31 @@ class SqliteReads(SqliteBase):
         Raises:
             OutboxError: For database errors.
         """
-        where, params = ("WHERE batch = ?", (batch,)) if batch is not None else ("", ())
-        with self._tx("DEFERRED") as conn:
-            rows = conn.execute(
-                f"SELECT state, COUNT(*) FROM items {where} GROUP BY state",  # noqa: S608
-                params,
-            ).fetchall()
+        with self._read_tx() as conn:
+            if batch is None:
+                rows = self._run(conn, "SELECT state, COUNT(*) FROM items GROUP BY state")
+            else:
+                rows = self._run(
+                    conn,
+                    "SELECT state, COUNT(*) FROM items WHERE batch = ? GROUP BY state",
+                    (batch,),
+                )
+            found = rows.fetchall()
         result = dict.fromkeys(ItemState, 0)
-        result.update({ItemState(state): count for state, count in rows})
+        result.update({ItemState(state): count for state, count in found})
         return result
 
     def iter_items(
         self, batch: str | None = None, state: ItemState | None = None
-    ) -> Iterator[OutboxItem]:
+    ) -> Generator[OutboxItem, None, None]:
         """Stream items in insertion order, a page at a time.
 
-        The lock is not held between pages, so other threads keep working while a
-        caller walks a large outbox; an item changing meanwhile is seen as it is when
-        its page is read.
+        The walk never holds up the store: other threads, and the caller, may change
+        items while it goes on. The SQLite store reads each page in a short transaction
+        of its own, so an item changing meanwhile is seen as it is when its page is
+        read; the PostgreSQL store reads through a server-side cursor on a connection
+        of its own (closed when the walk ends or the generator is closed or dropped),
+        and sees the outbox as it was when the walk started.
 
         Args:
             batch: Only this batch's items.
@@ -105,31 +111,27 @@ class SqliteReads(SqliteBase):
         Raises:
             OutboxError: For database errors.
         """
-        clauses, params = ["seq > ?"], []
+        clauses: list[str] = []
+        params: list[object] = []
         if batch is not None:
             clauses.append("batch = ?")
             params.append(batch)
         if state is not None:
             clauses.append("state = ?")
             params.append(state.value)
-        sql = (
-            f"SELECT seq, {_COLUMNS} FROM items WHERE {' AND '.join(clauses)} "  # noqa: S608
-            f"ORDER BY seq LIMIT {_PAGE:d}"
-        )
-        last = 0
-        while True:
-            with self._tx("DEFERRED") as conn:
-                rows = conn.execute(sql, (last, *params)).fetchall()
-            for row in rows:
-                yield _item(row[1:])
-            if len(rows) < _PAGE:
-                return
-            last = rows[-1][0]
+        yield from self._walk(clauses, params)
+
+    @abc.abstractmethod
+    def _walk(
+        self, clauses: Sequence[str], params: Sequence[object]
+    ) -> Generator[OutboxItem, None, None]:
+        """The items matching every clause (shared SQL, ``?`` placeholders, bound to
+        ``params``) in insertion order, streamed as :meth:`iter_items` describes."""
 
     # -- counters, chunks, breakers ---------------------------------------------------
 
     def allocate(self, name: str, *, low: int = 1, high: int = 2**31 - 1) -> int:
-        """The next value of a durable counter shared by every process using the file.
+        """The next value of a durable counter shared by every process using the outbox.
 
         Values go up by one from ``low`` and wrap from ``high`` back to ``low``; two
         consecutive calls (from any process) never get the same value unless the range
@@ -150,14 +152,12 @@ class SqliteReads(SqliteBase):
         if low > high:
             raise ValueError(f"low ({low}) must not exceed high ({high})")
         with self._tx() as conn:
-            row = conn.execute("SELECT value FROM counters WHERE name = ?", (name,)).fetchone()
-            value = low if row is None or not low <= row[0] < high else row[0] + 1
-            conn.execute(
-                "INSERT INTO counters (name, value) VALUES (?, ?) "
-                "ON CONFLICT (name) DO UPDATE SET value = excluded.value",
-                (name, value),
-            )
-        return int(value)
+            return self._allocate(conn, name, low, high)
+
+    @abc.abstractmethod
+    def _allocate(self, conn: ConnT, name: str, low: int, high: int) -> int:
+        """Advance the counter as :meth:`allocate` describes, without two concurrent
+        callers getting the same value."""
 
     def save_chunk(
         self, key: str, provider: str, payload: bytes, references: Sequence[str], *, now: float
@@ -175,15 +175,25 @@ class SqliteReads(SqliteBase):
             OutboxError: For database errors.
         """
         with self._tx() as conn:
-            conn.execute(
-                "INSERT OR REPLACE INTO chunks (key, provider, payload, refs, created_at) "
-                "VALUES (?, ?, ?, ?, ?)",
-                (key, provider, bytes(payload), json.dumps(list(references)), now),
+            self._run(
+                conn,
+                "INSERT INTO chunks (key, provider, payload, refs, created_at) "
+                "VALUES (?, ?, ?, {texts}, ?) ON CONFLICT (key) DO UPDATE SET "
+                "provider = excluded.provider, payload = excluded.payload, "
+                "refs = excluded.refs, created_at = excluded.created_at",
+                (
+                    key,
+                    provider,
+                    bytes(payload),
+                    self._dialect.encode_texts(list(references)),
+                    float(now),
+                ),
             )
-            conn.executemany(
-                "INSERT OR REPLACE INTO chunk_members (reference, key) VALUES (?, ?)",
-                [(reference, key) for reference in references],
-            )
+            self._save_members(conn, key, references)
+
+    @abc.abstractmethod
+    def _save_members(self, conn: ConnT, key: str, references: Sequence[str]) -> None:
+        """Make ``key`` the latest chunk of each reference (one may be listed twice)."""
 
     def load_chunk(self, key: str) -> Chunk | None:
         """The stored request body, or ``None``.
@@ -191,11 +201,13 @@ class SqliteReads(SqliteBase):
         Raises:
             OutboxError: For database errors.
         """
-        with self._tx("DEFERRED") as conn:
-            row = conn.execute(
-                "SELECT provider, payload, refs FROM chunks WHERE key = ?", (key,)
+        with self._read_tx() as conn:
+            row = self._run(
+                conn, "SELECT provider, payload, refs FROM chunks WHERE key = ?", (key,)
             ).fetchone()
-        return None if row is None else Chunk(row[0], bytes(row[1]), tuple(json.loads(row[2])))
+        if row is None:
+            return None
+        return Chunk(row[0], bytes(row[1]), tuple(self._dialect.decode_texts(row[2])))
 
     def chunk_of(self, reference: str) -> str | None:
         """The key of the latest chunk that carries this item, or ``None``.
@@ -203,9 +215,9 @@ class SqliteReads(SqliteBase):
         Raises:
             OutboxError: For database errors.
         """
-        with self._tx("DEFERRED") as conn:
-            row = conn.execute(
-                "SELECT key FROM chunk_members WHERE reference = ?", (reference,)
+        with self._read_tx() as conn:
+            row = self._run(
+                conn, "SELECT key FROM chunk_members WHERE reference = ?", (reference,)
             ).fetchone()
         return None if row is None else str(row[0])
 
@@ -215,8 +227,9 @@ class SqliteReads(SqliteBase):
         Raises:
             OutboxError: For database errors.
         """
-        with self._tx("DEFERRED") as conn:
-            row = conn.execute(
+        with self._read_tx() as conn:
+            row = self._run(
+                conn,
                 "SELECT state, failures, opened_at FROM breakers WHERE provider = ?",
                 (provider,),
             ).fetchone()
@@ -229,8 +242,11 @@ class SqliteReads(SqliteBase):
             OutboxError: For database errors.
         """
         with self._tx() as conn:
-            conn.execute(
-                "INSERT OR REPLACE INTO breakers (provider, state, failures, opened_at) "
-                "VALUES (?, ?, ?, ?)",
+            self._run(
+                conn,
+                "INSERT INTO breakers (provider, state, failures, opened_at) "
+                "VALUES (?, ?, ?, {real}) ON CONFLICT (provider) DO UPDATE SET "
+                "state = excluded.state, failures = excluded.failures, "
+                "opened_at = excluded.opened_at",
                 (provider, state.state, state.failures, state.opened_at),
             )

@@ -1,0 +1,216 @@
+"""Adding items, claiming them and opening attempts, for both SQL stores.
+
+Not public: use :class:`smsbridge.outbox.SqliteStore` or
+:class:`smsbridge.outbox.postgres.PostgresStore`.
+
+The rules live here; the statements that differ between the databases (a batched insert,
+the claim itself, opening a request's attempts) are hooks each store implements.
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Iterable, Sequence
+
+from smsbridge.model import SendOptions
+from smsbridge.outbox import codec
+from smsbridge.outbox._sql_common import ConnT, SqlBase
+from smsbridge.outbox.base import (
+    AddResult,
+    Attempt,
+    ItemState,
+    NewItem,
+    OutboxItem,
+    OutboxStateError,
+)
+
+__all__ = ["NewRow", "SqlItems"]
+
+NewRow = tuple[str, str, str, str | None, str, str | None, float]
+"""A new item as :meth:`SqlItems._insert_items` takes it: reference, recipient, body,
+sender, options (as JSON), batch, next_attempt_at."""
+
+
+class SqlItems(SqlBase[ConnT]):
+    """Adding, claiming, starting attempts and releasing leases."""
+
+    def add(self, items: Iterable[NewItem], *, now: float, chunk_size: int = 1000) -> AddResult:
+        """Write items whose reference is not stored yet; others are left untouched.
+
+        The input is consumed lazily and committed ``chunk_size`` rows at a time, so a
+        generator of a million items never sits in memory, and an interruption keeps
+        what was committed (adding the same items again skips those).
+
+        Args:
+            items: The items, e.g. a generator.
+            now: The current time; also ``next_attempt_at`` for items without one.
+            chunk_size: Rows per transaction.
+
+        Returns:
+            How many were added and how many already existed.
+
+        Raises:
+            OutboxError: For database errors (earlier chunks stay committed).
+            CodecError: For options that cannot be stored.
+        """
+        added = existing = 0
+        last: tuple[SendOptions | None, str] = (None, "")
+        rows: list[NewRow] = []
+
+        def flush() -> None:
+            nonlocal added, existing
+            with self._tx() as conn:
+                count = self._insert_items(conn, rows, float(now))
+            added += count
+            existing += len(rows) - count
+            rows.clear()
+
+        for item in items:
+            # Items of one batch share one options object: encode it once.
+            if item.options is not last[0]:
+                last = (item.options, codec.options_to_json(item.options))
+            due = now if item.next_attempt_at is None else item.next_attempt_at
+            row = (item.reference, item.recipient, item.body, item.sender, last[1], item.batch)
+            rows.append((*row, float(due)))
+            if len(rows) >= chunk_size:
+                flush()
+        if rows:
+            flush()
+        return AddResult(added, existing)
+
+    @abc.abstractmethod
+    def _insert_items(self, conn: ConnT, rows: Sequence[NewRow], now: float) -> int:
+        """Insert ``rows`` as pending items created at ``now``, in order, skipping any
+        whose reference is stored (or repeated among them); returns how many went in."""
+
+    def claim(
+        self, owner: str, *, limit: int, now: float, lease_seconds: float
+    ) -> list[OutboxItem]:
+        """Lease up to ``limit`` due items for ``owner``, atomically.
+
+        Due means: not done, ``next_attempt_at <= now``, and no live lease. That covers
+        pending and retry-waiting items, unknown outcomes awaiting reconciliation, and
+        in-flight items whose worker died (lease expired). The last two come back with
+        ``needs_reconciliation`` true: ask their ``provider`` before sending anything.
+
+        Args:
+            owner: The worker's name, unique among live workers.
+            limit: Most items to take.
+            now: The current time.
+            lease_seconds: How long the lease lasts; longer than a request can take.
+
+        Returns:
+            The claimed items, earliest due first, then in insertion order.
+
+        Raises:
+            OutboxError: For database errors.
+        """
+        with self._tx() as conn:
+            return self._claim(conn, owner, limit, now, now + lease_seconds)
+
+    @abc.abstractmethod
+    def _claim(
+        self, conn: ConnT, owner: str, limit: int, now: float, until: float
+    ) -> list[OutboxItem]:
+        """Lease the due items to ``owner`` until ``until``; no item may be leased twice
+        by concurrent claims. Returns them as stored, in :meth:`claim`'s order."""
+
+    def begin_attempt(
+        self,
+        reference: str,
+        *,
+        owner: str,
+        provider: str,
+        now: float,
+        lease_seconds: float | None = None,
+    ) -> Attempt:
+        """Record an attempt on ``provider``, durably, before its request leaves.
+
+        Args:
+            reference: The item.
+            owner: The worker, which must hold an unexpired lease on it.
+            provider: Where the request is going.
+            now: The current time.
+            lease_seconds: Renew the lease to ``now + lease_seconds`` when given.
+
+        Returns:
+            The open attempt.
+
+        Raises:
+            LeaseError: When ``owner`` does not hold a live lease.
+            OutboxStateError: When the item is done, or a report already said the
+                provider took it (a resend would duplicate it).
+            ItemNotFoundError: For an unknown reference.
+        """
+        return self.begin_attempts(
+            [reference], owner=owner, provider=provider, now=now, lease_seconds=lease_seconds
+        )[0]
+
+    def begin_attempts(
+        self,
+        references: Sequence[str],
+        *,
+        owner: str,
+        provider: str,
+        now: float,
+        lease_seconds: float | None = None,
+    ) -> list[Attempt]:
+        """:meth:`begin_attempt` for every recipient of one request, in one commit.
+
+        All or nothing: if any item fails the checks, no attempt is recorded.
+
+        Raises:
+            LeaseError: When ``owner`` lacks a live lease on any of them.
+            OutboxStateError: When any of them is done or known to be accepted.
+            ItemNotFoundError: For an unknown reference.
+        """
+        wanted = list(references)
+        until = None if lease_seconds is None else float(now + lease_seconds)
+        with self._tx() as conn:
+            for item in self._held(conn, wanted, owner, now):
+                if item.state is ItemState.DONE or (item.status and item.status.is_success):
+                    raise OutboxStateError(
+                        f"item {item.reference!r} is {item.state.value} with status "
+                        f"{item.status.value if item.status else None}; not sending again"
+                    )
+            return self._open_attempts(conn, wanted, provider, now, until)
+
+    @abc.abstractmethod
+    def _open_attempts(
+        self,
+        conn: ConnT,
+        references: list[str],
+        provider: str,
+        now: float,
+        until: float | None,
+    ) -> list[Attempt]:
+        """Open one attempt per reference (in order) on checked items.
+
+        An attempt still open was interrupted (crash, lost lease) and never reconciled
+        into a result: it is closed with its outcome unknown, for the record. Each item
+        becomes in flight with ``provider``, forgets the last attempt's id, parts and
+        cost, counts the attempt, and has its lease renewed to ``until`` when given.
+        """
+
+    def release(self, owner: str, *, now: float) -> int:
+        """Drop every lease ``owner`` holds (graceful shutdown).
+
+        Released in-flight items become claimable at once, flagged for reconciliation.
+
+        Args:
+            owner: The worker.
+            now: The current time.
+
+        Returns:
+            How many leases were dropped.
+
+        Raises:
+            OutboxError: For database errors.
+        """
+        with self._tx() as conn:
+            return self._run(
+                conn,
+                "UPDATE items SET lease_owner = NULL, lease_until = NULL, updated_at = ? "
+                "WHERE lease_owner = ?",
+                (float(now), owner),
+            ).rowcount
