@@ -18,7 +18,9 @@ taking as much as fits never leaves a later part worse off.
 
 from __future__ import annotations
 
-from typing import AnyStr, Final, Literal
+from codecs import utf_16_le_decode as _utf16le_decode
+from codecs import utf_16_le_encode as _utf16le
+from typing import Final, Literal
 
 import attrs
 
@@ -71,12 +73,7 @@ _EURO_BYTE: Final = "\x80"
 _PROBE: Final = 16
 _DEFAULT_LATIN1: Final = bytes(sorted(ord(c) for c in DEFAULT_CHARS if ord(c) < 0x100))
 _EXTENSION_ASCII: Final = bytes(sorted(ord(c) for c in EXTENSION_CHARS if ord(c) < 0x80))
-# Byte value -> (byte, ESC + byte), to spell extension characters as two septets.
-_ESCAPED: Final = {
-    code: (bytes((code,)), b"\x1b" + bytes((code,))) for code in _EXTENSION_ASCII + b"\x80"
-}
-# Maps the high byte of a high surrogate (0xD8-0xDB) to 1 and every other byte to 0.
-_HIGH_SURROGATE_MARKS: Final = bytes(1 if 0xD8 <= b <= 0xDB else 0 for b in range(0x100))
+_EXTENSION_BYTES: Final = _EXTENSION_ASCII + _EURO_BYTE.encode("latin-1")
 
 
 @attrs.frozen(slots=True)
@@ -223,39 +220,67 @@ def _try_gsm7(
     text: str, as_ucs2: bool = False, replaced: tuple[tuple[str, str], ...] = ()
 ) -> Segmentation | None:
     """Segment text as GSM-7 (or as UCS-2 if ``as_ucs2``); None if it is not GSM text."""
-    if not text.isascii() and _NON_GSM_RE.search(text, 0, _PROBE) is not None:
-        # Text in a non-Latin script usually shows it within a few characters; this
-        # settles most UCS-2 messages without looking at the rest.
-        return None
     n = len(text)
-    latin = text.encode("latin-1", "ignore")  # drops € and anything beyond Latin-1
-    euros = 0
+    if "€" in text:
+        if _EURO_BYTE in text:
+            return None  # U+0080 is not GSM; it must not pass for the € stand-in below
+        # Give € a byte of its own so that bytes and characters line up.
+        latin = text.replace("€", _EURO_BYTE).encode("latin-1", "ignore")
+        extension = _EXTENSION_BYTES
+    else:
+        latin = text.encode("latin-1", "ignore")  # drops anything beyond Latin-1
+        extension = _EXTENSION_ASCII
     if len(latin) != n:
-        euros = text.count("€")
-        if len(latin) + euros != n:
-            return _try_gsm7_wide(text, as_ucs2, replaced)
+        return _try_gsm7_wide(text, as_ucs2, replaced)
     rest = latin.translate(None, _DEFAULT_LATIN1)  # extension chars, or non-GSM ones
-    if rest and rest.translate(None, _EXTENSION_ASCII):
+    if rest and rest.translate(None, extension):
         return None
     if as_ucs2:
         return _ucs2(text)
-    extensions = len(rest) + euros
-    units = n + extensions
+    units = n + len(rest)
     if units <= GSM7_SINGLE_LIMIT:
         return _make(GSM7, units, (text,) if n else (), (units,) if n else (), text, replaced)
-    if not extensions:
+    if not rest:
         return _make(GSM7, units, *_chunks(text, GSM7_MULTI_LIMIT), text, replaced)
-    codes = set(rest)
-    if euros:
-        # Give € a byte of its own so that bytes and characters line up again; U+0080
-        # cannot be in the text, since it is not GSM and would have been rejected above.
-        latin = text.replace("€", _EURO_BYTE).encode("latin-1")
-        codes.add(ord(_EURO_BYTE))
-    septets = latin
-    for code in codes:
-        single, escaped = _ESCAPED[code]
-        septets = septets.replace(single, escaped)
-    return _make(GSM7, units, *_split_escaped(text, septets, b"\x1b"), text, replaced)
+    return _make(GSM7, units, *_split_latin(text, latin), text, replaced)
+
+
+def _split_latin(text: str, latin: bytes) -> tuple[tuple[str, ...], tuple[int, ...]]:
+    """Greedy GSM-7 split of ``text`` given its one-byte-per-character form ``latin``.
+
+    Each part is the longest run of whole characters costing at most 153 septets.  A
+    window of 153 characters holding ``e`` extension characters is cut back to 153 - e
+    characters, which surely fits; then half the remaining slack is added at a time
+    (k characters never cost more than 2k), and a last septet of slack takes one more
+    character if it is not an extension one.  Costs are counted in C with translate.
+    """
+    step = GSM7_MULTI_LIMIT
+    ext = _DEFAULT_LATIN1
+    n = len(latin)
+    parts: list[str] = []
+    sizes: list[int] = []
+    start = 0
+    while start < n:
+        end = start + step
+        if end >= n:
+            end = n
+        extensions = len(latin[start:end].translate(None, ext))
+        if extensions and end - start + extensions > step:
+            end = start + step - extensions
+            used = step - extensions + len(latin[start:end].translate(None, ext))
+            while (slack := step - used) > 1 and end < n:
+                more = min(slack >> 1, n - end)
+                used += more + len(latin[end : end + more].translate(None, ext))
+                end += more
+            if slack == 1 and end < n and latin[end] in _DEFAULT_LATIN1:
+                used += 1
+                end += 1
+        else:
+            used = end - start + extensions
+        parts.append(text[start:end])
+        sizes.append(used)
+        start = end
+    return tuple(parts), tuple(sizes)
 
 
 def _try_gsm7_wide(
@@ -281,9 +306,7 @@ def _try_gsm7_wide(
     return _make(GSM7, units, *_split_escaped(text, septets, "\x1b"), text, replaced)
 
 
-def _split_escaped(
-    text: str, septets: AnyStr, esc: AnyStr
-) -> tuple[tuple[str, ...], tuple[int, ...]]:
+def _split_escaped(text: str, septets: str, esc: str) -> tuple[tuple[str, ...], tuple[int, ...]]:
     """Greedy GSM-7 split of ``text`` given its spelling with ESC before extension chars.
 
     In ``septets`` one item is one septet, so cutting every 153 items gives the parts;
@@ -325,7 +348,7 @@ def _chunks(text: str, step: int) -> tuple[tuple[str, ...], tuple[int, ...]]:
 
 def _ucs2(text: str) -> Segmentation:
     try:
-        data = text.encode("utf-16-le")
+        data = _utf16le(text)[0]  # the codec function itself skips the lookup by name
     except UnicodeEncodeError:
         # Lone surrogate code points: rare enough to take the per-character route.
         return _ucs2_with_surrogates(text)
@@ -335,27 +358,24 @@ def _ucs2(text: str) -> Segmentation:
         return _make(UCS2, units, (text,) if n else (), (units,) if n else (), text)
     step = UCS2_MULTI_LIMIT
     if units == n:
+        if n <= 2 * step:
+            return _make(UCS2, units, (text[:step], text[step:]), (step, n - step), text)
         return _make(UCS2, units, *_chunks(text, step), text)
     # Cut the UTF-16 bytes every 134 octets, backing off one unit when the cut would land
-    # right after a high surrogate.  In little-endian order every odd byte is the high
-    # byte of a unit, so counting odd bytes 0xD8-0xDB counts the surrogate pairs in a part
-    # and turns its unit count into a character count for slicing ``text``.
+    # right after a high surrogate, and decode each slice back: that is the part itself.
     size = len(data)
     byte_step = 2 * step
     parts: list[str] = []
     sizes: list[int] = []
-    start = pos = 0
+    start = 0
     while start < size:
         end = start + byte_step
         if end >= size:
             end = size
         elif 0xD8 <= data[end - 1] <= 0xDB:
             end -= 2
-        part_units = (end - start) >> 1
-        length = part_units - data[start + 1 : end : 2].translate(_HIGH_SURROGATE_MARKS).count(1)
-        parts.append(text[pos : pos + length])
-        sizes.append(part_units)
-        pos += length
+        parts.append(_utf16le_decode(data[start:end])[0])
+        sizes.append((end - start) >> 1)
         start = end
     return _make(UCS2, units, tuple(parts), tuple(sizes), text)
 
@@ -418,9 +438,12 @@ def segment(text: str, *, encoding: str | None = None, transliterate: bool = Fal
             names the first such character and its index in ``text``.
     """
     forced = None if encoding is None else _resolve_encoding(encoding)
-    result = _try_gsm7(text, forced == UCS2)
-    if result is not None:
-        return result
+    # Text in a non-Latin script usually shows it within a few characters; this probe
+    # settles most UCS-2 messages without a full classification.
+    if text.isascii() or _NON_GSM_RE.search(text, 0, _PROBE) is None:
+        result = _try_gsm7(text, forced == UCS2)
+        if result is not None:
+            return result
     if transliterate and forced != UCS2:
         converted, replaced = _transliterate(text)
         result = _try_gsm7(converted, False, replaced)
