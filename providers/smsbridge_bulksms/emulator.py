@@ -5,6 +5,12 @@ POST (form, ISO-8859-1) or GET. It parses ``batch_data`` leniently (invalid line
 over-long values truncated), replays the original answer to a ``stop_dup_id`` seen within
 ``dedup_window`` seconds (failures are not remembered), answers 1 for future schedules,
 charges credits per part, and answers the toolkit's ``TransientCode`` fault with code 40.
+
+Given a ``push_url`` it also pushes status reports the way EAPI's HTTP push does: a GET
+with ``msisdn``, ``batch_id``, ``status``, ``completed_time`` (``yy-MM-dd HH:mm:ss`` in the
+account's zone, final reports only) and ``source_id`` (when set) as query parameters, sent
+through the toolkit's callback sender (so its ``CallbackPlan`` duplicates, shuffles and
+delays them). Each message reports 10 (delivered upstream) then its final status.
 """
 
 from __future__ import annotations
@@ -75,7 +81,11 @@ class BulkSmsEmulator(Emulator):
         account_timezone: Zone that ``send_time`` is read in.
         report_status: Status code reported for sent messages (11: delivered).
         record_bodies: Keep every accepted message (:attr:`messages`) and its report
-            row. False keeps only counts, for million-recipient benchmarks.
+            row. False keeps only counts, for million-recipient benchmarks (and pushes
+            nothing).
+        push_url: Where status reports are pushed (the account profile's HTTP push URL);
+            None pushes nothing. Batches sent with ``want_report=0`` are not pushed;
+            scheduled ones are pushed by :meth:`tick` once due.
         kwargs: :class:`~smsbridge.testing.Emulator` arguments (``clock``, ``seed``...).
     """
 
@@ -93,6 +103,7 @@ class BulkSmsEmulator(Emulator):
         account_timezone: str = "UTC",
         report_status: str = "11",
         record_bodies: bool = True,
+        push_url: str | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -104,6 +115,7 @@ class BulkSmsEmulator(Emulator):
         self.zone = ZoneInfo(account_timezone)
         self.report_status = report_status
         self.record_bodies = record_bodies
+        self.push_url = push_url
         self.messages: list[AcceptedMessage] = []
         self.accepted_count = 0
         self.next_codes: list[str] = []
@@ -112,6 +124,7 @@ class BulkSmsEmulator(Emulator):
         """msisdn -> status code reported instead of ``report_status``."""
         self._dedup: dict[str, tuple[float, str]] = {}
         self._reports: dict[str, tuple[float, list[str]]] = {}
+        self._unpushed: dict[str, list[AcceptedMessage]] = {}
         self._next_batch = 30430
 
     def transient_error_response(self, request: EmulatorRequest) -> EmulatorResponse:
@@ -196,6 +209,10 @@ class BulkSmsEmulator(Emulator):
             stamped = [attrs.evolve(m, batch_id=batch_id) for m in messages]
             self.messages.extend(stamped)
             self._reports[batch_id] = (scheduled or 0.0, [m.msisdn for m in stamped])
+            if self.push_url is not None and params.get("want_report") != "0":
+                self._unpushed[batch_id] = stamped
+                if scheduled is None:
+                    self._push(batch_id)
             body = messages[0].text if command == "send_sms" else None
             self.record(
                 command,
@@ -294,6 +311,33 @@ class BulkSmsEmulator(Emulator):
         if any(m is None for m in out):
             raise _Refused("24", "invalid message")
         return [m for m in out if m is not None]
+
+    # -- HTTP push -------------------------------------------------------------------------
+
+    def _push(self, batch_id: str) -> None:
+        """Push the reports of one batch: 10 (delivered upstream), then the final status."""
+        url = self.push_url
+        messages = self._unpushed.pop(batch_id, [])
+        if url is None:
+            return
+        completed = datetime.fromtimestamp(self.clock(), self.zone).strftime("%y-%m-%d %H:%M:%S")
+        for message in messages:
+            final = self.report_overrides.get(message.msisdn, self.report_status)
+            base = [("msisdn", message.msisdn), ("batch_id", batch_id)]
+            if message.source_id:
+                base.append(("source_id", message.source_id))
+            if final != "10":
+                self.post_callback(url, form=[*base, ("status", "10")], method="GET")
+            fields = [*base, ("status", final), ("completed_time", completed)]
+            self.post_callback(url, form=fields, method="GET")
+
+    def tick(self) -> None:
+        """Push the reports of scheduled batches whose send time has come."""
+        with self.lock:
+            now = self.clock()
+            for batch_id in list(self._unpushed):
+                if self._reports.get(batch_id, (0.0, []))[0] <= now:
+                    self._push(batch_id)
 
     # -- routes ---------------------------------------------------------------------------
 

@@ -17,7 +17,11 @@ __all__ = ["CallbackDelivery", "CallbackSender", "OutgoingCallback"]
 
 @attrs.frozen(kw_only=True)
 class CallbackDelivery:
-    """One callback POST the emulator made: ``status`` is None when it failed (``error``)."""
+    """One callback the emulator made: ``status`` is None when it failed (``error``).
+
+    ``url`` includes the query string of a GET callback; ``method`` is ``"GET"`` or
+    ``"POST"``.
+    """
 
     url: str
     body: bytes = attrs.field(repr=False)
@@ -25,20 +29,25 @@ class CallbackDelivery:
     error: str | None
     at: float
     duplicate: bool = False
+    method: str = "POST"
 
 
 @attrs.frozen
 class OutgoingCallback:
-    """A callback waiting to be posted; ``duplicate`` marks a copy the plan added."""
+    """A callback waiting to be sent; ``duplicate`` marks a copy the plan added.
+
+    A ``"GET"`` callback carries its fields in ``url`` and sends no body.
+    """
 
     url: str
     body: bytes
     headers: Mapping[str, str]
     duplicate: bool = False
+    method: str = "POST"
 
 
 class CallbackSender:
-    """One background thread posting callbacks, mistreated according to a CallbackPlan."""
+    """One background thread sending callbacks, mistreated according to a CallbackPlan."""
 
     def __init__(self, plan: f.CallbackPlan, log: RecordLog[CallbackDelivery], clock: Clock):
         self._plan, self._log, self._clock = plan, log, clock
@@ -98,13 +107,14 @@ class CallbackSender:
     def _deliver(self, item: OutgoingCallback) -> None:
         status, error = None, None
         try:
+            body = item.body if item.method != "GET" else None
             reply = self._http.request(
-                "POST", item.url, body=item.body, headers=dict(item.headers), redirect=False
+                item.method, item.url, body=body, headers=dict(item.headers), redirect=False
             )
             status = reply.status
         except urllib3.exceptions.HTTPError as exc:
             error = f"{type(exc).__name__}: {exc}"
         self._log.append(CallbackDelivery(
             url=item.url, body=item.body, status=status, error=error, at=self._clock(),
-            duplicate=item.duplicate,
+            duplicate=item.duplicate, method=item.method,
         ))  # fmt: skip

@@ -227,13 +227,27 @@ class Emulator:
         json: object = None,
         body: bytes | None = None,
         headers: Mapping[str, str] | None = None,
+        method: str = "POST",
     ) -> None:
-        """Queue a POST to ``url`` (a delivery report), sent from a background thread.
+        """Queue a request to ``url`` (a delivery report), sent from a background thread.
+
+        ``method="GET"`` sends ``form`` as the query string (appended to any query ``url``
+        already has) and no body; ``json`` and ``body`` need a POST.
 
         Outcomes land in :attr:`callbacks`; :meth:`wait_for_callbacks` waits for them.
         """
+        method = method.upper()
+        if method not in ("GET", "POST"):
+            raise ValueError(f"callbacks are sent with GET or POST, not {method}")
         sent_headers = dict(headers or {})
-        if form is not None:
+        if method == "GET":
+            if json is not None or body is not None:
+                raise ValueError("a GET callback carries its fields in form, not a body")
+            if form is not None:
+                query = urlencode(list(form.items() if isinstance(form, Mapping) else form))
+                if query:
+                    url = f"{url}{'&' if '?' in url else '?'}{query}"
+        elif form is not None:
             body = urlencode(list(form.items() if isinstance(form, Mapping) else form)).encode()
             sent_headers.setdefault("Content-Type", "application/x-www-form-urlencoded")
         elif json is not None:
@@ -242,7 +256,9 @@ class Emulator:
         with self.lock:
             if self._sender is None:
                 self._sender = CallbackSender(self.callback_plan, self.callbacks, self.clock)
-        self._sender.submit(OutgoingCallback(url, body or b"", MappingProxyType(sent_headers)))
+        self._sender.submit(
+            OutgoingCallback(url, body or b"", MappingProxyType(sent_headers), method=method)
+        )
 
     def wait_for_callbacks(self, timeout: float = 5.0) -> bool:
         """Block until every queued callback was attempted; False on timeout."""

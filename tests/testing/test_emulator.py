@@ -231,6 +231,32 @@ def test_callbacks_are_posted_to_a_receiver(
     )
     assert (got[1].json, got[1].headers["x-sig"]) == ({"id": "toy-2"}, "s")
     assert [(d.status, d.duplicate) for d in toy.callbacks] == [(200, False), (200, False)]
+    assert [d.method for d in toy.callbacks] == ["POST", "POST"]
+
+
+def test_get_callbacks_carry_the_form_in_the_query(
+    toy: ToyEmulator, smsbridge_loopback_server: LoopbackEmulator
+) -> None:
+    receiver = smsbridge_loopback_server
+    toy.post_callback(f"{receiver.url}/push", form={"id": "toy-1", "st": "a b"}, method="GET")
+    toy.post_callback(f"{receiver.url}/push?pass=s", form=[("id", "toy-2")], method="get")
+    assert toy.wait_for_callbacks(5.0)
+    first, second = (r.request for r in receiver.requests)
+    assert (first.method, first.path, first.body) == ("GET", "/push", b"")
+    assert first.query.to_dict() == {"id": "toy-1", "st": "a b"}
+    assert "content-type" not in first.headers
+    assert (second.method, second.query.to_dict()) == ("GET", {"pass": "s", "id": "toy-2"})
+    assert [(d.method, d.status, d.body) for d in toy.callbacks] == [("GET", 200, b"")] * 2
+    assert toy.callbacks[0].url == f"{receiver.url}/push?id=toy-1&st=a+b"
+
+
+def test_get_callbacks_refuse_a_body(toy: ToyEmulator) -> None:
+    with pytest.raises(ValueError, match="GET"):
+        toy.post_callback("http://127.0.0.1:9/x", json={"a": 1}, method="GET")
+    with pytest.raises(ValueError, match="PUT"):
+        toy.post_callback("http://127.0.0.1:9/x", body=b"x", method="PUT")
+    assert toy.wait_for_callbacks(1.0)
+    assert len(toy.callbacks) == 0
 
 
 def test_callback_plan_duplicates_and_shuffles(
