@@ -7,8 +7,10 @@ database:
 
 * **Connection slots.** Each of a provider's ``max_connections`` is a slot that one worker
   holds for the length of a request. On PostgreSQL a slot is a session advisory lock
-  (``pg_try_advisory_lock``): the server frees it the moment the holder's connection
-  ends, a killed worker included. On SQLite it is a leased row that expires after
+  (``pg_try_advisory_lock``): closing the handle unlocks it before it returns, and the
+  server frees it by itself once it sees the holder's connection gone (a killed worker
+  included; the server's side of a dead connection ends a moment after the client's,
+  so other workers keep polling for the slot). On SQLite it is a leased row that expires after
   ``ttl`` seconds, so a killed holder blocks the provider for at most that long.
 * **Rates.** ``Limit.rate`` / ``Limit.burst`` become one GCRA schedule (a "theoretical
   arrival time" row per provider) that every worker reserves from in one statement.
@@ -199,9 +201,11 @@ def _lock_key(schema: str, key: str) -> int:
 class PostgresLimits:
     """:class:`SharedLimits` on a PostgreSQL connection of its own.
 
-    Slots are session advisory locks, so the server frees a dead worker's slot as soon
-    as its connection ends; ``ttl`` is not needed. Rates live in ``shared_rates`` in the
-    outbox's schema.
+    Slots are session advisory locks, so the server frees a dead worker's slot when its
+    backend sees the connection end (soon after, not at the same instant: the backend
+    exits on its own time); ``ttl`` is not needed. :meth:`close` unlocks explicitly, so
+    a slot given back by closing is free by the time :meth:`close` returns. Rates live
+    in ``shared_rates`` in the outbox's schema.
 
     Args:
         url: The libpq URL (a ``schema`` parameter names the outbox's schema).
@@ -231,14 +235,21 @@ class PostgresLimits:
                 "set_config('lock_timeout', %s, false)",
                 (self.schema, f"{max(1, round(timeout * 1000))}ms"),
             )
-            # The store normally made the schema already; a bare one is made here.
-            self._conn.execute(
-                sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(self.schema))
-            )
-            self._conn.execute(
-                "CREATE TABLE IF NOT EXISTS shared_rates "
-                "(key text PRIMARY KEY, tat double precision NOT NULL)"
-            )
+            # The store normally made the schema already; a bare one is made here. IF NOT
+            # EXISTS is no guard against a worker starting at the same moment (both see
+            # no table, one fails on the catalog's unique index), so the DDL runs under a
+            # transaction lock that serializes every starting worker of this outbox.
+            with self._conn.transaction():
+                self._conn.execute(
+                    "SELECT pg_advisory_xact_lock(%s)", (_lock_key(self.schema, "setup"),)
+                )
+                self._conn.execute(
+                    sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(self.schema))
+                )
+                self._conn.execute(
+                    "CREATE TABLE IF NOT EXISTS shared_rates "
+                    "(key text PRIMARY KEY, tat double precision NOT NULL)"
+                )
         except BaseException:
             self._conn.close()
             raise
@@ -275,8 +286,20 @@ class PostgresLimits:
         return max(0.0, tat - interval - tolerance - now)
 
     def close(self) -> None:
-        """Close the connection, which frees every advisory lock. Safe to call twice."""
+        """Free every slot still held, then close the connection. Safe to call twice.
+
+        The unlock is a round trip, so the slots are free when this returns; closing
+        alone would only ask the server to end the session, which it does (and frees
+        the locks) a moment later, in its own time.
+        """
+        import psycopg
+
         with self._lock:
+            if not self._conn.closed:
+                # Every session lock, even one whose try_slot answer never arrived; a
+                # broken connection has none left to free (the server drops them).
+                with contextlib.suppress(psycopg.Error):
+                    self._conn.execute("SELECT pg_advisory_unlock_all()")
             self._held.clear()
             self._conn.close()
 

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+import threading
+import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -10,6 +15,21 @@ import pytest
 from smsbridge.limits_shared import LocalLimits, PostgresLimits, SharedLimits, SqliteLimits
 
 Pair = tuple[SharedLimits, SharedLimits]
+
+
+def _two_handles(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -> Pair:
+    """Two handles on one SQLite file or one PostgreSQL schema, as two workers hold them."""
+    if backend == "sqlite":
+        path = str(tmp_path / "outbox.sqlite3")
+        return SqliteLimits(path), SqliteLimits(path)
+    url: str = request.getfixturevalue("postgres_url")
+    schema: str = request.getfixturevalue("postgres_schema")
+    first = PostgresLimits(url, schema=schema)
+    try:
+        return first, PostgresLimits(url, schema=schema)
+    except BaseException:
+        first.close()
+        raise
 
 
 @pytest.fixture(params=["local", "sqlite", "postgres"])
@@ -21,14 +41,8 @@ def pair(
     second: SharedLimits
     if request.param == "local":
         first = second = LocalLimits()
-    elif request.param == "sqlite":
-        first = SqliteLimits(str(tmp_path / "outbox.sqlite3"))
-        second = SqliteLimits(str(tmp_path / "outbox.sqlite3"))
     else:
-        url: str = request.getfixturevalue("postgres_url")
-        schema: str = request.getfixturevalue("postgres_schema")
-        first = PostgresLimits(url, schema=schema)
-        second = PostgresLimits(url, schema=schema)
+        first, second = _two_handles(request.param, request, tmp_path)
     try:
         yield first, second
     finally:
@@ -45,14 +59,18 @@ def test_a_slot_has_one_holder(pair: Pair) -> None:
     assert second.try_slot("slot:bulksms:0", owner="b", now=102.0, ttl=60)
 
 
-def test_a_closed_holder_frees_its_slot(tmp_path: Path) -> None:
-    first = SqliteLimits(str(tmp_path / "o.sqlite3"))
-    second = SqliteLimits(str(tmp_path / "o.sqlite3"))
+@pytest.mark.parametrize("backend", ["sqlite", "postgres"])
+def test_a_closed_holder_frees_its_slot(
+    backend: str, request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
+    # close() gives the slot back before it returns: no wait, on either backend.
+    first, second = _two_handles(backend, request, tmp_path)
     try:
         assert first.try_slot("k", owner="a", now=0.0, ttl=60)
         first.close()
         assert second.try_slot("k", owner="b", now=1.0, ttl=60)
     finally:
+        first.close()
         second.close()
 
 
@@ -68,17 +86,74 @@ def test_a_dead_holders_sqlite_slot_expires_after_its_ttl(tmp_path: Path) -> Non
         second.close()
 
 
+HOLDER = """\
+import sys
+
+from smsbridge.limits_shared import PostgresLimits
+
+limits = PostgresLimits(sys.argv[1], schema=sys.argv[2])
+print("held" if limits.try_slot("k", owner="a", now=0.0, ttl=1) else "taken", flush=True)
+sys.stdin.read()  # hold the slot until killed
+"""
+
+SERVER_NOTICES = 30.0
+"""Longest wait for the server to end a killed client's session (it takes milliseconds)."""
+
+
 def test_a_postgres_slot_dies_with_its_connection(postgres_url: str, postgres_schema: str) -> None:
-    first = PostgresLimits(postgres_url, schema=postgres_schema)
+    # A SIGKILLed holder never unlocks: only the server, once its backend sees the
+    # connection gone, frees the slot. That happens soon after the kill, not at the same
+    # instant, so the other worker polls for it (as SharedLimitBoard does), bounded.
     second = PostgresLimits(postgres_url, schema=postgres_schema)
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLDER, postgres_url, postgres_schema],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
-        assert first.try_slot("k", owner="a", now=0.0, ttl=1)
+        assert holder.stdout is not None
+        assert holder.stdout.readline().strip() == "held"
         assert not second.try_slot("k", owner="b", now=100.0, ttl=1)
-        first.close()
-        assert second.try_slot("k", owner="b", now=100.0, ttl=1)
+        holder.kill()
+        holder.wait(10)
+        deadline = time.monotonic() + SERVER_NOTICES
+        while not second.try_slot("k", owner="b", now=100.0, ttl=1):
+            assert time.monotonic() < deadline, "the dead holder's slot was never freed"
+            time.sleep(0.01)
     finally:
-        first.close()
+        if holder.poll() is None:
+            holder.kill()
+        holder.wait(10)
+        for stream in (holder.stdin, holder.stdout):
+            if stream is not None:
+                stream.close()
         second.close()
+
+
+def test_postgres_handles_can_start_at_the_same_moment(
+    postgres_url: str, postgres_schema: str
+) -> None:
+    # Workers start together on a fresh outbox: every one makes the schema and the rate
+    # table if missing, and none may fail because another was making them too.
+    count = 8
+    barrier = threading.Barrier(count)
+
+    def start() -> PostgresLimits:
+        barrier.wait(30)
+        return PostgresLimits(postgres_url, schema=postgres_schema)
+
+    with ThreadPoolExecutor(count) as pool:
+        futures = [pool.submit(start) for _ in range(count)]
+        errors = [error for future in futures if (error := future.exception()) is not None]
+        handles = [future.result() for future in futures if future.exception() is None]
+    try:
+        assert errors == []
+        waits = [h.reserve("rate:p", now=50.0, interval=0.1, tolerance=0.0) for h in handles]
+        assert sorted(waits) == pytest.approx([0.1 * i for i in range(count)])
+    finally:
+        for handle in handles:
+            handle.close()
 
 
 def test_rates_are_booked_on_one_schedule(pair: Pair) -> None:
