@@ -252,10 +252,10 @@ def test_allocator_is_unique_across_threads() -> None:
 
 
 def test_clock_start_is_in_range_and_advances() -> None:
-    assert 1 <= clock_start() <= STOP_DUP_MAX
+    assert clock_start() in range(1, STOP_DUP_MAX + 1)
     assert clock_start(1000.0) == 1_000_001
     assert clock_start(1000.5) > clock_start(1000.0)
-    assert 1 <= InMemoryStopDupAllocator().allocate() <= STOP_DUP_MAX
+    assert InMemoryStopDupAllocator().allocate() in range(1, STOP_DUP_MAX + 1)
 
 
 # -- parsers -------------------------------------------------------------------------------
