@@ -30,43 +30,47 @@ _Q = Scope.REQUEST
 _T = Kind.TRANSIENT
 _X = Kind.PERMANENT
 
+_BOTH = {
+    "0": Outcome(Status.ACCEPTED, description="In progress"),
+    # "Internal fatal error": the documentation calls every code but 40/26/28 fatal,
+    # so not transient; nothing says the request was at fault, so another provider
+    # may well take the same messages (provider scope).
+    "22": Outcome(Status.REJECTED, scope=_P, kind=_X, description="Internal fatal error"),
+    # Bad credentials are the account's problem, not the message's: fail over.
+    "23": Outcome(Status.REJECTED, scope=_P, kind=_X, description="Authentication failure"),
+    # The submission itself is invalid; any provider would refuse the same input.
+    "24": Outcome(Status.REJECTED, scope=_Q, kind=_X, description="Data validation failed"),
+    "25": Outcome(
+        Status.REJECTED,
+        scope=_P,
+        kind=_X,
+        description="You do not have sufficient credits",
+    ),
+    # 26/28: "might have been resolved after several resend attempts" -- transient,
+    # but the provider caps consecutive retries (``upstream_retry_limit``) and then
+    # reports them permanent so the router stops hammering and fails over. In a
+    # report it is final for that message, but the cause is upstream and passing.
+    "26": Outcome(Status.REJECTED, scope=_P, kind=_T, description="Upstream credits not available"),
+    # A daily quota is per account: permanent for today here, another provider is fine.
+    "27": Outcome(
+        Status.REJECTED,
+        scope=_P,
+        kind=_X,
+        description="You have exceeded your daily quota",
+    ),
+    "28": Outcome(Status.REJECTED, scope=_P, kind=_T, description="Upstream quota exceeded"),
+    # The one code the documentation says to resend on.
+    "40": Outcome(
+        Status.FAILED_TEMPORARY, scope=_P, kind=_T, description="Temporarily unavailable"
+    ),
+}
+"""Codes that mean the same in a request's ``status_code`` and in a report."""
+
 SUBMISSION_CODES = CodeTable(
     "bulksms",
     {
-        "0": Outcome(Status.ACCEPTED, description="In progress"),
+        **_BOTH,
         "1": Outcome(Status.SCHEDULED, description="Scheduled"),
-        # "Internal fatal error": the documentation calls every code but 40/26/28 fatal,
-        # so not transient; nothing says the request was at fault, so another provider
-        # may well take the same messages (provider scope).
-        "22": Outcome(Status.REJECTED, scope=_P, kind=_X, description="Internal fatal error"),
-        # Bad credentials are the account's problem, not the message's: fail over.
-        "23": Outcome(Status.REJECTED, scope=_P, kind=_X, description="Authentication failure"),
-        # The submission itself is invalid; any provider would refuse the same input.
-        "24": Outcome(Status.REJECTED, scope=_Q, kind=_X, description="Data validation failed"),
-        "25": Outcome(
-            Status.REJECTED,
-            scope=_P,
-            kind=_X,
-            description="You do not have sufficient credits",
-        ),
-        # 26/28: "might have been resolved after several resend attempts" -- transient,
-        # but the provider caps consecutive retries (``upstream_retry_limit``) and then
-        # reports them permanent so the router stops hammering and fails over.
-        "26": Outcome(
-            Status.REJECTED, scope=_P, kind=_T, description="Upstream credits not available"
-        ),
-        # A daily quota is per account: permanent for today here, another provider is fine.
-        "27": Outcome(
-            Status.REJECTED,
-            scope=_P,
-            kind=_X,
-            description="You have exceeded your daily quota",
-        ),
-        "28": Outcome(Status.REJECTED, scope=_P, kind=_T, description="Upstream quota exceeded"),
-        # The one code the documentation says to resend on.
-        "40": Outcome(
-            Status.FAILED_TEMPORARY, scope=_P, kind=_T, description="Temporarily unavailable"
-        ),
         # Listed for send_batch on the newer pages; the provider cuts batches below the
         # documented maximum, so seeing it means the request (its size) is at fault.
         "201": Outcome(
@@ -84,33 +88,13 @@ UPSTREAM_RETRY_CODES = frozenset({"26", "28"})
 REPORT_CODES = CodeTable(
     "bulksms",
     {
-        "0": Outcome(Status.ACCEPTED, description="In progress"),
+        **_BOTH,
         # Handed to the network; final only for networks that never confirm handset
         # delivery, which the report cannot tell apart, so it stays non-final (SENT).
         "10": Outcome(Status.SENT, description="Delivered upstream"),
         "11": Outcome(Status.DELIVERED, description="Delivered to mobile"),
         # The documentation says to assume the message is still in progress.
         "12": Outcome(Status.SENT, description="Delivered upstream unacknowledged"),
-        "22": Outcome(Status.REJECTED, scope=_P, kind=_X, description="Internal fatal error"),
-        "23": Outcome(Status.REJECTED, scope=_P, kind=_X, description="Authentication failure"),
-        "24": Outcome(Status.REJECTED, scope=_Q, kind=_X, description="Data validation failed"),
-        "25": Outcome(
-            Status.REJECTED,
-            scope=_P,
-            kind=_X,
-            description="You do not have sufficient credits",
-        ),
-        # Final for this message, but the cause is upstream and passing: a resend may work.
-        "26": Outcome(
-            Status.REJECTED, scope=_P, kind=_T, description="Upstream credits not available"
-        ),
-        "27": Outcome(
-            Status.REJECTED,
-            scope=_P,
-            kind=_X,
-            description="You have exceeded your daily quota",
-        ),
-        "28": Outcome(Status.REJECTED, scope=_P, kind=_T, description="Upstream quota exceeded"),
         "29": Outcome(Status.CANCELLED, description="Message sending cancelled"),
         # Removed in 2006 and "never seen", but documented: a test submission that was
         # deliberately not sent, i.e. stopped by the sender's own choice.
@@ -126,9 +110,6 @@ REPORT_CODES = CodeTable(
         ),
         # Censorship judges the content: the same text fails for everyone.
         "33": Outcome(Status.REJECTED, scope=_Q, kind=_X, description="Failed: censored"),
-        "40": Outcome(
-            Status.FAILED_TEMPORARY, scope=_P, kind=_T, description="Temporarily unavailable"
-        ),
         "50": Outcome(
             Status.FAILED_PERMANENT,
             scope=_R,
