@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import attrs
 
 from smsbridge.dispatch import Dispatcher
+from smsbridge.dispatch.summary import Summary
 from smsbridge.dispatch.support import stored_options
 from smsbridge.errors import (
     ConfigurationError,
@@ -37,7 +38,7 @@ from smsbridge.outbox.factory import open_store
 from smsbridge.plugins import PluginManager, default_plugin_manager
 from smsbridge.provider import Provider
 from smsbridge.results import BatchResult, SendResult
-from smsbridge.router import Delivery, Policy, RetryPolicy, Router
+from smsbridge.router import Delivery, Policy, RetryPolicy, Router, SendHooks
 from smsbridge.router.limits import Limit
 from smsbridge.status import Status
 
@@ -75,7 +76,9 @@ class SmsBridge:
             default) or resend (at-least-once).
         max_wait: Longest time one ``send`` (or one window of a batch) works the outbox
             before returning what is still waiting as ``QUEUED``.
-        owner: This worker's lease name (see :class:`~smsbridge.dispatch.Dispatcher`).
+        owner: This process's lease name; unique per bridge by default, so any number
+            of processes may share an outbox (see :class:`~smsbridge.dispatch.
+            Dispatcher`).
         concurrency: Requests in flight at once, across providers.
         limits: Per provider name: rate and concurrency (:class:`~smsbridge.router.
             limits.Limit`).
@@ -132,17 +135,26 @@ class SmsBridge:
         self.max_wait = max_wait
         self.batch_window = batch_window
         hook = self.plugin_manager.hook
+        # Wired once, here: every request of every path reaches the plugins through the
+        # router's hooks; a request's message is built only while a plugin listens.
+        hooks = SendHooks(
+            on_attempt=lambda p, m: hook.smsbridge_before_send(provider=p.name, message=m),
+            on_failure=lambda p, m, e: hook.smsbridge_send_failed(
+                provider=p.name, message=m, error=e
+            ),
+            on_results=lambda p, r: hook.smsbridge_after_send(provider=p.name, results=r),
+            listening=lambda: bool(
+                hook.smsbridge_before_send.get_hookimpls()
+                or hook.smsbridge_send_failed.get_hookimpls()
+            ),
+        )
         self.router = Router(
             self.providers,
             policy=policy,
             retry=retry,
             delivery=delivery,
             max_wait=max_wait,
-            on_attempt=lambda p, m: hook.smsbridge_before_send(provider=p.name, message=m),
-            on_failure=lambda p, m, e: hook.smsbridge_send_failed(
-                provider=p.name, message=m, error=e
-            ),
-            on_results=lambda p, r: hook.smsbridge_after_send(provider=p.name, results=r),
+            hooks=hooks,
         )
         self._owns_store = not isinstance(store, OutboxStore)
         self.store: OutboxStore
@@ -161,11 +173,6 @@ class SmsBridge:
                 owner=owner,
                 concurrency=concurrency,
                 limits=limits,
-                on_attempt=lambda p, m: hook.smsbridge_before_send(provider=p.name, message=m),
-                on_failure=lambda p, m, e: hook.smsbridge_send_failed(
-                    provider=p.name, message=m, error=e
-                ),
-                on_results=lambda p, r: hook.smsbridge_after_send(provider=p.name, results=r),
             )
         except BaseException:
             if self._owns_store:
@@ -326,16 +333,22 @@ class SmsBridge:
         """
         return self.store.history(reference)
 
-    def resume(self, timeout: float = 60.0) -> None:
+    def resume(self, timeout: float | None = None, *, patience: float = 60.0) -> Summary:
         """Finish whatever a previous run left in the outbox (e.g. after a crash).
 
-        In-flight items are reconciled with the provider they went to before anything
-        is sent again.
+        Works until nothing is due within ``patience`` seconds (or ``timeout`` runs
+        out). In-flight items are reconciled with the provider they went to before
+        anything is sent again; items another live process holds are left to it.
 
         Args:
-            timeout: Seconds to keep working.
+            timeout: Most seconds to work; ``None`` for as long as there is work.
+            patience: Longest wait for an item due later; later ones are reported.
+
+        Returns:
+            The outbox's state: settled items by status, and what is still unsettled
+            and why (:attr:`Summary.complete` is False then).
         """
-        self.dispatcher.resume(timeout)
+        return self.dispatcher.resume(timeout, patience=patience)
 
     def _settle(self, references: Sequence[str], batch: str | None) -> None:
         """Work the outbox until these items are settled or ``max_wait`` passes."""

@@ -10,7 +10,7 @@ no-op. Its options are a frozen attrs class deriving from :class:`ProviderOption
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Hashable, Iterable, Iterator, Mapping, Sequence
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, ClassVar, Self
 
@@ -56,6 +56,14 @@ class Capabilities:
         idempotency_key: The provider de-duplicates retried submissions by a key.
         delivery_callbacks: The provider pushes delivery reports to a URL.
         max_connections: Most simultaneous connections the provider allows.
+        lookup_horizon: Seconds after a request left from which a lookup by reference
+            answering "not found" can be trusted to mean "never received". Before that
+            the request may still be in the provider's hands (a slow answer the client
+            stopped waiting for), so "not found" only means "ask again later". The
+            default is deliberately long; a provider documents a shorter one.
+        shared_row_reference: Rows of one :meth:`Provider.send_rows` request share one
+            client reference on the wire (the first row's): a lookup by that reference
+            answers for the whole request, not per row.
     """
 
     max_recipients_per_request: int = 1
@@ -74,12 +82,16 @@ class Capabilities:
     idempotency_key: bool = False
     delivery_callbacks: bool = False
     max_connections: int | None = None
+    lookup_horizon: float = 300.0
+    shared_row_reference: bool = False
 
     def __attrs_post_init__(self) -> None:
         if self.max_recipients_per_request < 1:
             raise ConfigurationError("max_recipients_per_request must be at least 1")
         if self.max_parts is not None and self.max_parts < 1:
             raise ConfigurationError("max_parts must be at least 1")
+        if self.lookup_horizon < 0:
+            raise ConfigurationError("lookup_horizon must not be negative")
 
     def as_dict(self) -> dict[str, Any]:
         """The capabilities as plain data (for ``smsbridge providers --json``)."""
@@ -103,6 +115,9 @@ class ProviderOptions:
         allow_insecure: Permit plain HTTP to a non-loopback host or TLS without
             verification. Off by default.
         ca_certs: A CA bundle to verify the provider's certificate with.
+        lookup_horizon: Overrides the provider's
+            :attr:`Capabilities.lookup_horizon` (seconds), e.g. for an account whose
+            gateway is known to answer lookups sooner or later than documented.
     """
 
     base_url: str
@@ -110,6 +125,7 @@ class ProviderOptions:
     connect_timeout: float = 5.0
     allow_insecure: bool = False
     ca_certs: str | None = None
+    lookup_horizon: float | None = None
 
     def secrets(self) -> tuple[Secret, ...]:
         """Every credential among the options, for redaction."""
@@ -234,6 +250,36 @@ class Provider:
         if caps.template_only:
             return False
         return message.options.scheduled_at is None or caps.scheduling
+
+    @property
+    def lookup_horizon(self) -> float:
+        """Seconds after a request left from which "not found" on a lookup by reference
+        means "never received" (the option when set, else the capability)."""
+        configured = getattr(self.options, "lookup_horizon", None)
+        return self.capabilities.lookup_horizon if configured is None else float(configured)
+
+    def request_key(self, message: Message) -> Hashable | None:
+        """The request-level settings of a one-recipient message.
+
+        Messages whose keys are equal (and not ``None``) may be sent together through
+        :meth:`send_rows`, up to ``capabilities.max_recipients_per_request`` rows; what
+        may differ per row (number, reference, and whatever else the protocol carries
+        per row) must not be part of the key. ``None`` (the default): never grouped.
+        """
+        return None
+
+    def send_rows(self, messages: Sequence[Message]) -> list[SendResult]:
+        """Send one-recipient messages with equal :meth:`request_key` as ONE request.
+
+        Returns:
+            One :class:`SendResult` per message, in order, each carrying that message's
+            reference and recipient.
+
+        Raises:
+            SmsBridgeError: When the request failed as a whole (``scope``, ``kind`` and
+                ``outcome_unknown`` as for :meth:`send`).
+        """
+        raise UnsupportedOperationError("send_rows", provider=self.name)
 
     # -- optional operations ------------------------------------------------------------
 

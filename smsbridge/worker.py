@@ -14,11 +14,8 @@ started, so another worker can take them at once.
 
 from __future__ import annotations
 
-import os
 import signal
-import socket
 import time
-import uuid
 from collections.abc import Iterable, Iterator, Mapping
 from itertools import islice
 from types import FrameType, TracebackType
@@ -29,6 +26,7 @@ import attrs
 from smsbridge.bridge import SmsBridge, new_reference
 from smsbridge.config import Config
 from smsbridge.dispatch import Dispatcher, item_references
+from smsbridge.dispatch.dispatcher import unique_owner
 from smsbridge.dispatch.support import stored_options
 from smsbridge.errors import InvalidNumberError, SmsBridgeError, TemplateError
 from smsbridge.limits_shared import SharedLimitBoard, shared_limits_for
@@ -43,11 +41,6 @@ from smsbridge.status import Status
 __all__ = ["EnqueueResult", "Worker", "enqueue", "unique_owner"]
 
 _ACTIVE = (ItemState.PENDING, ItemState.RETRY_WAIT, ItemState.INFLIGHT)
-
-
-def unique_owner() -> str:
-    """A lease name no other worker has: ``"<host>:<pid>:<12 hex digits>"``."""
-    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:12]}"
 
 
 class Worker:

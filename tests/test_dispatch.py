@@ -60,9 +60,11 @@ def make_provider() -> Iterator[Callable[..., ClickatellProvider]]:
     made: list[ClickatellProvider] = []
 
     def make(
-        emulator: ClickatellEmulator, cls: type[ClickatellProvider] = ClickatellProvider
+        emulator: ClickatellEmulator,
+        cls: type[ClickatellProvider] = ClickatellProvider,
+        **options: Any,
     ) -> ClickatellProvider:
-        provider = cls.from_options(**ClickatellProvider.emulator_options(emulator))
+        provider = cls.from_options(**ClickatellProvider.emulator_options(emulator), **options)
         made.append(provider)
         return provider
 
@@ -282,7 +284,8 @@ def test_interrupted_attempt_never_sent_is_resent_after_resume(
     (claimed,) = store.claim("w1", limit=1, now=time.time(), lease_seconds=60)
     store.begin_attempt(claimed.reference, owner="w1", provider="clickatell", now=time.time())
 
-    dispatcher([make_provider(emulator)], store, owner="w1").resume(timeout=30)
+    late = make_provider(emulator, lookup_horizon=0.0)
+    dispatcher([late], store, owner="w1").resume(timeout=30)
 
     item = store.get(reference)
     assert item is not None and item.state is ItemState.DONE

@@ -24,12 +24,15 @@ def _bridge(args: argparse.Namespace) -> SmsBridge:
 
 def _cmd_resume(args: argparse.Namespace, out: TextIO) -> int:
     with _bridge(args) as bridge:
-        bridge.resume(timeout=args.timeout)
+        summary = bridge.resume(timeout=args.timeout, patience=args.patience)
         counts = bridge.store.counts()
+        now = bridge.dispatcher.clock()
     for state in ItemState:
         out.write(f"{state.value}: {counts.get(state, 0)}\n")
-    waiting = sum(counts.get(s, 0) for s in ItemState if s is not ItemState.DONE)
-    return EXIT_FAILED if waiting else EXIT_OK
+    for line in summary.lines(now=now):
+        out.write(line + "\n")
+    # Anything left unsettled is the operator's business: say so in the exit status.
+    return EXIT_OK if summary.complete else EXIT_FAILED
 
 
 def register(sub: Any) -> None:
@@ -45,5 +48,16 @@ def register(sub: Any) -> None:
     cmd.add_argument("--config", default=None, help="smsbridge.toml (default: searched)")
     cmd.add_argument("--store", default=None, help="outbox file (default: per-user path)")
     cmd.add_argument("--owner", default=None, help="lease name of the worker to resume")
-    cmd.add_argument("--timeout", type=float, default=60.0, help="seconds to keep working")
+    cmd.add_argument(
+        "--timeout",
+        type=float,
+        default=None,
+        help="most seconds to keep working (default: until nothing is due)",
+    )
+    cmd.add_argument(
+        "--patience",
+        type=float,
+        default=60.0,
+        help="longest wait for an item due later; later ones are reported (default 60)",
+    )
     cmd.set_defaults(func=_cmd_resume)

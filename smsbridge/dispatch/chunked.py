@@ -15,12 +15,13 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from smsbridge.errors import SmsBridgeError
-from smsbridge.outbox.base import Chunk, OutboxItem, OutboxStore
+from smsbridge.outbox.base import Chunk, OutboxItem
 from smsbridge.provider import Provider
 from smsbridge.results import SendResult
-from smsbridge.router.breaker import BreakerBoard
-from smsbridge.router.router import Delivery, Router
+from smsbridge.router.decide import Delivery
 
+from .decisions import ROWS_KEY
+from .requests import Requests
 from .support import (
     INTERRUPTED,
     NO_PROVIDER,
@@ -34,20 +35,8 @@ from .support import (
 __all__ = ["ChunkSender"]
 
 
-class ChunkSender:
-    """Sending and replaying stored chunks."""
-
-    router: Router
-    store: OutboxStore
-    owner: str
-    clock: Callable[[], float]
-    breakers: BreakerBoard
-    _request: Callable[[Provider, Sequence[OutboxItem], Callable[[], list[SendResult]]], None]
-    _park: Callable[..., None]
-    _record: Callable[[Sequence[OutboxItem], Provider, Sequence[SendResult]], None]
-    _breaker_wait: Callable[..., float]
-    _reconcile: Callable[[OutboxItem], None]
-    _open: Callable[[str], bool]
+class ChunkSender(Requests):
+    """Sending and replaying stored chunks, and grouped rows (``send_rows``)."""
 
     def _install_allocators(self) -> None:
         """Give every chunking provider ids from the outbox's durable counter.
@@ -76,16 +65,7 @@ class ChunkSender:
         chunking = as_chunking(provider)
         assert chunking is not None
         if self._open(provider.name):
-            # The breaker opened since the round was planned: plan these again.
-            now = self.clock()
-            for item in items:
-                self.store.retry_later(
-                    item.reference,
-                    owner=self.owner,
-                    error=NO_PROVIDER,
-                    next_attempt_at=now,
-                    now=now,
-                )
+            self._replan(items)
             return
         by_reference = {item.reference: item for item in items}
         allocator = self._allocator(chunking)
@@ -94,7 +74,7 @@ class ChunkSender:
         refused = [p for p in planned if isinstance(p, SendResult)]
         if refused:
             held = [by_reference[r.reference] for r in refused if r.reference in by_reference]
-            self._record(held, provider, refused)
+            self._record(held, provider, refused, self.clock())
         chunks = [p for p in planned if not isinstance(p, SendResult)]
         for chunk, value in zip(chunks, ids, strict=True):
             references = [str(member.reference) for member in chunk.recipients]
@@ -102,6 +82,35 @@ class ChunkSender:
             self.store.save_chunk(key, provider.name, chunk.body, references, now=self.clock())
             members = [by_reference[r] for r in references]
             self._request(provider, members, _sender(chunking, chunk))
+
+    def _send_rows(self, provider: Provider, items: Sequence[OutboxItem]) -> None:
+        """Send items whose request keys are equal as one ``send_rows`` request."""
+        if self._open(provider.name):
+            self._replan(items)
+            return
+        if len(items) == 1:
+            self._send_single(provider, items[0])
+            return
+        messages = [item_message(item) for item in items]
+        if provider.capabilities.shared_row_reference:
+            # The rows go out under the first row's reference: remember which rows a
+            # lookup by it answers for, before the request leaves.
+            references = [item.reference for item in items]
+            key = f"{provider.name}:{ROWS_KEY}:{references[0]}"
+            self.store.save_chunk(key, provider.name, b"", references, now=self.clock())
+        self._request(provider, items, lambda: provider.send_rows(messages))
+
+    def _replan(self, items: Sequence[OutboxItem]) -> None:
+        # The breaker opened since the round was planned: plan these again.
+        now = self.clock()
+        for item in items:
+            self.store.retry_later(
+                item.reference,
+                owner=self.owner,
+                error=NO_PROVIDER,
+                next_attempt_at=now,
+                now=now,
+            )
 
     def _replay(self, provider: Provider, items: Sequence[OutboxItem]) -> None:
         """Settle items whose chunk may have reached ``provider``: resend the same bytes."""

@@ -1,30 +1,60 @@
-"""What the dispatcher does after an attempt: the router's table applied to outbox items.
+"""The dispatcher acting on :func:`smsbridge.router.decide.decide`.
 
-Not public: :class:`~smsbridge.dispatch.Dispatcher` mixes this in. Every method writes
-its decision to the store (a result, a stored retry time, an unknown outcome to
-reconcile); none sleeps. The rules are the router's (``docs/failover.md``).
+Not public: :class:`~smsbridge.dispatch.Dispatcher` mixes this in. The decisions are the
+pure function's; this module gathers their inputs (attempt counts, when the request
+left, the provider's facts), performs the one kind of I/O a decision can ask for at once
+(a lookup by reference) and writes every decision to the store, the finished ones of a
+request in one commit.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from smsbridge.errors import ErrorInfo, Kind, Scope, SmsBridgeError
+from smsbridge.errors import ErrorInfo, Scope, SmsBridgeError
 from smsbridge.model import Message
 from smsbridge.outbox.base import ItemState, OutboxItem, OutboxStore
 from smsbridge.provider import Provider
 from smsbridge.results import SendResult
 from smsbridge.router.breaker import OPEN, BreakerBoard
-from smsbridge.router.router import Delivery, Router
+from smsbridge.router.decide import (
+    Action,
+    Answered,
+    Decision,
+    Failed,
+    Found,
+    LookupFailed,
+    NotFound,
+    Outcome,
+    ProviderFacts,
+    Rules,
+    Situation,
+    decide,
+)
+from smsbridge.router.router import Router
 from smsbridge.status import Status
 
-from .support import item_message, no_result_error, unknown_error, with_attempts
+from .support import item_message, no_result_error
 
-__all__ = ["Decisions"]
+__all__ = ["Decisions", "provider_facts"]
+
+ROWS_KEY = "rows"
+"""Middle part of the stored key of a request whose rows share one client reference."""
+
+
+def provider_facts(provider: Provider) -> ProviderFacts:
+    """What :func:`decide` needs to know about ``provider``."""
+    caps = provider.capabilities
+    return ProviderFacts(
+        name=provider.name,
+        lookup=caps.query_by_reference,
+        lookup_horizon=provider.lookup_horizon,
+        idempotency_key=caps.idempotency_key,
+    )
 
 
 class Decisions:
-    """Outcome handling shared by single and grouped requests."""
+    """Outcome handling shared by single, grouped and replayed requests."""
 
     router: Router
     store: OutboxStore
@@ -35,9 +65,43 @@ class Decisions:
     not_found: Callable[[SmsBridgeError], bool]
     breakers: BreakerBoard
     _provider_failed: Callable[[str], None]
+    _facts: dict[str, ProviderFacts]
 
-    def _delay(self, attempts: int, retry_after: float | None = None) -> float:
-        return self.router.retry.delay(max(attempts, 1), retry_after=retry_after, rand=self.rand)
+    # -- inputs -----------------------------------------------------------------------
+
+    def _rules(self) -> Rules:
+        return Rules(
+            retry=self.router.retry,
+            delivery=self.router.delivery,
+            unknown_recheck=self.unknown_recheck,
+        )
+
+    def _facts_of(self, provider: Provider) -> ProviderFacts:
+        facts = self._facts.get(provider.name)
+        if facts is None:
+            facts = self._facts[provider.name] = provider_facts(provider)
+        return facts
+
+    def _situation(
+        self,
+        item: OutboxItem,
+        provider: Provider,
+        attempts: int,
+        started_at: float,
+        *,
+        others: bool = False,
+    ) -> Situation:
+        if others:
+            # Only a provider-scope failure asks (once per request, not per row).
+            message = item_message(item)
+            others = any(p.name != provider.name for p in self._candidates(item, message))
+        return Situation(
+            now=self.clock(),
+            attempts=attempts,
+            started_at=started_at,
+            others=others,
+            jitter=self.rand(),
+        )
 
     def _candidates(self, item: OutboxItem, message: Message) -> list[Provider]:
         """Usable providers in policy order; the one that just failed transiently last."""
@@ -56,172 +120,162 @@ class Decisions:
             ordered.sort(key=lambda p: p.name == item.provider)
         return ordered
 
-    # -- after an answer --------------------------------------------------------------
+    # -- after a request --------------------------------------------------------------
 
     def _record(
-        self, items: Sequence[OutboxItem], provider: Provider, results: Sequence[SendResult]
-    ) -> None:
-        """Match a request's results to its items and store each one's outcome; the
-        final ones in one commit."""
-        by_reference = {r.reference: r for r in results if r.reference is not None}
-        by_number = {r.recipient: r for r in results}
-        finals: list[tuple[str, SendResult]] = []
-        now = self.clock()
-        for item in items:
-            attempts = item.attempts + 1
-            result = by_reference.get(item.reference)
-            if result is None or result.recipient != item.recipient:
-                result = by_number.get(item.recipient)
-            if result is None:
-                self._unknown(item, provider, no_result_error(), attempts)
-                continue
-            if result.status is Status.UNKNOWN:
-                self._unknown(item, provider, result.error or unknown_error(provider), attempts)
-                continue
-            error = result.error
-            if (
-                not result.ok
-                and error is not None
-                and error.kind is Kind.TRANSIENT
-                and not self.router.retry.exhausted(attempts)
-            ):
-                self.store.retry_later(
-                    item.reference,
-                    owner=self.owner,
-                    error=error,
-                    outcome=result.status,
-                    next_attempt_at=now + self._delay(attempts),
-                    now=now,
-                )
-                continue
-            if result.provider is None:
-                result = SendResult(
-                    result.recipient,
-                    result.status,
-                    provider=provider.name,
-                    message_id=result.message_id,
-                    reference=item.reference,
-                    parts=result.parts,
-                    cost=result.cost,
-                    error=result.error,
-                )
-            finals.append((item.reference, with_attempts(result, attempts)))
-        if finals:
-            self.store.finish_many(finals, owner=self.owner, now=now)
-
-    def _failed(self, items: Sequence[OutboxItem], provider: Provider, exc: SmsBridgeError) -> None:
-        """Decide after a request-level failure of one request (one or many items)."""
-        info = exc.info()
-        if exc.outcome_unknown:
-            for item in items:
-                self._unknown(item, provider, info, item.attempts + 1)
-            return
-        now = self.clock()
-        if exc.scope is Scope.REQUEST:
-            self._finish_all(items, provider, Status.REJECTED, info, now)
-            return
-        if exc.scope is Scope.RECIPIENT:
-            final: list[OutboxItem] = []
-            for item in items:
-                attempts = item.attempts + 1
-                if exc.kind is Kind.TRANSIENT and not self.router.retry.exhausted(attempts):
-                    self.store.retry_later(
-                        item.reference,
-                        owner=self.owner,
-                        error=info,
-                        next_attempt_at=now + self._delay(attempts, exc.retry_after),
-                        now=now,
-                    )
-                else:
-                    final.append(item)
-            status = Status.INVALID_NUMBER if exc.code == "invalid-number" else Status.REJECTED
-            self._finish_all(final, provider, status, info, now)
-            return
-        # Provider scope: the breaker counts the request once, however many it carried.
-        self._provider_failed(provider.name)
-        exhausted = [i for i in items if self.router.retry.exhausted(i.attempts + 1)]
-        self._finish_all(exhausted, provider, Status.FAILED_TEMPORARY, info, now)
-        for item in items:
-            if self.router.retry.exhausted(item.attempts + 1):
-                continue
-            attempts = item.attempts + 1
-            if exc.kind is Kind.PERMANENT:
-                self.store.retry_later(
-                    item.reference,
-                    owner=self.owner,
-                    error=info,
-                    next_attempt_at=now,
-                    exclude_provider=provider.name,
-                    now=now,
-                )
-                continue
-            message = item_message(item)
-            others = any(p.name != provider.name for p in self._candidates(item, message))
-            retry_after = exc.retry_after
-            if others and (retry_after is None or retry_after > self.router.retry.max_retry_after):
-                when = now  # fail over at once
-            else:
-                when = now + self._delay(attempts, retry_after)
-            self.store.retry_later(
-                item.reference, owner=self.owner, error=info, next_attempt_at=when, now=now
-            )
-
-    def _finish_all(
         self,
         items: Sequence[OutboxItem],
         provider: Provider,
-        status: Status,
-        error: ErrorInfo,
-        now: float,
+        results: Sequence[SendResult],
+        started_at: float,
     ) -> None:
-        if not items:
-            return
-        results = [
-            (
-                item.reference,
-                SendResult(
-                    item.recipient,
-                    status,
-                    provider=provider.name,
-                    reference=item.reference,
-                    error=error,
-                    attempts=item.attempts + 1,
-                ),
-            )
-            for item in items
-        ]
-        self.store.finish_many(results, owner=self.owner, now=now)
+        """Match a request's results to its items and act on each one's decision."""
+        by_reference = {r.reference: r for r in results if r.reference is not None}
+        by_number = {r.recipient: r for r in results}
+        pairs: list[tuple[OutboxItem, Outcome]] = []
+        for item in items:
+            result = by_reference.get(item.reference)
+            if result is None or result.recipient != item.recipient:
+                result = by_number.get(item.recipient)
+            outcome: Outcome
+            if result is None:
+                outcome = Failed(no_result_error(), outcome_unknown=True)
+            else:
+                outcome = Answered(result)
+            pairs.append((item, outcome))
+        self._act(pairs, provider, started_at, attempted=True)
 
-    # -- unknown outcomes -------------------------------------------------------------
-
-    def _unknown(
-        self, item: OutboxItem, provider: Provider, error: ErrorInfo, attempts: int
+    def _failed(
+        self,
+        items: Sequence[OutboxItem],
+        provider: Provider,
+        exc: SmsBridgeError,
+        started_at: float,
     ) -> None:
-        """The provider may hold the message: ask it, else never guess."""
-        if self._query(item, provider, attempts):
-            return
-        now = self.clock()
-        exhausted = self.router.retry.exhausted(attempts)
-        if provider.capabilities.idempotency_key and not exhausted:
-            # Replayed later to the same provider by reconciliation (never another one).
-            self.store.mark_unknown(
-                item.reference,
-                owner=self.owner,
-                error=error,
-                now=now,
-                next_attempt_at=now + self._delay(attempts),
+        """Act after a request-level failure of one request (one or many items)."""
+        outcome = Failed(
+            exc.info(), outcome_unknown=exc.outcome_unknown, retry_after=exc.retry_after
+        )
+        self._act([(item, outcome) for item in items], provider, started_at, attempted=True)
+
+    def _act(
+        self,
+        pairs: Sequence[tuple[OutboxItem, Outcome]],
+        provider: Provider,
+        started_at: float,
+        *,
+        attempted: bool,
+    ) -> None:
+        """Decide for every item and write the decisions; finished ones in one commit.
+
+        Args:
+            pairs: Items with what happened to each.
+            provider: The provider of the attempt (or of the lookup).
+            started_at: When the attempt's request left.
+            attempted: The outcome is of a request sent just now (the item's attempt
+                count grows by one), not of a lookup about an earlier one.
+        """
+        facts = self._facts_of(provider)
+        rules = self._rules()
+        finals: list[tuple[str, SendResult]] = []
+        counted = False
+        lookups: list[OutboxItem] = []
+        for item, outcome in pairs:
+            attempts = item.attempts + (1 if attempted else 0)
+            situation = self._situation(
+                item, provider, attempts, started_at, others=isinstance(outcome, Failed)
             )
-            return
-        if self.router.delivery is Delivery.AT_LEAST_ONCE and not exhausted:
+            decision = decide(outcome, facts, situation, rules)
+            if decision.breaker_failure and not counted:
+                # One failed request counts once, however many items it carried.
+                self._provider_failed(provider.name)
+                counted = True
+            if decision.action is Action.FINISH:
+                finals.append((item.reference, _final(item, provider, decision, attempts)))
+            elif (
+                decision.action is Action.RECONCILE
+                and not decision.replay
+                and attempted
+                and (decision.at <= situation.now)
+            ):
+                lookups.append(item)
+            else:
+                self._write(item, provider, decision, situation.now)
+        if finals:
+            self.store.finish_many(finals, owner=self.owner, now=self.clock())
+        for item in lookups:
+            self._look_up(item, provider, started_at, attempts=item.attempts + 1)
+
+    def _write(self, item: OutboxItem, provider: Provider, decision: Decision, now: float) -> None:
+        """Store a decision that leaves the item unsettled."""
+        error = decision.error or item.last_error or no_result_error()
+        if decision.action is Action.RETRY:
             self.store.retry_later(
                 item.reference,
                 owner=self.owner,
                 error=error,
-                next_attempt_at=now + self._delay(attempts),
+                next_attempt_at=decision.at,
+                exclude_provider=decision.exclude,
+                outcome=decision.status,
                 now=now,
             )
             return
-        self._park(item, error)
+        # RECONCILE later (a lookup or a replay to the same provider) or PARK: the item
+        # stays with its provider, UNKNOWN, until then.
+        self.store.mark_unknown(
+            item.reference,
+            owner=self.owner,
+            error=error,
+            now=now,
+            next_attempt_at=decision.at,
+        )
+
+    # -- lookups ----------------------------------------------------------------------
+
+    def _lookup_reference(self, item: OutboxItem, provider: Provider) -> str:
+        """The client reference the provider knows the item's request by."""
+        if not provider.capabilities.shared_row_reference:
+            return item.reference
+        key = self.store.chunk_of(item.reference)
+        prefix = f"{provider.name}:{ROWS_KEY}:"
+        if key is not None and key.startswith(prefix):
+            return key[len(prefix) :]
+        return item.reference
+
+    def _look_up(
+        self, item: OutboxItem, provider: Provider, started_at: float, *, attempts: int
+    ) -> None:
+        """Ask the provider about the item's attempt by reference and act on the answer."""
+        outcome: Outcome
+        try:
+            report = provider.query(reference=self._lookup_reference(item, provider))
+        except SmsBridgeError as exc:
+            found = self.not_found(exc)
+            outcome = NotFound(exc.info()) if found else LookupFailed(exc.info())
+        else:
+            outcome = Found(report.status, report.message_id, report.error)
+        facts = self._facts_of(provider)
+        situation = self._situation(item, provider, attempts, started_at, others=True)
+        decision = decide(outcome, facts, situation, self._rules())
+        if decision.action is Action.FINISH:
+            message_id = (
+                report.message_id
+                if isinstance(outcome, Found) and not provider.capabilities.shared_row_reference
+                else None
+            )
+            result = SendResult(
+                item.recipient,
+                decision.status or Status.UNKNOWN,
+                provider=provider.name,
+                message_id=message_id,
+                reference=item.reference,
+                error=decision.error,
+                attempts=attempts,
+            )
+            self.store.finish(item.reference, owner=self.owner, result=result, now=self.clock())
+            return
+        # A later lookup, a replay with the same key, a resend by choice, or parked.
+        self._write(item, provider, decision, situation.now)
 
     def _park(self, item: OutboxItem, error: ErrorInfo, when: float | None = None) -> None:
         """Leave the item UNKNOWN, to be looked at again much later (or at ``when``)."""
@@ -234,44 +288,6 @@ class Decisions:
             next_attempt_at=now + self.unknown_recheck if when is None else when,
         )
 
-    def _query(self, item: OutboxItem, provider: Provider, attempts: int) -> bool:
-        """Look the item up by reference; True when that settled it (done or re-queued)."""
-        if not provider.capabilities.query_by_reference:
-            return False
-        try:
-            report = provider.query(reference=item.reference)
-        except SmsBridgeError as exc:
-            if not self.not_found(exc):
-                return False
-            # The provider never took it: sending again, anywhere, is safe.
-            now = self.clock()
-            self.store.retry_later(
-                item.reference,
-                owner=self.owner,
-                error=ErrorInfo(
-                    exc.code,
-                    f"not found on {provider.name}; safe to send again",
-                    scope=Scope.PROVIDER,
-                    kind=Kind.TRANSIENT,
-                ),
-                next_attempt_at=now,
-                now=now,
-            )
-            return True
-        if report.status is Status.UNKNOWN:
-            return False
-        result = SendResult(
-            item.recipient,
-            report.status,
-            provider=provider.name,
-            message_id=report.message_id,
-            reference=item.reference,
-            error=report.error,
-            attempts=attempts,
-        )
-        self.store.finish(item.reference, owner=self.owner, result=result, now=self.clock())
-        return True
-
     def _breaker_wait(self, item: OutboxItem, message: Message, now: float) -> float:
         """When a breaker blocking the item's candidates lets a probe through."""
         reopen = [
@@ -282,7 +298,8 @@ class Decisions:
         ]
         if reopen:
             return max(min(reopen), now)
-        return now + self._delay(item.attempts)
+        ceiling = self.router.retry.ceiling(max(item.attempts, 1))
+        return now + self.rand() * ceiling
 
     def _give_up(
         self, item: OutboxItem, status: Status, error: ErrorInfo | None, now: float
@@ -296,3 +313,27 @@ class Decisions:
             attempts=item.attempts,
         )
         self.store.finish(item.reference, owner=self.owner, result=result, now=now)
+
+
+def _final(item: OutboxItem, provider: Provider, decision: Decision, attempts: int) -> SendResult:
+    result = decision.result
+    if result is not None:
+        return SendResult(
+            result.recipient,
+            result.status,
+            provider=result.provider or provider.name,
+            message_id=result.message_id,
+            reference=item.reference,
+            parts=result.parts,
+            cost=result.cost,
+            error=result.error,
+            attempts=attempts,
+        )
+    return SendResult(
+        item.recipient,
+        decision.status or Status.UNKNOWN,
+        provider=provider.name,
+        reference=item.reference,
+        error=decision.error,
+        attempts=attempts,
+    )

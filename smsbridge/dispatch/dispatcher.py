@@ -8,19 +8,29 @@ process carries on where the last one stopped. Decisions follow the router's tab
 :mod:`smsbridge.router.router` and ``docs/failover.md``); breakers live in the outbox so
 several workers share them.
 
-Items for a provider that builds stored chunks (BulkSMS) and share body, sender and
-options go out as one multi-recipient request; the chunk is saved first, so an unknown
-outcome is settled by resending the very same bytes (same ``stop_dup_id``). Everything
-else goes out one item per request, so that each request has one client reference to
-look up.
+Items go out grouped as their provider declares (:meth:`~smsbridge.Provider.
+request_key`): items with equal request keys share one request up to the provider's
+size limit, whatever differs per row (text, template values). A provider that builds
+stored chunks (BulkSMS) has the chunk saved first, so an unknown outcome is settled by
+resending the very same bytes (same ``stop_dup_id``); other providers get their rows
+through ``send_rows``; a provider that declares no key gets one request per item.
+
+Every process gets its own lease name (:func:`unique_owner`), leases are renewed while
+their requests are in flight, and lease times come from the store's clock
+(:meth:`Dispatcher.now`), so neither a second process nor a skewed clock takes over an
+item whose request is still out.
 """
 
 from __future__ import annotations
 
+import logging
+import os
 import random
 import socket
+import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+import uuid
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from types import TracebackType
@@ -38,18 +48,17 @@ from smsbridge.outbox.base import (
     OutboxStateError,
     OutboxStore,
 )
+from smsbridge.outbox.clock import StoreClock
 from smsbridge.provider import Provider
 from smsbridge.router.breaker import BreakerBoard
+from smsbridge.router.decide import ProviderFacts
 from smsbridge.router.limits import Limit, LimitBoard
 from smsbridge.router.router import Router
 from smsbridge.status import Status
 
 from .chunked import ChunkSender
-from .decisions import Decisions
-from .requests import AttemptHook, FailureHook, Requests, ResultsHook
+from .summary import Summary, summarize
 from .support import (
-    NO_CARRIER,
-    NO_PROVIDER,
     OutboxBreakerStorage,
     as_chunking,
     item_message,
@@ -57,7 +66,15 @@ from .support import (
     stored_options,
 )
 
-__all__ = ["Dispatcher"]
+__all__ = ["Dispatcher", "unique_owner"]
+
+log = logging.getLogger("smsbridge.dispatch")
+
+
+def unique_owner() -> str:
+    """A lease name no other process has: ``"<host>:<pid>:<12 hex digits>"``."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:12]}"
+
 
 Job = Callable[[], None]
 
@@ -66,17 +83,25 @@ def _default_not_found(exc: SmsBridgeError) -> bool:
     return isinstance(exc, MessageNotFoundError)
 
 
-class Dispatcher(Requests, ChunkSender, Decisions):
+class Dispatcher(ChunkSender):
     """Sends outbox items through a router's providers, one recorded request at a time.
 
     Args:
         router: Providers, policy, retry policy, breaker settings and delivery mode.
         store: The outbox.
-        owner: This worker's lease name. The default is stable per host, so a process
-            restarted after a crash reclaims its own leases in :meth:`resume`; give
-            workers running at the same time distinct names.
-        lease_seconds: Lease length; longer than any request (and rate-limit wait) takes.
-        clock: Wall-clock seconds (shared with other processes through the store).
+        owner: This worker's lease name. The default (:func:`unique_owner`) is unique
+            per process and per dispatcher, so any number of processes may share a
+            store. A name given here must be used by one live process at a time: a
+            process restarted with the same name takes that name's leases back at
+            once in :meth:`resume` instead of waiting for them to expire.
+        lease_seconds: Lease length. Leases of items in this dispatcher's hands are
+            renewed every third of it while their requests are in flight, so a slow
+            request never loses its item to another worker; after a crash, another
+            worker takes the items over once the lease has run out.
+        clock: Seconds on the store's clock; by default the store's own
+            (:class:`~smsbridge.outbox.clock.StoreClock`: the database server's for
+            PostgreSQL, this host's for SQLite), so every worker's leases and due
+            times are measured on one clock.
         sleep: How :meth:`drain` waits for the next due item.
         rand: Randomness for backoff jitter.
         unknown_recheck: Seconds before an unresolved unknown outcome is looked at again.
@@ -87,9 +112,8 @@ class Dispatcher(Requests, ChunkSender, Decisions):
             provider's own cap (``capabilities.max_connections``) still holds.
         limits: Per provider name: rate (token bucket) and concurrency.
         claim_size: Items leased per round.
-        on_attempt: Called before each request leaves (the bridge's ``before_send``).
-        on_failure: Called when a request fails as a whole (``send_failed``).
-        on_results: Called with a request's results (``after_send``).
+
+    The request hooks are the router's (:attr:`Router.hooks`), wired once.
 
     Raises:
         ConfigurationError: For limits naming unknown providers or invalid values.
@@ -102,7 +126,7 @@ class Dispatcher(Requests, ChunkSender, Decisions):
         *,
         owner: str | None = None,
         lease_seconds: float = 60,
-        clock: Callable[[], float] = time.time,
+        clock: Callable[[], float] | None = None,
         sleep: Callable[[float], None] = time.sleep,
         rand: Callable[[], float] = random.random,
         unknown_recheck: float = 300.0,
@@ -110,15 +134,12 @@ class Dispatcher(Requests, ChunkSender, Decisions):
         concurrency: int = 1,
         limits: Mapping[str, Limit] | None = None,
         claim_size: int = 1000,
-        on_attempt: AttemptHook | None = None,
-        on_failure: FailureHook | None = None,
-        on_results: ResultsHook | None = None,
     ) -> None:
         self.router = router
         self.store = store
-        self.owner = owner or f"dispatcher@{socket.gethostname()}"
+        self.owner = owner or unique_owner()
         self.lease_seconds = lease_seconds
-        self.clock = clock
+        self.clock: Callable[[], float] = clock or StoreClock(store)
         self.sleep = sleep
         self.rand = rand
         self.unknown_recheck = unknown_recheck
@@ -126,19 +147,20 @@ class Dispatcher(Requests, ChunkSender, Decisions):
         self.concurrency = max(1, concurrency)
         self.claim_size = claim_size
         self.limits = LimitBoard(router.providers, limits)
-        self.on_attempt = on_attempt
-        self.on_failure = on_failure
-        self.on_results = on_results
         self.breakers = BreakerBoard(
             threshold=router.breakers.threshold,
             reset_timeout=router.breakers.reset_timeout,
             storage=OutboxBreakerStorage(store),
-            clock=clock,
+            clock=self.clock,
         )
         self._by_name = {p.name: p for p in router.providers}
+        self._facts: dict[str, ProviderFacts] = {}
         self._pool: ThreadPoolExecutor | None = None
         self._allows: dict[str, bool] = {}
         self._clean: set[str] = set()
+        self._out: dict[str, int] = {}
+        self._out_lock = threading.Lock()
+        self._renewer: _LeaseRenewer | None = None
         self._install_allocators()
 
     # -- public API -------------------------------------------------------------------
@@ -229,17 +251,72 @@ class Dispatcher(Requests, ChunkSender, Decisions):
         """The item with its attempts and reports, or ``None``."""
         return self.store.history(reference)
 
-    def resume(self, timeout: float = 60.0) -> None:
-        """Take back this worker's leases (e.g. after a crash) and finish what is due.
+    def resume(self, timeout: float | None = None, *, patience: float = 60.0) -> Summary:
+        """Finish what is in the outbox (e.g. after a crash) and say what is left.
 
-        Items that were in flight are reconciled with the provider they went to before
-        anything is sent again.
+        Takes back the leases of this dispatcher's own name (only meaningful for a
+        stable name given to a restarted process; a default name is new), then works
+        until nothing is due within ``patience`` seconds. Items that were in flight are
+        reconciled with the provider they went to before anything is sent again; items
+        another live process holds are left to it.
 
         Args:
-            timeout: Seconds to keep working.
+            timeout: Most seconds to work; ``None`` for as long as there is work.
+            patience: Longest wait for an item due later (a retry, a lookup once the
+                provider's horizon has passed, a lease another process may still
+                renew); anything due later than that is reported, not waited for.
+
+        Returns:
+            What the outbox holds now: settled items by status, unsettled ones with why.
         """
         self.store.release(self.owner, now=self.clock())
-        self.drain(timeout)
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while deadline is None or time.monotonic() < deadline:
+            if self.run_once():
+                continue
+            due = self._next_due()
+            if due is None:
+                break
+            wait = due - self.clock()
+            if wait > patience:
+                break
+            remaining = 1.0 if deadline is None else deadline - time.monotonic()
+            if remaining <= 0:
+                break
+            self.sleep(min(max(wait, 0.005), remaining, 1.0))
+        return summarize(self.store, now=self.clock(), recheck=self.unknown_recheck)
+
+    # -- leases of requests in flight -------------------------------------------------
+
+    def _inflight(self, references: Sequence[str], held: bool) -> None:
+        """Count references whose request is out; their leases are renewed meanwhile."""
+        with self._out_lock:
+            for reference in references:
+                if held:
+                    self._out[reference] = self._out.get(reference, 0) + 1
+                elif self._out.get(reference, 0) <= 1:
+                    self._out.pop(reference, None)
+                else:
+                    self._out[reference] -= 1
+            if held and self._renewer is None:
+                self._renewer = _LeaseRenewer(self)
+                self._renewer.start()
+
+    def renew_leases(self) -> int:
+        """Extend the leases of every item whose request is in flight; how many.
+
+        Called every third of ``lease_seconds`` by a background thread while requests
+        are out. A failure (the database is away) is logged and tried again at the next
+        beat; if the leases run out meanwhile, another worker reconciles the items
+        with their provider, never resends them blindly.
+        """
+        with self._out_lock:
+            references = list(self._out)
+        if not references:
+            return 0
+        return self.store.renew_leases(
+            self.owner, references, now=self.clock(), lease_seconds=self.lease_seconds
+        )
 
     def close(self) -> None:
         """Stop the worker threads and drop this worker's leases, so another worker can
@@ -247,6 +324,9 @@ class Dispatcher(Requests, ChunkSender, Decisions):
         if self._pool is not None:
             self._pool.shutdown(wait=True)
             self._pool = None
+        if self._renewer is not None:
+            self._renewer.stop()
+            self._renewer = None
         self.store.release(self.owner, now=self.clock())
 
     def __enter__(self) -> Self:
@@ -287,18 +367,13 @@ class Dispatcher(Requests, ChunkSender, Decisions):
                 due = when if due is None else min(due, when)
         return due
 
-    def _choose(self, item: OutboxItem, message: Message) -> Provider | None:
-        for provider in self._candidates(item, message):
-            if self._allowed(provider.name):
-                return provider
-        return None
-
     def _plan(self, items: Sequence[OutboxItem]) -> list[Job]:
-        """Turn claimed items into requests: grouped where the provider allows."""
+        """Turn claimed items into requests, grouped by the providers' request keys."""
         jobs: list[Job] = []
-        groups: dict[tuple[str, str, str | None, str], list[_Group]] = {}
-        options: dict[int, str] = {}
+        groups: dict[tuple[str, Hashable], list[_Group]] = {}
+        shapes: dict[int, str] = {}
         replays: dict[str, list[OutboxItem]] = {}
+        now = self.clock()
         for item in items:
             if item.needs_reconciliation:
                 provider = self._by_name.get(item.provider or "")
@@ -307,28 +382,32 @@ class Dispatcher(Requests, ChunkSender, Decisions):
                 else:
                     jobs.append(partial(self._reconcile, item))
                 continue
-            message = item_message(item)
-            now = self.clock()
             if self.router.retry.exhausted(item.attempts):
                 self._give_up(item, Status.FAILED_TEMPORARY, item.last_error, now)
                 continue
+            message = item_message(item)
             provider = self._choose(item, message)
             if provider is None:
                 self._no_provider(item, message, now)
                 continue
-            if as_chunking(provider) is None:
+            chunking = as_chunking(provider) is not None
+            key = provider.request_key(message)
+            if key is None and chunking:
+                # A chunking provider without a declared key: rows must share text,
+                # sender and options (their stored form; a mapping is unhashable).
+                shape = shapes.get(id(item.options))
+                if shape is None:
+                    shape = shapes[id(item.options)] = codec.options_to_json(item.options)
+                key = (item.body, item.sender, shape)
+            if key is None or provider.capabilities.max_recipients_per_request == 1:
                 jobs.append(partial(self._send_single, provider, item))
                 continue
-            shape = options.get(id(item.options))
-            if shape is None:
-                # Options hold a read-only mapping (unhashable); their stored form is not.
-                shape = options[id(item.options)] = codec.options_to_json(item.options)
-            key = (provider.name, item.body, item.sender, shape)
-            self._add_to_group(groups.setdefault(key, []), item, provider)
-        for key, batches in groups.items():
-            provider = self._by_name[key[0]]
+            self._add_to_group(groups.setdefault((provider.name, key), []), item, provider)
+        for (name, _), batches in groups.items():
+            provider = self._by_name[name]
+            send = self._send_chunks if as_chunking(provider) is not None else self._send_rows
             for batch in batches:
-                jobs.append(partial(self._send_chunks, provider, batch.items))
+                jobs.append(partial(send, provider, batch.items))
         for name, pending in replays.items():
             jobs.append(partial(self._replay, self._by_name[name], pending))
         return jobs
@@ -337,6 +416,10 @@ class Dispatcher(Requests, ChunkSender, Decisions):
     def _add_to_group(batches: list[_Group], item: OutboxItem, provider: Provider) -> None:
         # One request never carries a number twice: results are matched by number too.
         size = provider.capabilities.max_recipients_per_request
+        last = batches[-1] if batches else None
+        if last is not None and len(last.items) < size and item.recipient not in last.numbers:
+            last.add(item)
+            return
         for batch in batches:
             if len(batch.items) < size and item.recipient not in batch.numbers:
                 batch.add(item)
@@ -345,18 +428,26 @@ class Dispatcher(Requests, ChunkSender, Decisions):
         group.add(item)
         batches.append(group)
 
-    def _no_provider(self, item: OutboxItem, message: Message, now: float) -> None:
-        if not self._candidates(item, message):
-            # Refused for good everywhere (or nobody can carry it).
-            self._give_up(item, Status.REJECTED, item.last_error or NO_CARRIER, now)
-            return
-        self.store.retry_later(
-            item.reference,
-            owner=self.owner,
-            error=NO_PROVIDER,
-            next_attempt_at=self._breaker_wait(item, message, now),
-            now=now,
-        )
+
+class _LeaseRenewer(threading.Thread):
+    """Renews the leases of a dispatcher's in-flight items every third of a lease."""
+
+    def __init__(self, dispatcher: Dispatcher) -> None:
+        super().__init__(name="smsbridge-leases", daemon=True)
+        self._dispatcher = dispatcher
+        self._stopped = threading.Event()
+
+    def run(self) -> None:
+        interval = max(self._dispatcher.lease_seconds / 3, 0.05)
+        while not self._stopped.wait(interval):
+            try:
+                self._dispatcher.renew_leases()
+            except SmsBridgeError as exc:
+                log.warning("could not renew leases (will try again): %s", exc)
+
+    def stop(self) -> None:
+        self._stopped.set()
+        self.join(timeout=5)
 
 
 class _Group:

@@ -11,47 +11,52 @@ from collections.abc import Callable, Sequence
 
 from smsbridge.errors import SmsBridgeError
 from smsbridge.model import Message
-from smsbridge.outbox.base import OutboxItem, OutboxStore
+from smsbridge.outbox.base import OutboxItem
 from smsbridge.provider import Provider
 from smsbridge.results import SendResult
-from smsbridge.router.breaker import OPEN, BreakerBoard, BreakerState
+from smsbridge.router.breaker import OPEN, BreakerState
+from smsbridge.router.decide import Action, Interrupted, decide
 from smsbridge.router.limits import LimitBoard
-from smsbridge.router.router import Delivery, Router
+from smsbridge.status import Status
 
-from .support import INTERRUPTED, item_message
+from .decisions import Decisions
+from .support import INTERRUPTED, NO_CARRIER, NO_PROVIDER, item_message
 
 __all__ = ["Requests"]
-
-AttemptHook = Callable[[Provider, Message], None]
-FailureHook = Callable[[Provider, Message, SmsBridgeError], None]
-ResultsHook = Callable[[Provider, list[SendResult]], None]
 
 _CLOSED = BreakerState()
 
 
-class Requests:
+class Requests(Decisions):
     """Sending one request for one or many items, and the generic reconciliation."""
 
-    router: Router
-    store: OutboxStore
-    owner: str
     lease_seconds: float
-    clock: Callable[[], float]
-    breakers: BreakerBoard
     limits: LimitBoard
-    on_attempt: AttemptHook | None
-    on_failure: FailureHook | None
-    on_results: ResultsHook | None
     _by_name: dict[str, Provider]
     _allows: dict[str, bool]
     _clean: set[str]
-    _failed: Callable[[Sequence[OutboxItem], Provider, SmsBridgeError], None]
-    _record: Callable[[Sequence[OutboxItem], Provider, Sequence[SendResult]], None]
-    _choose: Callable[[OutboxItem, Message], Provider | None]
-    _no_provider: Callable[[OutboxItem, Message, float], None]
-    _query: Callable[[OutboxItem, Provider, int], bool]
-    _park: Callable[..., None]
-    _breaker_wait: Callable[[OutboxItem, Message, float], float]
+
+    def _inflight(self, references: Sequence[str], held: bool) -> None:
+        """Note references whose request is in flight (their leases are renewed)."""
+
+    def _choose(self, item: OutboxItem, message: Message) -> Provider | None:
+        for provider in self._candidates(item, message):
+            if self._allowed(provider.name):
+                return provider
+        return None
+
+    def _no_provider(self, item: OutboxItem, message: Message, now: float) -> None:
+        if not self._candidates(item, message):
+            # Refused for good everywhere (or nobody can carry it).
+            self._give_up(item, Status.REJECTED, item.last_error or NO_CARRIER, now)
+            return
+        self.store.retry_later(
+            item.reference,
+            owner=self.owner,
+            error=NO_PROVIDER,
+            next_attempt_at=self._breaker_wait(item, message, now),
+            now=now,
+        )
 
     # -- breakers, as this round sees them --------------------------------------------
 
@@ -103,32 +108,37 @@ class Requests:
     ) -> None:
         """Record the attempt for ``items``, send, and record what came back."""
         references = [item.reference for item in items]
-        message = _group_message(items)
+        hooks = self.router.hooks
+        message = _group_message(items) if hooks.wants_messages else None
         with self.limits.request(provider.name):
+            started_at = self.clock()
             self.store.begin_attempts(
                 references,
                 owner=self.owner,
                 provider=provider.name,
-                now=self.clock(),
+                now=started_at,
                 lease_seconds=self.lease_seconds,
             )
-            if self.on_attempt is not None:
-                self.on_attempt(provider, message)
-            failure: SmsBridgeError | None = None
-            results: list[SendResult] = []
+            self._inflight(references, True)
             try:
-                results = send()
-            except SmsBridgeError as exc:
-                failure = exc
+                if message is not None:
+                    hooks.before_send(provider, message)
+                failure: SmsBridgeError | None = None
+                results: list[SendResult] = []
+                try:
+                    results = send()
+                except SmsBridgeError as exc:
+                    failure = exc
+            finally:
+                self._inflight(references, False)
         if failure is not None:
-            if self.on_failure is not None:
-                self.on_failure(provider, message, failure)
-            self._failed(items, provider, failure)
+            if message is not None:
+                hooks.send_failed(provider, message, failure)
+            self._failed(items, provider, failure, started_at)
             return
         self._succeeded(provider.name)
-        if self.on_results is not None:
-            self.on_results(provider, results)
-        self._record(items, provider, results)
+        hooks.after_send(provider, results)
+        self._record(items, provider, results, started_at)
 
     def _send_single(self, provider: Provider, item: OutboxItem, *, replay: bool = False) -> None:
         if not replay and self._open(provider.name):
@@ -140,6 +150,13 @@ class Requests:
             provider = chosen
         self._request(provider, [item], lambda: provider.send(item_message(item)))
 
+    def _attempt_started(self, item: OutboxItem) -> float:
+        """When the item's last attempt left (read back only on this rare path)."""
+        history = self.store.history(item.reference)
+        if history is not None and history.attempts:
+            return history.attempts[-1].started_at
+        return item.updated_at
+
     def _reconcile(self, item: OutboxItem) -> None:
         """An earlier attempt may have reached ``item.provider``: settle it with that one."""
         provider = self._by_name.get(item.provider or "")
@@ -147,25 +164,21 @@ class Requests:
         if provider is None:
             self._park(item, error)
             return
-        if self._query(item, provider, item.attempts):
+        started_at = self._attempt_started(item)
+        facts = self._facts_of(provider)
+        if facts.lookup:
+            self._look_up(item, provider, started_at, attempts=item.attempts)
             return
-        exhausted = self.router.retry.exhausted(item.attempts)
-        message = item_message(item)
-        if provider.capabilities.idempotency_key and not exhausted:
+        situation = self._situation(item, provider, item.attempts, started_at)
+        decision = decide(Interrupted(error), facts, situation, self._rules())
+        if decision.action is Action.RECONCILE and decision.replay:
             # Same key, same provider: it de-duplicates the replay.
             if self.breakers.allows(provider.name):
                 self._send_single(provider, item, replay=True)
             else:
-                self._park(item, error, self._breaker_wait(item, message, self.clock()))
+                self._park(item, error, self._breaker_wait(item, item_message(item), situation.now))
             return
-        if self.router.delivery is Delivery.AT_LEAST_ONCE and not exhausted:
-            chosen = self._choose(item, message)
-            if chosen is None:
-                self._no_provider(item, message, self.clock())
-            else:
-                self._send_single(chosen, item)
-            return
-        self._park(item, error)
+        self._write(item, provider, decision, situation.now)
 
 
 def _group_message(items: Sequence[OutboxItem]) -> Message:

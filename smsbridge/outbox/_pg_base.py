@@ -209,6 +209,21 @@ class PgBase(SqlBase[Connection]):
                 (LOCK_NAMESPACE, f"{_REPORT_LOCK}:{key}"),
             )
 
+    def server_time(self) -> float:
+        """The database server's clock, in seconds since the epoch.
+
+        Every worker's leases and due times are measured on it (see
+        :class:`smsbridge.outbox.clock.StoreClock`), so hosts whose clocks disagree
+        still agree on when a lease runs out.
+
+        Raises:
+            OutboxError: For database errors.
+        """
+        with self._tx() as conn:
+            row = conn.execute("SELECT extract(epoch FROM clock_timestamp())::float8").fetchone()
+        assert row is not None
+        return float(row[0])
+
     # -- lifetime ---------------------------------------------------------------------
 
     def close(self) -> None:

@@ -192,6 +192,37 @@ class SqlItems(SqlBase[ConnT]):
         cost, counts the attempt, and has its lease renewed to ``until`` when given.
         """
 
+    def renew_leases(
+        self, owner: str, references: Sequence[str], *, now: float, lease_seconds: float
+    ) -> int:
+        """Extend ``owner``'s leases on these items to ``now + lease_seconds``.
+
+        Items whose lease ``owner`` no longer holds are left alone (another worker took
+        them over, or they were finished meanwhile).
+
+        Args:
+            owner: The worker.
+            references: Items whose requests are in flight.
+            now: The current time (store clock).
+            lease_seconds: The new lease length from ``now``.
+
+        Returns:
+            How many leases were extended.
+
+        Raises:
+            OutboxError: For database errors.
+        """
+        renewed = 0
+        until = float(now + lease_seconds)
+        with self._tx() as conn:
+            for start in range(0, len(references), 500):
+                part = list(references[start : start + 500])
+                marks = ", ".join("?" * len(part))
+                # Only placeholders are formatted in, never a value.
+                query = "UPDATE items SET lease_until = ? WHERE lease_owner = ? AND reference IN "
+                renewed += self._run(conn, query + f"({marks})", (until, owner, *part)).rowcount
+        return renewed
+
     def release(self, owner: str, *, now: float) -> int:
         """Drop every lease ``owner`` holds (graceful shutdown).
 

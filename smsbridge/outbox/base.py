@@ -355,6 +355,12 @@ class OutboxStore(Protocol):
         """Drop every lease ``owner`` holds; returns how many."""
         ...
 
+    def renew_leases(
+        self, owner: str, references: Sequence[str], *, now: float, lease_seconds: float
+    ) -> int:
+        """Extend ``owner``'s leases on these items (requests in flight); how many."""
+        ...
+
     def record_report(self, report: DeliveryReport, *, now: float) -> bool:
         """Store a delivery report and apply it when allowed; True if status changed.
 

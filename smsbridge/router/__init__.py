@@ -2,8 +2,10 @@
 
 from smsbridge.router.backoff import RetryPolicy
 from smsbridge.router.breaker import BreakerBoard, BreakerState, MemoryBreakerStorage
+from smsbridge.router.decide import Delivery
+from smsbridge.router.hooks import SendHooks
 from smsbridge.router.policy import LeastCost, Policy, Priority, Weighted
-from smsbridge.router.router import Delivery, Router
+from smsbridge.router.router import Router
 
 __all__ = [
     "BreakerBoard",
@@ -15,5 +17,6 @@ __all__ = [
     "Priority",
     "RetryPolicy",
     "Router",
+    "SendHooks",
     "Weighted",
 ]

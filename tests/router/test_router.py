@@ -194,13 +194,25 @@ def test_unknown_outcome_reconciled_by_reference() -> None:
     assert b.calls == []
 
 
-def test_unknown_outcome_not_found_is_safe_to_resend() -> None:
-    caps = Capabilities(query_by_reference=True)
+def test_unknown_outcome_not_found_after_the_horizon_is_safe_to_resend() -> None:
+    caps = Capabilities(query_by_reference=True, lookup_horizon=0.0)
     a = Scripted("a", [raising(UnknownOutcomeError("reset"))], caps)
     a.query_answer = MessageNotFoundError("no such message", code="116")
     b = Scripted("b", [])
     (result,) = make([a, b]).send(MSG)
     assert result.provider == "b"
+
+
+def test_unknown_outcome_not_found_before_the_horizon_is_never_resent() -> None:
+    # A slow request may still be in the provider's hands: "not found" proves nothing
+    # yet, and in memory there is no later to ask again, so the outcome stays unknown.
+    caps = Capabilities(query_by_reference=True, lookup_horizon=60.0)
+    a = Scripted("a", [raising(UnknownOutcomeError("read timeout"))], caps)
+    a.query_answer = MessageNotFoundError("no such message", code="104")
+    b = Scripted("b", [])
+    (result,) = make([a, b]).send(MSG)
+    assert result.status is Status.UNKNOWN
+    assert (result.provider, len(a.calls), a.queries, b.calls) == ("a", 1, ["ref-1"], [])
 
 
 def test_unknown_outcome_with_idempotency_key_replays_same_provider_only() -> None:

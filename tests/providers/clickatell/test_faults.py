@@ -146,10 +146,12 @@ def test_query_for_an_unknown_reference_is_message_not_found(
 
 
 def test_router_resends_when_the_lost_request_never_arrived(
-    provider: ClickatellProvider, emulator: ClickatellEmulator
+    make_provider: Callable[..., ClickatellProvider], emulator: ClickatellEmulator
 ) -> None:
     # The answer is garbage and the gateway did not act on the request: the router asks
-    # by client reference, learns the message is unknown there, and sends it again.
+    # by client reference, learns the message is unknown there, and sends it again. A
+    # zero lookup horizon says "not found" is proof at once (see test_dispatch's race).
+    provider = make_provider(emulator, lookup_horizon=0.0)
     emulator.faults.add(Garbage(b"\x00\x01garbage", process=False), match=SEND, next_n=1)
     router = Router([provider], retry=RetryPolicy(base=0.001, cap=0.01), sleep=lambda _: None)
     message = Message(UK, "hello again", reference="lost-then-resent")
