@@ -17,19 +17,14 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from itertools import islice
 from typing import TYPE_CHECKING, Any, Literal
 
-import attrs
-
 from smsbridge.dispatch import Dispatcher
+from smsbridge.dispatch.prepare import batch_entries, prepare_message
 from smsbridge.dispatch.summary import Summary
-from smsbridge.dispatch.support import stored_options
 from smsbridge.errors import (
     ConfigurationError,
-    InvalidNumberError,
     MessageNotFoundError,
     ProviderError,
     Scope,
-    SmsBridgeError,
-    TemplateError,
 )
 from smsbridge.model import Batch, Message
 from smsbridge.numbers import NumberNormaliser
@@ -207,34 +202,19 @@ class SmsBridge:
                 (the input itself is wrong; no provider would take it).
             OutboxError: For outbox failures.
         """
-        reference = message.reference or new_reference()
-        valid: list[str] = []
-        refused: dict[int, SendResult] = {}
-        seen: set[str] = set()
-        duplicates = 0
-        for index, number in enumerate(message.to):
-            try:
-                e164 = self.normalise(number)
-            except InvalidNumberError as exc:
-                refused[index] = _refused(number, reference, exc)
-                continue
-            if e164 in seen:
-                duplicates += 1
-                continue
-            seen.add(e164)
-            valid.append(e164)
+        prepared = prepare_message(message, self.normalise, message.reference or new_reference())
         results: list[SendResult] = []
-        if valid:
-            prepared = attrs.evolve(message, to=tuple(valid), reference=reference)
-            references = self.dispatcher.submit(prepared)
-            batch = reference if len(references) > 1 else None
+        if prepared.items:
+            self.store.add(prepared.items, now=self.dispatcher.clock())
+            references = [item.reference for item in prepared.items]
+            batch = prepared.reference if len(references) > 1 else None
             self._settle(references, batch)
-            results = [self._result(ref) for ref in references]
+            results = self._results(references)
             _raise_request_error(results)
-        merged = _merge(len(message.to), refused, results)
+        merged = _merge(len(message.to), prepared.refused, results)
         if len(message.to) == 1 and len(merged) == 1:
             return merged[0]
-        return BatchResult(merged, duplicates=duplicates)
+        return BatchResult(merged, duplicates=prepared.duplicates)
 
     def send_batch(self, batch: Batch) -> BatchResult:
         """Send a batch and collect every recipient's result.
@@ -259,42 +239,27 @@ class SmsBridge:
         """
         prefix = batch.reference or new_reference()
         duplicates = _duplicates if _duplicates is not None else _DuplicateCounter()
-        seen: set[str] = set()
-        numbered = enumerate(batch, start=1)
+        entries = batch_entries(batch, self.normalise, prefix)
         while True:
-            window = list(islice(numbered, self.batch_window))
+            window = list(islice(entries, self.batch_window))
             if not window:
                 return
-            slots: list[SendResult | str] = []
-            items: list[NewItem] = []
-            for index, recipient in window:
-                reference = recipient.reference or f"{prefix}-{index}"
-                try:
-                    e164 = self.normalise(recipient.number)
-                    body = batch.render(recipient)
-                except (InvalidNumberError, TemplateError) as exc:
-                    slots.append(_refused(recipient.number, reference, exc))
-                    continue
-                if e164 in seen:
-                    duplicates.count += 1
-                    continue
-                seen.add(e164)
-                slots.append(reference)
-                items.append(
-                    NewItem(
-                        reference=reference,
-                        recipient=e164,
-                        body=body,
-                        sender=batch.sender,
-                        options=stored_options(batch.options, batch.template, recipient.variables),
-                        batch=prefix,
-                    )
-                )
+            items = [entry for entry in window if isinstance(entry, NewItem)]
+            repeated: frozenset[str] = frozenset()
+            stored: dict[str, OutboxItem] = {}
             if items:
-                self.store.add(items, now=time.time())
-                self._settle([item.reference for item in items], prefix)
-            for slot in slots:
-                yield slot if isinstance(slot, SendResult) else self._result(slot)
+                added = self.store.add(items, now=self.dispatcher.clock())
+                repeated = frozenset(added.duplicates)
+                duplicates.count += len(repeated)
+                references = [item.reference for item in items if item.reference not in repeated]
+                if references:
+                    self._settle(references, prefix)
+                    stored = self.store.get_many(references)
+            for entry in window:
+                if isinstance(entry, SendResult):
+                    yield entry
+                elif entry.reference not in repeated:
+                    yield self._result(entry.reference, stored.get(entry.reference))
 
     def quote(
         self,
@@ -362,7 +327,7 @@ class SmsBridge:
                 return
             if not claimed:
                 due = self._next_due(references, batch)
-                wait = 0.005 if due is None else due - time.time()
+                wait = 0.005 if due is None else due - self.dispatcher.clock()
                 time.sleep(min(max(wait, 0.005), remaining, 1.0))
 
     def _waiting(self, item: OutboxItem) -> bool:
@@ -383,7 +348,7 @@ class SmsBridge:
                 return True
             items: Iterable[OutboxItem] = self.store.iter_items(batch, ItemState.UNKNOWN)
         else:
-            items = (i for i in map(self.store.get, references) if i is not None)
+            items = self.store.get_many(references).values()
         return not any(self._waiting(item) for item in items)
 
     def _next_due(self, references: Sequence[str], batch: str | None) -> float | None:
@@ -393,12 +358,15 @@ class SmsBridge:
                 for i in self.store.iter_items(batch, state)
             )  # fmt: skip
         else:
-            items = (i for i in map(self.store.get, references) if i is not None)
+            items = self.store.get_many(references).values()
         times = [i.next_attempt_at for i in items if self._waiting(i)]
         return min(times) if times else None
 
-    def _result(self, reference: str) -> SendResult:
-        item = self.store.get(reference)
+    def _results(self, references: Sequence[str]) -> list[SendResult]:
+        stored = self.store.get_many(references)
+        return [self._result(reference, stored.get(reference)) for reference in references]
+
+    def _result(self, reference: str, item: OutboxItem | None) -> SendResult:
         if item is None:  # only if someone deleted it under us
             raise MessageNotFoundError(f"outbox item {reference!r} disappeared")
         if self._waiting(item):
@@ -444,11 +412,6 @@ class _DuplicateCounter:
 
     def __init__(self) -> None:
         self.count = 0
-
-
-def _refused(number: str, reference: str, exc: SmsBridgeError) -> SendResult:
-    status = Status.INVALID_NUMBER if isinstance(exc, InvalidNumberError) else Status.REJECTED
-    return SendResult(number, status, reference=reference, error=exc.info(), attempts=0)
 
 
 def _raise_request_error(results: Sequence[SendResult]) -> None:

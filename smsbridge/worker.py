@@ -25,10 +25,9 @@ import attrs
 
 from smsbridge.bridge import SmsBridge, new_reference
 from smsbridge.config import Config
-from smsbridge.dispatch import Dispatcher, item_references
+from smsbridge.dispatch import Dispatcher
 from smsbridge.dispatch.dispatcher import unique_owner
-from smsbridge.dispatch.support import stored_options
-from smsbridge.errors import InvalidNumberError, SmsBridgeError, TemplateError
+from smsbridge.dispatch.prepare import batch_entries, prepare_message
 from smsbridge.limits_shared import SharedLimitBoard, shared_limits_for
 from smsbridge.model import Batch, Message
 from smsbridge.numbers import NumberNormaliser
@@ -36,7 +35,6 @@ from smsbridge.outbox.base import ItemState, NewItem, OutboxStore
 from smsbridge.outbox.factory import open_store
 from smsbridge.results import SendResult
 from smsbridge.router.limits import Limit
-from smsbridge.status import Status
 
 __all__ = ["EnqueueResult", "Worker", "enqueue", "unique_owner"]
 
@@ -341,6 +339,11 @@ def enqueue(
         result = store.add(chunk, now=time.time() if now is None else now)
         added += result.added
         existing += result.existing
+        if result.duplicates:
+            # Numbers the batch already holds: the store dropped them, not sent twice.
+            repeated = set(result.duplicates)
+            tally.duplicates += len(repeated)
+            tally.references = [r for r in tally.references if r not in repeated]
     return EnqueueResult(
         added=added,
         existing=existing,
@@ -350,70 +353,24 @@ def enqueue(
     )
 
 
-def _refused(number: str, reference: str, exc: SmsBridgeError) -> SendResult:
-    status = Status.INVALID_NUMBER if isinstance(exc, InvalidNumberError) else Status.REJECTED
-    return SendResult(number, status, reference=reference, error=exc.info(), attempts=0)
-
-
 def _message_items(
     messages: Iterable[Message], normalise: NumberNormaliser, tally: _Tally
 ) -> Iterator[NewItem]:
     for message in messages:
-        reference = message.reference or new_reference()
-        valid: list[str] = []
-        seen: set[str] = set()
-        for number in message.to:
-            try:
-                e164 = normalise(number)
-            except InvalidNumberError as exc:
-                tally.refused.append(_refused(number, reference, exc))
-                continue
-            if e164 in seen:
-                tally.duplicates += 1
-                continue
-            seen.add(e164)
-            valid.append(e164)
-        if not valid:
-            continue
-        # The same references and batch name the dispatcher's submit gives.
-        prepared = attrs.evolve(message, to=tuple(valid), reference=reference)
-        references = item_references(prepared)
-        options = stored_options(message.options, message.template, message.variables)
-        several = len(references) > 1
-        for item_reference, number in zip(references, valid, strict=True):
-            tally.references.append(item_reference)
-            yield NewItem(
-                reference=item_reference,
-                recipient=number,
-                body=message.body,
-                sender=message.sender,
-                options=options,
-                batch=reference if several else None,
-            )
+        # The same references and batch name SmsBridge.send gives.
+        prepared = prepare_message(message, normalise, message.reference or new_reference())
+        tally.refused.extend(prepared.refused.values())
+        tally.duplicates += prepared.duplicates
+        for item in prepared.items:
+            tally.references.append(item.reference)
+            yield item
 
 
 def _batch_items(batch: Batch, normalise: NumberNormaliser, tally: _Tally) -> Iterator[NewItem]:
-    prefix = batch.reference or new_reference()
-    seen: set[str] = set()
-    for index, recipient in enumerate(batch, start=1):
-        # The references SmsBridge.iter_send_batch gives the same batch.
-        reference = recipient.reference or f"{prefix}-{index}"
-        try:
-            e164 = normalise(recipient.number)
-            body = batch.render(recipient)
-        except (InvalidNumberError, TemplateError) as exc:
-            tally.refused.append(_refused(recipient.number, reference, exc))
+    # The references SmsBridge.iter_send_batch gives the same batch.
+    for entry in batch_entries(batch, normalise, batch.reference or new_reference()):
+        if isinstance(entry, SendResult):
+            tally.refused.append(entry)
             continue
-        if e164 in seen:
-            tally.duplicates += 1
-            continue
-        seen.add(e164)
-        tally.references.append(reference)
-        yield NewItem(
-            reference=reference,
-            recipient=e164,
-            body=body,
-            sender=batch.sender,
-            options=stored_options(batch.options, batch.template, recipient.variables),
-            batch=prefix,
-        )
+        tally.references.append(entry.reference)
+        yield entry

@@ -199,6 +199,11 @@ class PgBase(SqlBase[Connection]):
             items.append(self._item(found[reference]))
         return items
 
+    def _run_many(self, conn: Connection, query: str, rows: Sequence[Sequence[Any]]) -> None:
+        if rows:
+            with conn.cursor() as cur:
+                cur.executemany(self._dialect.sql(query), rows)
+
     def _lock_keys(self, conn: Connection, keys: Iterable[str]) -> None:
         # Keyed by the message key alone, not (provider, key): a rare collision across
         # providers only makes one wait for the other, and the result does not need to read

@@ -129,7 +129,7 @@ class Dialect:
         return _render(self, text)
 
 
-@lru_cache(maxsize=512)
+@lru_cache(maxsize=2048)
 def _render(dialect: Dialect, text: str) -> str:
     fragments = {
         "columns": ITEM_COLUMNS,
@@ -140,6 +140,10 @@ def _render(dialect: Dialect, text: str) -> str:
         "for_update_in_order": dialect.for_update_in_order,
     }
     return text.format_map(fragments).replace("?", dialect.placeholder)
+
+
+_IN_CHUNK = 500
+"""Most references in one ``IN (...)`` list (SQLite allows 32,766 parameters)."""
 
 
 @lru_cache(maxsize=256)
@@ -207,6 +211,23 @@ class SqlBase(abc.ABC, Generic[ConnT]):
     def _run(self, conn: ConnT, query: str, params: Sequence[Any] = ()) -> Cursor:
         """Execute a shared statement (see :class:`Dialect`)."""
         return conn.execute(self._dialect.sql(query), params)
+
+    @abc.abstractmethod
+    def _run_many(self, conn: ConnT, query: str, rows: Sequence[Sequence[Any]]) -> None:
+        """Execute a shared statement once per parameter row, in one batch (a request's
+        worth of rows costs one call, not one round trip each)."""
+
+    def _fetch_items(self, conn: ConnT, references: Sequence[str]) -> dict[str, OutboxItem]:
+        """The stored items among ``references``, by reference, read set-wise."""
+        found: dict[str, OutboxItem] = {}
+        for start in range(0, len(references), _IN_CHUNK):
+            part = list(references[start : start + _IN_CHUNK])
+            marks = ", ".join("?" * len(part))  # placeholders only, never a value
+            query = f"SELECT {{columns}} FROM items WHERE reference IN ({marks})"  # noqa: S608
+            rows = self._run(conn, query, part).fetchall()
+            for row in rows:
+                found[row[0]] = self._item(row)
+        return found
 
     def _item(self, row: Sequence[Any]) -> OutboxItem:
         """An :class:`OutboxItem` from a row of :data:`ITEM_COLUMNS`."""

@@ -54,15 +54,18 @@ class SqlItems(SqlBase[ConnT]):
             CodecError: For options that cannot be stored.
         """
         added = existing = 0
+        duplicates: list[str] = []
         last: tuple[SendOptions | None, str] = (None, "")
         rows: list[NewRow] = []
 
         def flush() -> None:
             nonlocal added, existing
             with self._tx() as conn:
-                count = self._insert_items(conn, rows, float(now))
+                kept, repeated = self._unique_numbers(conn, rows)
+                count = self._insert_items(conn, kept, float(now)) if kept else 0
             added += count
-            existing += len(rows) - count
+            existing += len(kept) - count
+            duplicates.extend(repeated)
             rows.clear()
 
         for item in items:
@@ -76,7 +79,42 @@ class SqlItems(SqlBase[ConnT]):
                 flush()
         if rows:
             flush()
-        return AddResult(added, existing)
+        return AddResult(added, existing, duplicates)
+
+    def _unique_numbers(
+        self, conn: ConnT, rows: Sequence[NewRow]
+    ) -> tuple[list[NewRow], list[str]]:
+        """Drop rows whose batch holds their number under another reference already.
+
+        Only this chunk's numbers are held here; earlier chunks (and earlier runs) are
+        asked of the store, so a batch of millions costs no memory per number.
+        """
+        by_batch: dict[str, dict[str, str]] = {}
+        for reference, recipient, _b, _s, _o, batch, _d in rows:
+            if batch is not None:
+                by_batch.setdefault(batch, {}).setdefault(recipient, reference)
+        if not by_batch:
+            return list(rows), []
+        known: dict[tuple[str, str], str] = {}
+        for batch, numbers in by_batch.items():
+            recipients = list(numbers)
+            for start in range(0, len(recipients), 500):
+                part = recipients[start : start + 500]
+                marks = ", ".join("?" * len(part))  # placeholders only, never a value
+                query = f"SELECT recipient, reference FROM items WHERE batch = ? AND recipient IN ({marks})"  # noqa: S608, E501
+                for recipient, reference in self._run(conn, query, (batch, *part)).fetchall():
+                    known.setdefault((batch, recipient), reference)
+        kept: list[NewRow] = []
+        repeated: list[str] = []
+        for row in rows:
+            reference, recipient, batch = row[0], row[1], row[5]
+            if batch is not None:
+                owner = known.setdefault((batch, recipient), reference)
+                if owner != reference:
+                    repeated.append(reference)
+                    continue
+            kept.append(row)
+        return kept, repeated
 
     @abc.abstractmethod
     def _insert_items(self, conn: ConnT, rows: Sequence[NewRow], now: float) -> int:

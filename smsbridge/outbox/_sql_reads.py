@@ -38,6 +38,15 @@ class SqlReads(SqlBase[ConnT]):
             except ItemNotFoundError:
                 return None
 
+    def get_many(self, references: Sequence[str]) -> dict[str, OutboxItem]:
+        """The stored items among ``references``, by reference, in a few reads.
+
+        Raises:
+            OutboxError: For database errors.
+        """
+        with self._read_tx() as conn:
+            return self._fetch_items(conn, references)
+
     def history(self, reference: str) -> History | None:
         """The item with its attempts and reports, oldest first, from one snapshot.
 

@@ -13,12 +13,12 @@ import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from smsbridge.errors import Kind
 from smsbridge.outbox import schema
 from smsbridge.outbox._sql_common import Dialect, SqlBase
-from smsbridge.outbox.base import OutboxError, OutboxItem
+from smsbridge.outbox.base import ItemNotFoundError, OutboxError, OutboxItem
 
 __all__ = ["SQLITE", "SqliteBase", "default_path"]
 
@@ -149,7 +149,18 @@ class SqliteBase(SqlBase[sqlite3.Connection]):
 
     def _lock_items(self, conn: sqlite3.Connection, references: Sequence[str]) -> list[OutboxItem]:
         # The write transaction already excludes every other writer.
-        return [self._row(conn, reference) for reference in references]
+        if len(references) == 1:
+            return [self._row(conn, references[0])]
+        found = self._fetch_items(conn, references)
+        missing = [reference for reference in references if reference not in found]
+        if missing:
+            raise ItemNotFoundError(f"no outbox item has reference {missing[0]!r}")
+        return [found[reference] for reference in references]
+
+    def _run_many(
+        self, conn: sqlite3.Connection, query: str, rows: Sequence[Sequence[Any]]
+    ) -> None:
+        conn.executemany(self._dialect.sql(query), rows)
 
     # -- lifetime ---------------------------------------------------------------------
 

@@ -236,10 +236,13 @@ class AddResult:
         added: Items written.
         existing: Items skipped because their reference was already stored (or repeated
             in the same input).
+        duplicates: References of items skipped because their batch already holds their
+            number under another reference (a number repeated in a batch is sent once).
     """
 
     added: int
     existing: int
+    duplicates: tuple[str, ...] = attrs.field(default=(), converter=_tuple_of_str)
 
 
 @attrs.frozen(slots=True)
@@ -281,7 +284,12 @@ class OutboxStore(Protocol):
     """
 
     def add(self, items: Iterable[NewItem], *, now: float) -> AddResult:
-        """Write items unless their reference exists (idempotent); streams its input."""
+        """Write items unless their reference exists (idempotent), or their batch holds
+        their number already (then their reference is in ``duplicates``); streams."""
+        ...
+
+    def get_many(self, references: Sequence[str]) -> dict[str, OutboxItem]:
+        """The stored items among ``references``, by reference (read set-wise)."""
         ...
 
     def claim(

@@ -98,7 +98,13 @@ _V1 = (
     """,
 )
 
-MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1,)
+_V2 = (
+    # A batch carries each number once: the store finds a repeated number of a batch by
+    # this index instead of every sending process keeping every number in memory.
+    "CREATE INDEX items_batch_recipient ON items (batch, recipient) WHERE batch IS NOT NULL",
+)
+
+MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2)
 """Migration ``i`` takes the schema from version ``i`` to ``i + 1``."""
 
 SCHEMA_VERSION = len(MIGRATIONS)

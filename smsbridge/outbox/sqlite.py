@@ -88,30 +88,31 @@ class SqliteStore(
         now: float,
         until: float | None,
     ) -> list[Attempt]:
-        attempts = []
-        for reference in references:
-            conn.execute(
-                "UPDATE attempts SET finished_at = ?, outcome_unknown = 1 "
-                "WHERE reference = ? AND finished_at IS NULL",
-                (now, reference),
-            )
-            conn.execute(
-                "UPDATE items SET state = 'inflight', provider = ?, status = NULL, "
-                "message_id = NULL, message_key = NULL, parts = NULL, cost = NULL, "
-                "attempts = attempts + 1, updated_at = ?, "
-                "lease_until = COALESCE(?, lease_until) WHERE reference = ?",
-                (provider, now, until, reference),
-            )
-            # lastrowid is only known one row at a time, hence a statement per reference.
-            cur = conn.execute(
-                "INSERT INTO attempts (reference, provider, started_at) VALUES (?, ?, ?)",
-                (reference, provider, now),
-            )
-            assert cur.lastrowid is not None
-            attempts.append(
-                Attempt(id=cur.lastrowid, reference=reference, provider=provider, started_at=now)
-            )
-        return attempts
+        # One batch per step for the whole request, whatever its size.
+        conn.executemany(
+            "UPDATE attempts SET finished_at = ?, outcome_unknown = 1 "
+            "WHERE reference = ? AND finished_at IS NULL",
+            [(now, reference) for reference in references],
+        )
+        conn.executemany(
+            "UPDATE items SET state = 'inflight', provider = ?, status = NULL, "
+            "message_id = NULL, message_key = NULL, parts = NULL, cost = NULL, "
+            "attempts = attempts + 1, updated_at = ?, "
+            "lease_until = COALESCE(?, lease_until) WHERE reference = ?",
+            [(provider, now, until, reference) for reference in references],
+        )
+        conn.executemany(
+            "INSERT INTO attempts (reference, provider, started_at) VALUES (?, ?, ?)",
+            [(reference, provider, now) for reference in references],
+        )
+        # The write lock is ours and every new rowid is the largest so far plus one, so
+        # the batch's ids are the last one and those just before it.
+        (last,) = conn.execute("SELECT last_insert_rowid()").fetchone()
+        first = int(last) - len(references) + 1
+        return [
+            Attempt(id=first + index, reference=reference, provider=provider, started_at=now)
+            for index, reference in enumerate(references)
+        ]
 
     def _walk(
         self, clauses: Sequence[str], params: Sequence[object]

@@ -11,7 +11,9 @@ from pathlib import Path
 import pytest
 
 from smsbridge.errors import ConfigurationError
-from smsbridge.outbox import OutboxError, SqliteStore, default_path
+from smsbridge.model import SendOptions
+from smsbridge.outbox import OutboxError, SqliteStore, default_path, schema
+from smsbridge.outbox.codec import options_to_json
 from smsbridge.outbox.factory import open_store
 from tests.outbox.test_store_items import new
 
@@ -39,7 +41,7 @@ def test_schema_version_and_newer_files(tmp_path: Path) -> None:
     SqliteStore(path).close()
     raw = sqlite3.connect(path)
     try:
-        assert raw.execute("PRAGMA user_version").fetchone() == (1,)
+        assert raw.execute("PRAGMA user_version").fetchone() == (schema.SCHEMA_VERSION,)
         assert raw.execute("PRAGMA journal_mode").fetchone() == ("wal",)
         raw.execute("PRAGMA user_version = 99")
         raw.commit()
@@ -47,6 +49,34 @@ def test_schema_version_and_newer_files(tmp_path: Path) -> None:
         raw.close()
     with pytest.raises(OutboxError, match="newer"):
         SqliteStore(path)
+
+
+def test_a_version_1_file_is_migrated_in_place(tmp_path: Path) -> None:
+    path = tmp_path / "old.sqlite3"
+    raw = sqlite3.connect(path, isolation_level=None)
+    try:
+        for statement in schema.MIGRATIONS[0]:
+            raw.execute(statement)
+        raw.execute("PRAGMA user_version = 1")
+        raw.execute(
+            "INSERT INTO items (reference, recipient, body, options, batch, state, "
+            "next_attempt_at, created_at, updated_at) "
+            "VALUES ('b-1', '+447700900001', 'hi', ?, 'b', 'pending', 0, 0, 0)",
+            (options_to_json(SendOptions()),),
+        )
+    finally:
+        raw.close()
+    with SqliteStore(path) as store:
+        # The batch's number is known to the store: the same number again is dropped.
+        added = store.add([new("b-2", recipient="+447700900001", batch="b")], now=1)
+        assert (added.added, added.duplicates) == (0, ("b-2",))
+        assert store.get("b-1") is not None
+    raw = sqlite3.connect(path)
+    try:
+        indexes = {row[1] for row in raw.execute("PRAGMA index_list(items)")}
+        assert "items_batch_recipient" in indexes
+    finally:
+        raw.close()
 
 
 def test_memory_store_and_normal_sync() -> None:

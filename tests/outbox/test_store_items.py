@@ -65,7 +65,7 @@ def test_add_is_idempotent_by_reference(store: AnyStore) -> None:
 
 
 def test_add_streams_a_generator_in_chunks(store: AnyStore) -> None:
-    items = (new(f"r{i}", batch="b1") for i in range(2_500))
+    items = (new(f"r{i}", f"+4477009{i:05d}", batch="b1") for i in range(2_500))
     assert store.add(items, now=0, chunk_size=1000).added == 2_500
     assert store.counts("b1")[ItemState.PENDING] == 2_500
     assert [item.reference for item in store.iter_items(batch="b1")][-1] == "r2499"
@@ -309,13 +309,28 @@ def test_a_report_during_a_crashed_attempt_blocks_a_resend(store: AnyStore) -> N
     )
 
 
+def test_a_number_repeated_in_a_batch_is_written_once(store: AnyStore) -> None:
+    # Across add() calls and chunks: the store, not the caller, knows the batch's numbers.
+    first = store.add([new("d0", batch="D"), new("d1", "+447700900124", batch="D")], now=0)
+    again = store.add(
+        [new("d0", batch="D"), new("d2", batch="D"), new("d3", "+447700900125", batch="D")],
+        now=0,
+        chunk_size=2,
+    )
+    other = store.add([new("e0", batch="E")], now=0)
+    assert (first.added, first.duplicates) == (2, ())
+    assert (again.added, again.existing, again.duplicates) == (1, 1, ("d2",))
+    assert other.added == 1  # another batch may carry the same number
+    assert [i.reference for i in store.iter_items(batch="D")] == ["d0", "d1", "d3"]
+
+
 def test_history_of_an_unknown_reference_is_none(store: AnyStore) -> None:
     assert store.history("nope") is None
 
 
 def test_iter_items_filters_and_pages(store: AnyStore) -> None:
-    store.add((new(f"a{i}", batch="A") for i in range(1_200)), now=0)
-    store.add([new("b0", batch="B"), new("b1", batch="B")], now=0)
+    store.add((new(f"a{i}", f"+4477009{i:05d}", batch="A") for i in range(1_200)), now=0)
+    store.add([new("b0", batch="B"), new("b1", "+447700900124", batch="B")], now=0)
     store.claim("w1", limit=1, now=0, lease_seconds=LEASE)
     store.begin_attempt("a0", owner="w1", provider="A", now=0)
     assert len(list(store.iter_items())) == 1_202
