@@ -10,7 +10,7 @@ no-op. Its options are a frozen attrs class deriving from :class:`ProviderOption
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Hashable, Iterable, Iterator, Mapping, Sequence
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, ClassVar, Self
 
@@ -56,6 +56,12 @@ class Capabilities:
         idempotency_key: The provider de-duplicates retried submissions by a key.
         delivery_callbacks: The provider pushes delivery reports to a URL.
         max_connections: Most simultaneous connections the provider allows.
+        shared_row_reference: Rows of one :meth:`Provider.send_rows` request share one
+            client reference on the wire (the first row's); a lookup by that reference
+            answers for the whole request, not per row. Delivery reports of every row
+            then carry the first row's reference too (with their own message id and,
+            where the protocol says, their recipient), so they must be matched by message
+            id, or by reference *and* recipient, never by reference alone.
     """
 
     max_recipients_per_request: int = 1
@@ -74,6 +80,7 @@ class Capabilities:
     idempotency_key: bool = False
     delivery_callbacks: bool = False
     max_connections: int | None = None
+    shared_row_reference: bool = False
 
     def __attrs_post_init__(self) -> None:
         if self.max_recipients_per_request < 1:
@@ -223,6 +230,48 @@ class Provider:
                 variables=recipient.variables,
             )
             yield from self.send(message)
+
+    def request_key(self, message: Message) -> Hashable | None:
+        """The request-level settings of a one-recipient message.
+
+        Messages whose keys are equal (and not None) may be sent together through
+        :meth:`send_rows`, up to ``capabilities.max_recipients_per_request`` rows. The
+        key holds what one request of the protocol carries once for all its recipients
+        (the shared text, sender, schedule, validity... whatever the provider's wire
+        format cannot vary per row), and never the number, the client reference or
+        per-row template values. It is computed for every row, so it must be cheap and
+        must not raise for a message the provider would refuse: a message that cannot be
+        grouped gets None.
+
+        Args:
+            message: A message with exactly one recipient (E.164) and its own reference.
+
+        Returns:
+            A hashable key, or None (the default): never grouped, sent through
+            :meth:`send`.
+        """
+        return None
+
+    def send_rows(self, messages: Sequence[Message]) -> list[SendResult]:
+        """Send one-recipient messages with equal request keys as ONE request.
+
+        Args:
+            messages: One-recipient messages whose :meth:`request_key` values are equal
+                and not None, at most ``capabilities.max_recipients_per_request`` of them.
+
+        Returns:
+            One :class:`SendResult` per message, in order, each carrying that message's
+            reference and recipient. Per-row refusals are results, not exceptions.
+
+        Raises:
+            SmsBridgeError: When the request fails as a whole, with ``scope``/``kind``/
+                ``outcome_unknown`` exactly as :meth:`send` sets them, so that the caller
+                treats every row of the request alike.
+            UnsupportedOperationError: The default: the provider groups no rows this way
+                (it may still declare a :meth:`request_key` for a grouping path of its
+                own, such as BulkSMS's stored chunks).
+        """
+        raise UnsupportedOperationError("send_rows", provider=self.name)
 
     def accepts(self, message: Message) -> bool:
         """Whether this provider can carry ``message`` at all, so the router can skip it.
