@@ -62,8 +62,11 @@ class Capabilities:
             stopped waiting for), so "not found" only means "ask again later". The
             default is deliberately long; a provider documents a shorter one.
         shared_row_reference: Rows of one :meth:`Provider.send_rows` request share one
-            client reference on the wire (the first row's): a lookup by that reference
-            answers for the whole request, not per row.
+            client reference on the wire (the first row's); a lookup by that reference
+            answers for the whole request, not per row. Delivery reports of every row
+            then carry the first row's reference too (with their own message id and,
+            where the protocol says, their recipient), so they must be matched by message
+            id, or by reference *and* recipient, never by reference alone.
     """
 
     max_recipients_per_request: int = 1
@@ -240,6 +243,48 @@ class Provider:
             )
             yield from self.send(message)
 
+    def request_key(self, message: Message) -> Hashable | None:
+        """The request-level settings of a one-recipient message.
+
+        Messages whose keys are equal (and not None) may be sent together through
+        :meth:`send_rows`, up to ``capabilities.max_recipients_per_request`` rows. The
+        key holds what one request of the protocol carries once for all its recipients
+        (the shared text, sender, schedule, validity... whatever the provider's wire
+        format cannot vary per row), and never the number, the client reference or
+        per-row template values. It is computed for every row, so it must be cheap and
+        must not raise for a message the provider would refuse: a message that cannot be
+        grouped gets None.
+
+        Args:
+            message: A message with exactly one recipient (E.164) and its own reference.
+
+        Returns:
+            A hashable key, or None (the default): never grouped, sent through
+            :meth:`send`.
+        """
+        return None
+
+    def send_rows(self, messages: Sequence[Message]) -> list[SendResult]:
+        """Send one-recipient messages with equal request keys as ONE request.
+
+        Args:
+            messages: One-recipient messages whose :meth:`request_key` values are equal
+                and not None, at most ``capabilities.max_recipients_per_request`` of them.
+
+        Returns:
+            One :class:`SendResult` per message, in order, each carrying that message's
+            reference and recipient. Per-row refusals are results, not exceptions.
+
+        Raises:
+            SmsBridgeError: When the request fails as a whole, with ``scope``/``kind``/
+                ``outcome_unknown`` exactly as :meth:`send` sets them, so that the caller
+                treats every row of the request alike.
+            UnsupportedOperationError: The default: the provider groups no rows this way
+                (it may still declare a :meth:`request_key` for a grouping path of its
+                own, such as BulkSMS's stored chunks).
+        """
+        raise UnsupportedOperationError("send_rows", provider=self.name)
+
     def accepts(self, message: Message) -> bool:
         """Whether this provider can carry ``message`` at all, so the router can skip it.
 
@@ -257,29 +302,6 @@ class Provider:
         means "never received" (the option when set, else the capability)."""
         configured = getattr(self.options, "lookup_horizon", None)
         return self.capabilities.lookup_horizon if configured is None else float(configured)
-
-    def request_key(self, message: Message) -> Hashable | None:
-        """The request-level settings of a one-recipient message.
-
-        Messages whose keys are equal (and not ``None``) may be sent together through
-        :meth:`send_rows`, up to ``capabilities.max_recipients_per_request`` rows; what
-        may differ per row (number, reference, and whatever else the protocol carries
-        per row) must not be part of the key. ``None`` (the default): never grouped.
-        """
-        return None
-
-    def send_rows(self, messages: Sequence[Message]) -> list[SendResult]:
-        """Send one-recipient messages with equal :meth:`request_key` as ONE request.
-
-        Returns:
-            One :class:`SendResult` per message, in order, each carrying that message's
-            reference and recipient.
-
-        Raises:
-            SmsBridgeError: When the request failed as a whole (``scope``, ``kind`` and
-                ``outcome_unknown`` as for :meth:`send`).
-        """
-        raise UnsupportedOperationError("send_rows", provider=self.name)
 
     # -- optional operations ------------------------------------------------------------
 

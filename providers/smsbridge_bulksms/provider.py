@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Hashable, Iterable, Iterator, Mapping
 from datetime import tzinfo
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
@@ -109,6 +109,22 @@ class BulkSmsProvider(Provider):
     def params_for(self, options: SendOptions) -> RequestParams:
         """The request-level parameters of a message's options."""
         return self._planner.params_for(options)
+
+    def request_key(self, message: Message) -> Hashable:
+        """The request-level parameters of a row: what :meth:`plan_messages` keeps equal
+        within one ``send_batch`` request.
+
+        Text, sender and the other per-message settings are CSV columns of
+        ``batch_data`` and may differ row by row, so they are not part of the key; the
+        schedule, ``want_report`` and ``scheduling_description`` (and the provider's test
+        mode) are request parameters. Rows are not sent through :meth:`send_rows`: the
+        dispatcher stores and sends their chunks (:meth:`plan_messages`,
+        :meth:`send_chunk`), whose ``stop_dup_id`` lets a lost answer be resent safely.
+
+        Returns:
+            The row's :class:`~.chunks.RequestParams`.
+        """
+        return self._planner.params_for(message.options)
 
     def encode(self, text: str, options: SendOptions) -> EncodedText:
         """Encode a body, enforcing ``options.max_parts``.

@@ -239,6 +239,9 @@ class ClickatellGateway(Emulator):
             self._sent += 1
             self.messages[message.api_id] = message
             if message.client_id:
+                # A multi-destination sendmsg (a group of rows) gives every destination the
+                # one climsgid: querymsg/getmsgcharge/delmsg by it then answer for the last
+                # destination accepted. The spec does not say which one the gateway picks.
                 self._by_client[message.client_id] = message.api_id
             accepted.append(message)
             lines.append(self._line(index, f"ID: {message.api_id}{suffix}"))

@@ -176,16 +176,23 @@ def parse_send(text: str, destinations: list[str]) -> list[SendLine | None]:
             raise malformed("sendmsg", text)
         return [attrs.evolve(only, destination=destinations[0])]
     if all(line.destination is not None for line in lines):
-        found: dict[str, SendLine] = {}
+        # A number sent twice in one request (two rows to the same phone) is answered by
+        # one line per occurrence: pair them in order, so that no two rows claim one id.
+        found: dict[str, list[SendLine]] = {}
         for line in lines:
             assert line.destination is not None
-            found.setdefault(line.destination, line)
-        return [found.get(number) for number in destinations]
+            found.setdefault(line.destination, []).append(line)
+        return [_take(found, number) for number in destinations]
     if all(line.destination is None for line in lines) and len(lines) == len(destinations):
         # No To: at all but one line per destination: the order is the only key left.
         pairs = zip(lines, destinations, strict=True)
         return [attrs.evolve(line, destination=d) for line, d in pairs]
     raise malformed("sendmsg", text)
+
+
+def _take(found: dict[str, list[SendLine]], number: str) -> SendLine | None:
+    pending = found.get(number)
+    return pending.pop(0) if pending else None
 
 
 def parse_id(text: str, what: str) -> str:

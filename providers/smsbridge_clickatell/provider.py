@@ -7,7 +7,7 @@ Authentication lives in :mod:`.session`, the message and account queries in
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -39,7 +39,7 @@ from smsbridge import (
 from smsbridge.http import HttpClient
 
 from . import protocol as p
-from . import queries
+from . import queries, rows
 from .callbacks import parse_callback
 from .codes import ERRORS
 from .session import ClickatellSession
@@ -134,6 +134,7 @@ class ClickatellProvider(Provider):
         max_parts=p.MAX_CONCAT,
         idempotency_key=False,
         delivery_callbacks=True,
+        shared_row_reference=True,
     )
     options_class = ClickatellOptions
     options: ClickatellOptions
@@ -330,6 +331,35 @@ class ClickatellProvider(Provider):
                 for n, line in zip(chunk, lines, strict=True)
             )
         return results
+
+    def request_key(self, message: Message) -> Hashable:
+        """The text, sender and options one ``sendmsg`` carries for all its destinations.
+
+        Never the number or the reference: rows that differ only in those share a request.
+
+        Returns:
+            A :class:`~.rows.RowKey`.
+        """
+        return rows.request_key(message)
+
+    def send_rows(self, messages: Sequence[Message]) -> list[SendResult]:
+        """Send rows with equal request keys as one ``sendmsg`` of up to 300 destinations.
+
+        ``climsgid`` is the first row's reference (see :mod:`.rows`), so a later
+        ``query(reference=<first row's reference>)`` finds the request; one row goes
+        exactly as :meth:`send` sends it.
+
+        Returns:
+            One result per row, in order, each with its own reference and API message id.
+
+        Raises:
+            InvalidMessageError: Rows that cannot go together (more than one recipient,
+                more than 300, different keys), or a text/option every row shares and the
+                gateway cannot take: nothing was sent.
+            SmsBridgeError: The request failed as a whole (transport, authentication,
+                credit); ``outcome_unknown`` says whether it may have been taken.
+        """
+        return rows.send_rows(self, messages)
 
     def send_batch(self, batch: Batch) -> Iterator[SendResult]:
         """Send a batch through ``startbatch``: ``senditem`` per recipient for a template,

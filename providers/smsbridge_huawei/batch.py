@@ -277,16 +277,26 @@ def prepare(
     return Item(number, reference, tuple(params), parts)
 
 
-def _item_bytes(item: Item) -> int:
-    # A new group costs its whole JSON; a number joining one costs itself, quoted.
-    return group_size({"to": [item.number], "templateId": "x" * 32, "templateParas": item.params})
+def _item_bytes(item: Item, signature: str | None) -> int:
+    # A new group costs its whole JSON (signature included: every group repeats it); a
+    # number joining one costs itself, quoted.
+    group = Group((item.number,), "x" * 32, item.params, signature)
+    return group_size(group.as_json())
 
 
 def windows(
-    entries: Iterable[Item | SendResult], *, size: int = MAX_NUMBERS
+    entries: Iterable[Item | SendResult],
+    *,
+    size: int = MAX_NUMBERS,
+    signature: str | None = None,
 ) -> Iterator[list[Item | SendResult]]:
     """Cut a stream into windows of at most ``size`` sendable items whose diff-send body
     stays within 64 KB. Refused recipients ride along in order; only one window is held.
+
+    Args:
+        entries: Checked recipients and refusals, in order.
+        size: Most sendable items per window (at most 500).
+        signature: The signature every group carries, counted in the body's size.
     """
     size = max(1, min(size, MAX_NUMBERS))
     window: list[Item | SendResult] = []
@@ -295,11 +305,11 @@ def windows(
         if isinstance(entry, Item):
             cost = len(json.dumps(entry.number)) + 1
             if entry.params not in seen:
-                cost += _item_bytes(entry)
+                cost += _item_bytes(entry, signature)
             if count and (count >= size or budget + cost > _BODY_BUDGET):
                 yield window
                 window, count, budget, seen = [], 0, 0, set()
-                cost = len(json.dumps(entry.number)) + 1 + _item_bytes(entry)
+                cost = len(json.dumps(entry.number)) + 1 + _item_bytes(entry, signature)
             seen.add(entry.params)
             count += 1
             budget += cost

@@ -5,7 +5,7 @@ Send answers are read into per-recipient results in :mod:`.results`.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Hashable, Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
@@ -25,6 +25,7 @@ from smsbridge import (
     Secret,
     SendOptions,
     SendResult,
+    SmsBridgeError,
     Status,
     UnknownOutcomeError,
     secret_converter,
@@ -32,6 +33,7 @@ from smsbridge import (
 from smsbridge.http import HttpClient, HttpResponse
 
 from . import batch as planning
+from . import rows
 from .protocol import (
     BATCH_PATH,
     DIFF_PATH,
@@ -126,6 +128,7 @@ class HuaweiProvider(Provider):
         unicode=True,
         idempotency_key=False,
         delivery_callbacks=True,
+        shared_row_reference=True,
     )
     options_class = HuaweiOptions
 
@@ -185,6 +188,76 @@ class HuaweiProvider(Provider):
             for entry in entries
         ]
 
+    def request_key(self, message: Message) -> Hashable | None:
+        """The template id and status callback URL of a row (see :mod:`.rows`).
+
+        Returns:
+            A :class:`~.rows.RowKey`, or None for a message that maps onto no approved
+            template (:meth:`send` refuses it, naming the missing option).
+        """
+        opts = self.options
+        return rows.request_key(message, opts.templates, opts.status_callback)
+
+    def send_rows(self, messages: Sequence[Message]) -> list[SendResult]:
+        """Send rows with equal request keys as one request: batchSendSms when every row
+        has the same values, else batchSendDiffSms with a group per value tuple.
+
+        Rows may differ in their template values; each is checked on its own first, and a
+        row refused then (missing or invalid value, ``max_parts``) gets a REJECTED result
+        and stays off the wire. ``extend`` is the first row's reference. Only when the
+        rows' values would make the JSON body exceed 64 KB are they cut into more than
+        one request; a failure of any request after the first becomes its rows' results.
+
+        Returns:
+            One result per row, in order, each with its own reference and ``smsMsgId``.
+
+        Raises:
+            InvalidMessageError: Rows that cannot go together (see
+                :func:`~.rows.check_rows`); nothing was sent.
+            UnknownOutcomeError: The (first) request left and no usable answer came back:
+                there is no idempotency key and no lookup, so it must not be resent.
+            ProviderError: A provider-scope refusal of the (first) request.
+        """
+        if not messages:
+            return []
+        opts = self.options
+        key = rows.check_rows(messages, opts.templates, opts.status_callback)
+        reference = messages[0].reference
+        extend = extend_for(reference) if reference else None
+        entries = rows.prepare_rows(
+            messages,
+            templates=opts.templates,
+            configured=opts.variable_attributes,
+            signature=opts.signature,
+        )
+        items = [entry for entry in entries if isinstance(entry, planning.Item)]
+        sent: list[SendResult] = []
+        for index, window in enumerate(planning.windows(items, signature=opts.signature)):
+            chunk = [entry for entry in window if isinstance(entry, planning.Item)]
+            try:
+                sent.extend(
+                    self._send_window(
+                        chunk, key.template_id, key.status_callback, extend, raise_unknown=True
+                    )
+                )
+            except SmsBridgeError as exc:
+                if index == 0:
+                    raise
+                # The ids of earlier requests must not be lost with this one's failure.
+                status = Status.UNKNOWN if exc.outcome_unknown else Status.REJECTED
+                sent.extend(
+                    SendResult(
+                        item.number,
+                        status,
+                        provider=self.name,
+                        reference=item.reference,
+                        error=exc.info(),
+                    )
+                    for item in chunk
+                )
+        results = iter(sent)
+        return [entry if isinstance(entry, SendResult) else next(results) for entry in entries]
+
     def accepts(self, message: Message) -> bool:
         """True when the message maps onto an approved template and nothing is scheduled.
 
@@ -226,7 +299,7 @@ class HuaweiProvider(Provider):
             )
             for recipient in batch
         )
-        for window in planning.windows(entries, size=opts.window):
+        for window in planning.windows(entries, size=opts.window, signature=opts.signature):
             items = [e for e in window if isinstance(e, planning.Item)]
             sent = iter(
                 self._send_window(items, plan.template_id, batch.options.callback_url, extend)

@@ -354,6 +354,17 @@ class SqlOutcomes(SqlBase[ConnT]):
                     # history, not status.
                     self._store_report(conn, report.reference, report, key, "ignored", now, text)
                     return False
+                if (
+                    row is not None
+                    and report.recipient is not None
+                    and row[1] != report.recipient
+                    and key is not None
+                ):
+                    # Another row of a request whose rows share one reference on the
+                    # wire (Capabilities.shared_row_reference): park it until the
+                    # result that stores its message id arrives, never apply it to
+                    # the first row.
+                    row = None
                 rows = [row] if row is not None else []
             if not rows:
                 self._store_report(conn, None, report, key, "pending", now, text)

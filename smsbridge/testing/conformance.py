@@ -18,13 +18,22 @@ Override :meth:`ProviderConformance.make_message` when the provider cannot send 
 text (template-only platforms), and :attr:`recipients` when its emulator only routes
 some destinations. Every scenario asserts on the emulator's record of accepted
 submissions, so "sent once" means sent once on the wire.
+
+The row scenarios (``test_rows_*``) check :meth:`~smsbridge.provider.Provider.request_key`
+and :meth:`~smsbridge.provider.Provider.send_rows` on rows from
+:meth:`ProviderConformance.make_row`; its default varies the schedule between variants,
+so a provider without scheduling overrides it. The fixture's provider must be ready to
+send without a further request of its own (an established session), because the
+scenarios count requests at the emulator.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
 
+import attrs
 import pytest
 
 from smsbridge.bridge import SmsBridge, new_reference
@@ -55,6 +64,22 @@ class ProviderConformance:
         return Message(
             tuple(to), "Conformance check: your code is 123456", reference=new_reference()
         )
+
+    def make_row(self, number: str, *, variant: int = 0) -> Message:
+        """A one-recipient message with a reference of its own, as the dispatcher hands
+        rows to :meth:`~smsbridge.provider.Provider.send_rows`.
+
+        Rows of one ``variant`` share every request-level setting; rows of different
+        variants differ in one. The default builds on :meth:`make_message` and gives each
+        variant but 0 its own schedule, a day and ``variant`` hours ahead; providers
+        without scheduling override it and vary another request-level setting.
+        """
+        message = self.make_message([number])
+        if variant == 0:
+            return message
+        day = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) + timedelta(days=1)
+        options = attrs.evolve(message.options, scheduled_at=day + timedelta(hours=variant))
+        return attrs.evolve(message, options=options)
 
     # -- helpers --------------------------------------------------------------------------
 
@@ -171,3 +196,70 @@ class ProviderConformance:
             if len(value) >= 3:
                 assert value not in repr(provider)
                 assert value not in repr(provider.options)
+
+    # -- rows ---------------------------------------------------------------------------
+
+    def test_rows_request_keys(self, provider: Provider) -> None:
+        rows = [self.make_row(number) for number in self.recipients]
+        keys = [provider.request_key(row) for row in rows]
+        if keys[0] is None:
+            # Never grouped: every row goes through send().
+            assert all(key is None for key in keys)
+            return
+        hash(keys[0])
+        # Another number, another reference, the same number again: one request.
+        again = self.make_row(self.recipients[0])
+        assert again.reference != rows[0].reference
+        assert provider.request_key(again) == keys[0]
+        assert all(key == keys[0] for key in keys)
+        # A different request-level setting: never the same request.
+        other = provider.request_key(self.make_row(self.recipients[0], variant=1))
+        assert other is not None
+        assert other != keys[0]
+        assert other != provider.request_key(self.make_row(self.recipients[0], variant=2))
+
+    def test_rows_go_as_one_request(self, provider: Provider, emulator: Emulator) -> None:
+        rows = [self.make_row(number) for number in self.recipients[:3]]
+        keys = {provider.request_key(row) for row in rows}
+        before = len(emulator.requests)
+        try:
+            results = provider.send_rows(rows)
+        except UnsupportedOperationError:
+            # A key without send_rows: the provider groups through a path of its own
+            # (BulkSMS's stored chunks). Nothing may have been sent.
+            assert len(emulator.requests) == before
+            assert self.accepted_digits(emulator) == []
+            return
+        assert len(keys) == 1
+        assert None not in keys
+        assert len(emulator.requests) - before == 1
+        assert [r.recipient for r in results] == [row.to[0] for row in rows]
+        assert [r.reference for r in results] == [row.reference for row in rows]
+        assert all(r.provider == provider.name for r in results)
+        assert all(r.status.is_success and r.message_id for r in results), results
+        assert sorted(self.accepted_digits(emulator)) == sorted(_digits(r.to[0]) for r in rows)
+        if provider.capabilities.shared_row_reference:
+            # One client reference on the wire for the whole request.
+            wire = {s.reference for s in emulator.submissions.snapshot()}
+            assert len(wire) == 1
+            assert None not in wire
+
+    def test_rows_lost_answer_is_never_a_silent_success(
+        self, provider: Provider, emulator: Emulator
+    ) -> None:
+        rows = [self.make_row(number) for number in self.recipients[:3]]
+        emulator.faults.add(AcceptThenDrop(), next_n=1)
+        try:
+            outcome: list[SendResult] | SmsBridgeError = provider.send_rows(rows)
+        except UnsupportedOperationError:
+            assert self.accepted_digits(emulator) == []
+            return
+        except SmsBridgeError as exc:
+            outcome = exc
+        # Once on the wire, whatever happened.
+        assert sorted(self.accepted_digits(emulator)) == sorted(_digits(r.to[0]) for r in rows)
+        if isinstance(outcome, SmsBridgeError):
+            assert outcome.outcome_unknown
+        else:
+            assert provider.capabilities.idempotency_key
+            assert all(r.status.is_success for r in outcome)

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Hashable, Mapping, Sequence
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 from urllib.parse import parse_qsl
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -15,6 +15,7 @@ from smsbridge import (
     ConfigurationError,
     Cost,
     DeliveryReport,
+    InvalidMessageError,
     Message,
     Provider,
     ProviderOptions,
@@ -32,7 +33,7 @@ from .codes import STATUSES
 if TYPE_CHECKING:
     from smsbridge.testing import Emulator
 
-__all__ = ["SmsmodeOptions", "SmsmodeProvider"]
+__all__ = ["RowKey", "SmsmodeOptions", "SmsmodeProvider"]
 
 _MAX_CALLBACK_BODY = 64 * 1024
 
@@ -94,6 +95,19 @@ class SmsmodeOptions(ProviderOptions):
         return [("pseudo", self.pseudo), ("pass", self.password)]
 
 
+class RowKey(NamedTuple):
+    """What one ``sendSMS`` carries once for all its numbers (see
+    :meth:`SmsmodeProvider.request_key`)."""
+
+    body: str
+    sender: str | None
+    scheduled_at: datetime | None
+    encoding: str | None
+    transliterate: bool
+    max_parts: int | None
+    notification_url: str | None
+
+
 class SmsmodeProvider(Provider):
     """smsmode's HTTP API 1.6 (``/http/1.6/<command>.do``).
 
@@ -111,6 +125,7 @@ class SmsmodeProvider(Provider):
         unicode=True,
         max_parts=p.MAX_PARTS,
         delivery_callbacks=True,
+        shared_row_reference=True,
     )
     options_class = SmsmodeOptions
     options: SmsmodeOptions
@@ -217,6 +232,97 @@ class SmsmodeProvider(Provider):
                 SendResult(n, status, message_id=sms_id, parts=parts, **common) for n in chunk
             )
         return results
+
+    def request_key(self, message: Message) -> Hashable:
+        """The text, sender and options one ``sendSMS`` carries for all its numbers.
+
+        ``sendSMS`` has one ``message``, ``emetteur``, ``date_envoi``, ``refClient`` and
+        ``notification_url`` per request; only the numbers vary. The key keeps the raw
+        values (no encoding work), so it is cheap per row; the reference is left out
+        because rows share the first row's ``refClient``.
+
+        Returns:
+            A :class:`RowKey`.
+        """
+        options = message.options
+        return RowKey(
+            message.body,
+            message.sender,
+            options.scheduled_at,
+            options.encoding,
+            options.transliterate,
+            options.max_parts,
+            options.callback_url or self.options.notification_url,
+        )
+
+    def send_rows(self, messages: Sequence[Message]) -> list[SendResult]:
+        """Send rows with equal request keys as one ``sendSMS`` of up to 300 numbers.
+
+        smsmode gives one request one ``smsID`` and takes one ``refClient``: every row's
+        result carries that ``smsID`` (reports tell the rows apart by ``numero``), and
+        ``refClient`` is the first row's reference (``shared_row_reference``). A single
+        row goes exactly as :meth:`send` sends it.
+
+        Returns:
+            One result per row, in order, each with its own reference.
+
+        Raises:
+            InvalidMessageError: Rows that cannot go together (other than one recipient,
+                more than 300, different keys), or a text, sender or schedule every row
+                shares and smsmode cannot take: nothing was sent.
+            SmsBridgeError: The request failed as a whole, as for :meth:`send`.
+        """
+        if not messages:
+            return []
+        self._check_rows(messages)
+        first = messages[0]
+        if len(messages) == 1:
+            return self.send(first)
+        encoded = p.encode_text(first.body, first.options)
+        fields = self.message_fields(first, encoded)
+        numero = ",".join(p.wire_number(message.to[0]) for message in messages)
+        text = self.call(
+            p.SEND_PATH, [("numero", numero), *fields], charset=encoded.charset, effects=True
+        )
+        sms_id = p.parse_send(text)
+        status = Status.SCHEDULED if first.options.scheduled_at else Status.ACCEPTED
+        parts = encoded.segmentation.part_count
+        return [
+            SendResult(
+                message.to[0],
+                status,
+                provider=self.name,
+                reference=message.reference,
+                message_id=sms_id,
+                parts=parts,
+            )
+            for message in messages
+        ]
+
+    def _check_rows(self, messages: Sequence[Message]) -> None:
+        if len(messages) > p.MAX_RECIPIENTS:
+            raise InvalidMessageError(
+                f"one sendSMS carries at most {p.MAX_RECIPIENTS} rows",
+                field="messages",
+                value=len(messages),
+                provider=self.name,
+            )
+        key = self.request_key(messages[0])
+        for message in messages:
+            if len(message.to) != 1:
+                raise InvalidMessageError(
+                    "a row has exactly one recipient",
+                    field="to",
+                    value=len(message.to),
+                    provider=self.name,
+                )
+            if self.request_key(message) != key:
+                raise InvalidMessageError(
+                    "rows sent together need equal request keys (text, sender, options)",
+                    field="messages",
+                    value=message.reference,
+                    provider=self.name,
+                )
 
     # -- queries ------------------------------------------------------------------------
 

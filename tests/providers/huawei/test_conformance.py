@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 
+import attrs
 import pytest
 
 from smsbridge import Message, SendOptions, new_reference
@@ -23,6 +24,14 @@ class TestHuaweiConformance(ProviderConformance):
         )
         return Message(tuple(to), "Your code is 123456 for A", reference=new_reference(),
                        options=options)  # fmt: skip
+
+    def make_row(self, number: str, *, variant: int = 0) -> Message:
+        # No scheduling here: variants differ in their template instead.
+        message = self.make_message([number])
+        if variant == 0:
+            return message
+        extra = {**message.options.extra, "huawei_template_id": f"tplvariant{variant}"}
+        return attrs.evolve(message, options=SendOptions(extra=extra))
 
     @pytest.fixture
     def emulator(self, smsbridge_emulator_factory: EmulatorFactory) -> HuaweiEmulator:
