@@ -111,7 +111,9 @@ class Dispatcher(ChunkSender):
         concurrency: Requests in flight at once, across providers (threads); each
             provider's own cap (``capabilities.max_connections``) still holds.
         limits: Per provider name: rate (token bucket) and concurrency.
-        claim_size: Items leased per round.
+        claim_size: Items leased per round; a round groups its items into requests,
+            so it should hold several of the largest requests (BulkSMS: 10,000 rows).
+            The leases of a round's items are renewed until the round ends.
 
     The request hooks are the router's (:attr:`Router.hooks`), wired once.
 
@@ -133,7 +135,7 @@ class Dispatcher(ChunkSender):
         not_found: Callable[[SmsBridgeError], bool] = _default_not_found,
         concurrency: int = 1,
         limits: Mapping[str, Limit] | None = None,
-        claim_size: int = 1000,
+        claim_size: int = 10_000,
     ) -> None:
         self.router = router
         self.store = store
@@ -213,6 +215,15 @@ class Dispatcher(ChunkSender):
         )
         if not items:
             return 0
+        references = [item.reference for item in items]
+        self._hold(references, True)
+        try:
+            self._round(items)
+        finally:
+            self._hold(references, False)
+        return len(items)
+
+    def _round(self, items: Sequence[OutboxItem]) -> None:
         # Breakers are read afresh each round (see Requests._open).
         self._allows = {}
         self._clean = set()
@@ -225,7 +236,6 @@ class Dispatcher(ChunkSender):
                 self._pool = ThreadPoolExecutor(self.concurrency, thread_name_prefix="smsbridge")
             for _ in self._pool.map(self._run, jobs):
                 pass
-        return len(items)
 
     def drain(self, timeout: float) -> None:
         """Run until nothing is pending, waiting for a retry, in flight or waiting for a
@@ -288,8 +298,9 @@ class Dispatcher(ChunkSender):
 
     # -- leases of requests in flight -------------------------------------------------
 
-    def _inflight(self, references: Sequence[str], held: bool) -> None:
-        """Count references whose request is out; their leases are renewed meanwhile."""
+    def _hold(self, references: Sequence[str], held: bool) -> None:
+        """Count references this dispatcher works on (claimed this round, or with a
+        request out); their leases are renewed meanwhile."""
         with self._out_lock:
             for reference in references:
                 if held:
@@ -303,7 +314,7 @@ class Dispatcher(ChunkSender):
                 self._renewer.start()
 
     def renew_leases(self) -> int:
-        """Extend the leases of every item whose request is in flight; how many.
+        """Extend the leases of every item this dispatcher holds; how many.
 
         Called every third of ``lease_seconds`` by a background thread while requests
         are out. A failure (the database is away) is logged and tried again at the next

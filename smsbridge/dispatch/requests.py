@@ -36,8 +36,8 @@ class Requests(Decisions):
     _allows: dict[str, bool]
     _clean: set[str]
 
-    def _inflight(self, references: Sequence[str], held: bool) -> None:
-        """Note references whose request is in flight (their leases are renewed)."""
+    def _hold(self, references: Sequence[str], held: bool) -> None:
+        """Note references being worked on (their leases are renewed meanwhile)."""
 
     def _choose(self, item: OutboxItem, message: Message) -> Provider | None:
         for provider in self._candidates(item, message):
@@ -119,7 +119,7 @@ class Requests(Decisions):
                 now=started_at,
                 lease_seconds=self.lease_seconds,
             )
-            self._inflight(references, True)
+            self._hold(references, True)
             try:
                 if message is not None:
                     hooks.before_send(provider, message)
@@ -130,7 +130,7 @@ class Requests(Decisions):
                 except SmsBridgeError as exc:
                     failure = exc
             finally:
-                self._inflight(references, False)
+                self._hold(references, False)
         if failure is not None:
             if message is not None:
                 hooks.send_failed(provider, message, failure)

@@ -456,8 +456,8 @@ def test_through_the_bridge_with_own_plugin_manager(
     assert result.duplicates == 1
     statuses = sorted(r.status.value for r in result)
     assert statuses == ["accepted", "accepted", "invalid_number"]
-    # The bridge keeps each recipient in the outbox and, with no idempotency key to
-    # replay safely, sends each as its own template request with that recipient's values.
-    assert [r.path for r in emulator.requests] == [BATCH_PATH, BATCH_PATH]
+    # The bridge keeps each recipient in the outbox and groups them by the provider's
+    # request key: one batchSendDiffSms request carries both, each with its own values.
+    assert [r.path for r in emulator.requests] == [DIFF_PATH]
     sent = sorted(n for s in emulator.submissions for n in s.recipients)
     assert sent == sorted([CN[0], INTL[0]])
