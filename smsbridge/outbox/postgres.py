@@ -24,7 +24,7 @@ from typing import Any
 
 import psycopg
 
-from smsbridge.outbox._pg_base import DEFAULT_SCHEMA, Connection, PgBase, _db_error, split_url
+from smsbridge.outbox._pg_base import DEFAULT_SCHEMA, Connection, PgBase, db_error, split_url
 from smsbridge.outbox._sql_common import ITEM_COLUMNS
 from smsbridge.outbox._sql_items import NewRow, SqlItems
 from smsbridge.outbox._sql_outcomes import SqlOutcomes
@@ -151,7 +151,7 @@ class PostgresStore(
         try:
             conn = self._connect()
         except psycopg.Error as exc:
-            raise _db_error(exc) from exc
+            raise db_error(exc) from exc
         try:
             with (
                 conn.transaction(),
@@ -162,7 +162,7 @@ class PostgresStore(
                 for row in cursor:
                     yield self._item(row)
         except psycopg.Error as exc:
-            raise _db_error(exc) from exc
+            raise db_error(exc) from exc
         finally:
             conn.close()
 
