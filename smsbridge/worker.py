@@ -261,7 +261,8 @@ class Worker:
             timeout: Seconds to run at most.
 
         Returns:
-            How many items this worker claimed (a retried item counts each time).
+            How many items this worker claimed (a retried item counts each time; a round
+            the database broke off is not counted).
 
         Raises:
             OutboxError: For a ``PERMANENT`` database error (a bug, a newer schema,
