@@ -126,7 +126,8 @@ class Worker:
         self._owes_release = False
         self._health_failed = False
         self.released = 0
-        """Leases given back when :meth:`run` ended."""
+        """Leases given back when :meth:`run` ended (not counted, so 0, when they went
+        back after waiting for the threads of a round the database broke off)."""
         self.health = HealthMonitor(self.owner)
         """Counts and state for :attr:`on_health`."""
         self._count_results()
@@ -292,7 +293,7 @@ class Worker:
                 self._pause(self.poll_interval, deadline)
             clean = True
         finally:
-            self._leave(settle=not clean)
+            self._leave(settle=self._owes_release or not clean)
         return handled
 
     def _round(self, until_idle: bool) -> tuple[int, bool]:
@@ -304,7 +305,7 @@ class Worker:
         if self._owes_release:
             # The database answers again. What this worker could not record is
             # reconciled now, by whichever worker claims it, not when its lease runs out.
-            self.release()
+            self._settle()
             self._owes_release = False
             logger.info("outbox database available again; leases given back")
         claimed = self.dispatcher.run_once()
@@ -314,7 +315,6 @@ class Worker:
 
     def _wait_for_database(self, exc: OutboxError, deadline: float | None) -> None:
         self._owes_release = True
-        self._settle()
         error = " ".join(str(exc).split())  # one log line, even for libpq's two-line text
         failures = self.health.unavailable(error)
         delay = self.backoff.delay(failures, rand=self._rand)
@@ -329,29 +329,29 @@ class Worker:
         self._pause(delay, deadline)
 
     def _settle(self) -> None:
-        """Wait until no request of the round that failed is still running.
+        """Wait for every request of the last round to end, then give back every lease.
 
         The hook this needs from the dispatcher: ``run_once`` raises as soon as one of
-        the round's jobs fails, while the others may still be sending on its threads,
-        and their items must not be given back (and reconciled by another worker) while
-        a request for them is still on its way. ``Dispatcher.close`` is the public way
-        to wait for its threads; it then gives the leases back, which fails while the
-        database is away (:meth:`run` gives them back once it answers again).
+        the round's jobs fails, while others may still be sending on its threads, and
+        their items must not be given back (and reconciled by another worker) while a
+        request for them is on its way. ``Dispatcher.close`` waits for its threads, then
+        releases; the dispatcher starts new threads at its next round.
+
+        Raises:
+            OutboxError: When the leases could not be given back (the threads have ended).
         """
-        try:
-            self.dispatcher.close()
-        except OutboxError as exc:
-            logger.debug("leases not given back yet: %s", exc)
+        self.dispatcher.close()
 
     def _leave(self, *, settle: bool) -> None:
         """Give back every lease as :meth:`run` ends, as far as the database allows."""
-        if settle:
-            self._settle()
         self.released = 0
         # A second try reconnects when the first found the connection lost to a restart.
         for attempt in (1, 2):
             try:
-                self.released = self.release()
+                if settle:
+                    self._settle()  # gives back uncounted: released stays 0
+                else:
+                    self.released = self.release()
                 break
             except OutboxError as exc:
                 if attempt == 2 or not exc.transient:
