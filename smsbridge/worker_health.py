@@ -171,6 +171,8 @@ class HealthFile:
         text = json.dumps(health.to_json(), sort_keys=True) + "\n"
         fd, temp = tempfile.mkstemp(prefix=f".{self.path.name}.", dir=self.path.parent)
         try:
+            # Readable by a monitoring agent running as another user: it holds no secret.
+            os.fchmod(fd, 0o644)
             with os.fdopen(fd, "w", encoding="utf-8") as out:
                 out.write(text)
             os.replace(temp, self.path)
