@@ -300,7 +300,7 @@ class Worker:
         """One round: claim and work due items; returns (claimed, idle).
 
         Raises:
-            OutboxError: For database errors; nothing of the failed step is applied.
+            OutboxError: For database errors (the step that failed is rolled back).
         """
         if self._owes_release:
             # The database answers again. What this worker could not record is

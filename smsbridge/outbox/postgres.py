@@ -29,7 +29,7 @@ from smsbridge.outbox._sql_common import ITEM_COLUMNS
 from smsbridge.outbox._sql_items import NewRow, SqlItems
 from smsbridge.outbox._sql_outcomes import SqlOutcomes
 from smsbridge.outbox._sql_reads import SqlReads
-from smsbridge.outbox.base import Attempt, OutboxItem
+from smsbridge.outbox.base import Attempt, OutboxError, OutboxItem
 
 __all__ = ["DEFAULT_SCHEMA", "PostgresStore", "split_url"]
 
@@ -147,7 +147,8 @@ class PostgresStore(
         query = self._dialect.sql(
             f"SELECT {ITEM_COLUMNS} FROM items WHERE {where} ORDER BY seq"  # noqa: S608
         )
-        self._connection()  # a closed store says so before the first item is asked for
+        if self._closed:  # says so before the first item is asked for
+            raise OutboxError("the outbox store is closed")
         try:
             conn = self._connect()
         except psycopg.Error as exc:
