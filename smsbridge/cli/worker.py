@@ -2,21 +2,28 @@
 
 Run one per CPU core or host against a shared PostgreSQL outbox (or a few on one host
 against SQLite); ``docs/deployment.md`` says how to size them. SIGTERM or Ctrl-C stops
-it gracefully: the request in flight finishes, every other claim is given back.
+it gracefully: the request in flight finishes, every other claim is given back. A
+database that goes away (restart, failover) is waited for, one line on stderr per try;
+``--health-file`` keeps a JSON file a liveness probe and an alert can read.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import logging
+import sys
+from collections.abc import Iterator
 from typing import Any, TextIO
 
 from smsbridge.cli import EXIT_OK, EXIT_USAGE
 from smsbridge.cli.config_cmd import add_config_option
 from smsbridge.config import load_config
 from smsbridge.errors import ConfigurationError
-from smsbridge.outbox import ItemState
+from smsbridge.outbox import ItemState, OutboxError
 from smsbridge.router.limits import Limit
 from smsbridge.worker import Worker
+from smsbridge.worker_health import HealthFile
 
 __all__ = ["parse_limits", "register"]
 
@@ -53,27 +60,59 @@ def parse_limits(rates: list[str], caps: list[str]) -> dict[str, Limit]:
     }
 
 
+@contextlib.contextmanager
+def _log_to_stderr() -> Iterator[None]:
+    """The worker's own log lines (a database gone and back) on stderr, one line each,
+    for the command's lifetime only (tests call the command in-process)."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("smsbridge worker: %(message)s"))
+    logger = logging.getLogger("smsbridge.worker")
+    level = logger.level
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    # psycopg warns about every rollback on a lost connection; the worker's line says it.
+    psycopg_logger = logging.getLogger("psycopg")
+    psycopg_level = psycopg_logger.level
+    psycopg_logger.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
+        psycopg_logger.setLevel(psycopg_level)
+
+
 def _cmd_worker(args: argparse.Namespace, out: TextIO) -> int:
     if args.concurrency < 1 or args.lease <= 0 or args.claim_size < 1:
         out.write("smsbridge worker: --concurrency, --lease and --claim-size must be positive\n")
         return EXIT_USAGE
     config = load_config(args.config)
-    with Worker.from_config(
-        config,
-        store=args.store,
-        concurrency=args.concurrency,
-        limits=parse_limits(args.rate, args.connections),
-        lease_seconds=args.lease,
-        claim_size=args.claim_size,
-        poll_interval=args.poll,
-        share_limits=not args.local_limits,
-    ) as worker:
+    with (
+        _log_to_stderr(),
+        Worker.from_config(
+            config,
+            store=args.store,
+            concurrency=args.concurrency,
+            limits=parse_limits(args.rate, args.connections),
+            lease_seconds=args.lease,
+            claim_size=args.claim_size,
+            poll_interval=args.poll,
+            share_limits=not args.local_limits,
+            on_health=None if args.health_file is None else HealthFile(args.health_file),
+        ) as worker,
+    ):
         worker.install_signal_handlers()
         out.write(f"worker {worker.owner} started\n")
         out.flush()
         claimed = worker.run(until_idle=args.until_idle, timeout=args.timeout)
-        counts = worker.store.counts()
+        try:
+            counts = worker.store.counts()
+        except OutboxError:
+            counts = None  # stopped while the database was away: nothing to count
     out.write(f"worker stopped: {claimed} claimed; released {worker.released}\n")
+    if counts is None:
+        out.write("counts unavailable: the outbox database did not answer\n")
+        return EXIT_OK
     for state in ItemState:
         out.write(f"{state.value}: {counts.get(state, 0)}\n")
     return EXIT_OK
@@ -102,4 +141,8 @@ def register(sub: Any) -> None:
     )  # fmt: skip
     cmd.add_argument("--until-idle", action="store_true", help="exit when nothing is due")
     cmd.add_argument("--timeout", type=float, default=None, help="exit after this many s")
+    cmd.add_argument(
+        "--health-file", default=None, metavar="PATH",
+        help="write the worker's health as JSON to PATH after every round (atomically)",
+    )  # fmt: skip
     cmd.set_defaults(func=_cmd_worker)

@@ -11,6 +11,7 @@ which is what keeps a parked report from being missed.
 from __future__ import annotations
 
 import math
+import re
 import threading
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -27,7 +28,16 @@ from smsbridge.outbox._sql_common import ITEM_COLUMNS, Dialect, SqlBase
 from smsbridge.outbox.base import ItemNotFoundError, OutboxError, OutboxItem
 from smsbridge.outbox.pg_schema import LOCK_NAMESPACE
 
-__all__ = ["DEFAULT_SCHEMA", "POSTGRES", "PgBase", "redact", "split_url"]
+__all__ = [
+    "DEFAULT_SCHEMA",
+    "POSTGRES",
+    "PgBase",
+    "db_error",
+    "is_transient",
+    "redact",
+    "scrub",
+    "split_url",
+]
 
 Connection = psycopg.Connection[TupleRow]
 
@@ -81,11 +91,72 @@ def redact(url: str) -> str:
     return urlunsplit(parts._replace(netloc=netloc))
 
 
-def _db_error(exc: psycopg.Error) -> OutboxError:
-    # OperationalError covers a lost connection, lock timeouts, deadlocks and
-    # serialization failures: all worth another try. Anything else is a bug or bad data.
-    kind = Kind.TRANSIENT if isinstance(exc, psycopg.OperationalError) else Kind.PERMANENT
-    return OutboxError(f"outbox database error: {exc}", kind=kind)
+_TRANSIENT_STATES = {
+    "57P01": "admin_shutdown: pg_ctl stop/restart -m fast, pg_terminate_backend",
+    "57P02": "crash_shutdown: another backend crashed and the server is resetting",
+    "57P03": "cannot_connect_now: the server is starting, shutting down or recovering",
+    "40001": "serialization_failure: the whole transaction may simply run again",
+    "40P01": "deadlock_detected: the victim's transaction was rolled back, so may run again",
+    "55P03": "lock_not_available: lock_timeout ran out on a row another worker holds",
+}
+"""SQLSTATEs (outside classes 08 and 53) after which the same call may succeed later."""
+
+_TRANSIENT_CLASSES = {
+    "08": "connection exception: the connection failed or was lost",
+    "53": "insufficient resources (disk full, out of memory, too many connections): "
+    "an operator's fix, after which the worker carries on",
+}
+"""SQLSTATE classes after which the same call may succeed later."""
+
+_URL_PASSWORD = re.compile(r"(://[^/:@\s]*:)[^/\s]*@")
+_KEYWORD_PASSWORD = re.compile(r"(password\s*=\s*)('(?:[^'\\]|\\.)*'|\S+)", re.IGNORECASE)
+
+
+def scrub(text: str) -> str:
+    """``text`` with every password in a URL or a ``password=`` keyword replaced by ``***``.
+
+    libpq quotes the connection string back in some messages (a malformed parameter,
+    say), and such messages end up in logs and health files.
+    """
+    return _KEYWORD_PASSWORD.sub(r"\1***", _URL_PASSWORD.sub(r"\1***@", text))
+
+
+def is_transient(exc: psycopg.Error, *, connection_lost: bool = False) -> bool:
+    """Whether the call that raised ``exc`` may succeed if made again later.
+
+    Args:
+        exc: What psycopg raised.
+        connection_lost: The connection the call used is closed now (the server ended the
+            session with a FATAL error, or the socket broke): the next call reconnects.
+
+    Returns:
+        True for a lost or refused connection (a server restarting, shutting down,
+        crashed, unreachable), a transaction that lost a serialization conflict or a
+        deadlock, a lock timeout, or a server short of resources. False for everything
+        else: a bug, bad data, or a server whose schema or permissions are wrong, none of
+        which waiting mends.
+    """
+    if connection_lost:
+        return True
+    state = exc.sqlstate
+    if state is None:
+        # libpq's own errors carry no SQLSTATE, even when they quote a FATAL message from
+        # the server: connecting failed (refused, the server starting or shutting down)
+        # or the connection was found closed.
+        return isinstance(exc, psycopg.OperationalError)
+    return state[:2] in _TRANSIENT_CLASSES or state in _TRANSIENT_STATES
+
+
+def db_error(exc: psycopg.Error, *, connection_lost: bool = False) -> OutboxError:
+    """The :class:`OutboxError` for a psycopg error, ``TRANSIENT`` when
+    :func:`is_transient`, its text free of passwords.
+
+    Args:
+        exc: What psycopg raised.
+        connection_lost: See :func:`is_transient`.
+    """
+    kind = Kind.TRANSIENT if is_transient(exc, connection_lost=connection_lost) else Kind.PERMANENT
+    return OutboxError(f"outbox database error: {scrub(str(exc))}", kind=kind)
 
 
 class PgBase(SqlBase[Connection]):
@@ -116,13 +187,13 @@ class PgBase(SqlBase[Connection]):
         try:
             conn = self._connect()
         except psycopg.Error as exc:
-            raise _db_error(exc) from exc
+            raise db_error(exc) from exc
         try:
             pg_schema.migrate(conn, self.schema)
         except BaseException as exc:
             conn.close()
             if isinstance(exc, psycopg.Error):
-                raise _db_error(exc) from exc
+                raise db_error(exc) from exc
             raise
         self._conn = conn
 
@@ -150,9 +221,11 @@ class PgBase(SqlBase[Connection]):
     def _connection(self) -> Connection:
         if self._closed:
             raise OutboxError("the outbox store is closed")
-        if self._conn is None or self._conn.broken:
-            # The server restarted or the network dropped: the next call reconnects
-            # instead of failing for the rest of the worker's life.
+        if self._conn is None or self._conn.closed:
+            # The server restarted, crashed or ended the session, or the network dropped:
+            # the call that saw it failed (TRANSIENT), this one reconnects instead of
+            # failing for the rest of the worker's life. A refused connection leaves
+            # _conn None, so every later call tries again.
             if self._conn is not None:
                 self._conn.close()
                 self._conn = None
@@ -168,6 +241,7 @@ class PgBase(SqlBase[Connection]):
                 made of several queries, such as a history).
         """
         with self._lock:
+            conn: Connection | None = None
             try:
                 conn = self._connection()
                 with conn.transaction():
@@ -175,7 +249,12 @@ class PgBase(SqlBase[Connection]):
                         conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
                     yield conn
             except psycopg.Error as exc:
-                raise _db_error(exc) from exc
+                # The transaction is rolled back (by the server, when the connection is
+                # gone), so nothing of it was applied, unless the connection was lost
+                # while COMMIT was on its way: then it may have been. Every caller's
+                # transaction is written to be safe to run again either way.
+                lost = conn is not None and conn.closed
+                raise db_error(exc, connection_lost=lost) from exc
 
     @contextmanager
     def _read_tx(self, *, snapshot: bool = False) -> Iterator[Connection]:

@@ -24,12 +24,12 @@ from typing import Any
 
 import psycopg
 
-from smsbridge.outbox._pg_base import DEFAULT_SCHEMA, Connection, PgBase, _db_error, split_url
+from smsbridge.outbox._pg_base import DEFAULT_SCHEMA, Connection, PgBase, db_error, split_url
 from smsbridge.outbox._sql_common import ITEM_COLUMNS
 from smsbridge.outbox._sql_items import NewRow, SqlItems
 from smsbridge.outbox._sql_outcomes import SqlOutcomes
 from smsbridge.outbox._sql_reads import SqlReads
-from smsbridge.outbox.base import Attempt, OutboxItem
+from smsbridge.outbox.base import Attempt, OutboxError, OutboxItem
 
 __all__ = ["DEFAULT_SCHEMA", "PostgresStore", "split_url"]
 
@@ -147,11 +147,12 @@ class PostgresStore(
         query = self._dialect.sql(
             f"SELECT {ITEM_COLUMNS} FROM items WHERE {where} ORDER BY seq"  # noqa: S608
         )
-        self._connection()  # a closed store says so before the first item is asked for
+        if self._closed:  # says so before the first item is asked for
+            raise OutboxError("the outbox store is closed")
         try:
             conn = self._connect()
         except psycopg.Error as exc:
-            raise _db_error(exc) from exc
+            raise db_error(exc) from exc
         try:
             with (
                 conn.transaction(),
@@ -162,7 +163,7 @@ class PostgresStore(
                 for row in cursor:
                     yield self._item(row)
         except psycopg.Error as exc:
-            raise _db_error(exc) from exc
+            raise db_error(exc) from exc
         finally:
             conn.close()
 

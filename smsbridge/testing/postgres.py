@@ -5,7 +5,8 @@ temporary folder (never in ``/var/run/postgresql``, so it cannot collide with a 
 cluster), trusts local connections (nothing else can reach it) and runs with ``fsync``
 off: the data is thrown away with the folder, so waiting for the disk would only slow the
 tests down. Durability is PostgreSQL's business; what the tests check is what each commit
-makes visible.
+makes visible. A test that crashes the server (``pg_ctl stop -m immediate``) and relies on
+acknowledged commits surviving starts its cluster with ``durable_commits=True``.
 
 PostgreSQL refuses to run as root. When this process is root, the server and ``initdb``
 run as the unprivileged ``postgres`` user (created by Debian's packages) through
@@ -148,14 +149,25 @@ class PostgresCluster:
         root: The temporary folder holding the data, the socket and the log.
         port: The loopback TCP port.
         run_as: The user the server runs as when this process is root, else ``None``.
+        durable_commits: Keep ``synchronous_commit`` on (see :meth:`start`).
     """
 
-    def __init__(self, bin_dir: Path, root: Path, port: int, run_as: str | None) -> None:
+    def __init__(
+        self,
+        bin_dir: Path,
+        root: Path,
+        port: int,
+        run_as: str | None,
+        *,
+        durable_commits: bool = False,
+    ) -> None:
         self.bin_dir = bin_dir
         self.root = root
         self.port = port
         self.run_as = run_as
+        self.durable_commits = durable_commits
         self._running = False
+        self._halted = False
 
     @property
     def url(self) -> str:
@@ -173,13 +185,20 @@ class PostgresCluster:
         return self.root / "server.log"
 
     @classmethod
-    def start(cls, bin_dir: Path | None = None, *, attempts: int = 3) -> Self:
+    def start(
+        cls, bin_dir: Path | None = None, *, attempts: int = 3, durable_commits: bool = False
+    ) -> Self:
         """Create and start a cluster in a new temporary folder.
 
         Args:
             bin_dir: The server binaries' folder; found by :func:`find_bin_dir` when
                 ``None``.
             attempts: Ports to try, in case another process takes the free one first.
+            durable_commits: Keep ``synchronous_commit`` on, so that a commit the server
+                acknowledged survives a crash of the server (``pg_ctl stop -m
+                immediate``) as it does in production. Off by default: with it off, the
+                last fraction of a second of acknowledged commits can vanish in a crash,
+                which is faster and harmless for tests that never crash the server.
 
         Returns:
             The running cluster.
@@ -195,7 +214,7 @@ class PostgresCluster:
         run_as = cls._unprivileged_user()
         _reap_orphans(found, run_as)
         root = Path(tempfile.mkdtemp(prefix=_PREFIX))
-        cluster = cls(found, root, 0, run_as)
+        cluster = cls(found, root, 0, run_as, durable_commits=durable_commits)
         try:
             # Who started it: a later start stops the cluster if this process died
             # without stopping it (killed by a CI timeout, say).
@@ -271,7 +290,9 @@ class PostgresCluster:
             f"-c unix_socket_directories={shlex.quote(str(self.root))}",
             # Thrown away afterwards: skip the disk syncs that make a real server durable.
             "-c fsync=off",
-            "-c synchronous_commit=off",
+            # A commit waits for its WAL to be written (fsync is off, so not synced): a
+            # killed server then keeps every commit it acknowledged.
+            f"-c synchronous_commit={'on' if self.durable_commits else 'off'}",
             "-c full_page_writes=off",
             "-c max_connections=200",
         ]
@@ -282,6 +303,48 @@ class PostgresCluster:
                 *("-o", " ".join(settings), "start"),
             ],
         )
+
+    # -- operating the running server (tests of what clients do when it goes away) ---------
+
+    def restart(self, *, mode: str = "fast") -> None:
+        """Restart the server and wait until it accepts connections again.
+
+        Args:
+            mode: ``pg_ctl``'s shutdown mode: ``"smart"``, ``"fast"`` (clients are
+                disconnected with ``admin_shutdown``) or ``"immediate"`` (the server is
+                killed and recovers from its WAL on start, as after a crash).
+
+        Raises:
+            RuntimeError: When ``pg_ctl`` fails (the message includes the server log).
+        """
+        # -l again: without it the restarted server writes to pg_ctl's stdout and keeps
+        # the pipe open after pg_ctl has exited.
+        self._run(
+            "pg_ctl",
+            ["-D", str(self.data_dir), "-l", str(self.log_file), "-m", mode, "-w", "restart"],
+        )
+
+    def halt(self, *, mode: str = "fast") -> None:
+        """Stop the server but keep the cluster, to be started again with :meth:`resume`.
+
+        Args:
+            mode: ``pg_ctl``'s shutdown mode, as for :meth:`restart`.
+
+        Raises:
+            RuntimeError: When ``pg_ctl`` fails.
+        """
+        self._run("pg_ctl", ["-D", str(self.data_dir), "-m", mode, "-w", "stop"])
+        self._halted = True
+
+    def resume(self) -> None:
+        """Start the server stopped by :meth:`halt`, on the same port, and wait until it
+        accepts connections.
+
+        Raises:
+            RuntimeError: When the server does not start (its port taken meanwhile, say).
+        """
+        self._pg_ctl_start()
+        self._halted = False
 
     def _log_tail(self) -> str:
         try:
@@ -296,7 +359,8 @@ class PostgresCluster:
             self._running = False
             atexit.unregister(self.stop)
             try:
-                self._run("pg_ctl", ["-D", str(self.data_dir), "-m", "fast", "-w", "stop"])
+                if not self._halted:
+                    self._run("pg_ctl", ["-D", str(self.data_dir), "-m", "fast", "-w", "stop"])
             except (RuntimeError, subprocess.TimeoutExpired):
                 # Sessions left open by a failed test must not keep the folder alive.
                 self._run("pg_ctl", ["-D", str(self.data_dir), "-m", "immediate", "stop"])

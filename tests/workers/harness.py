@@ -106,16 +106,22 @@ class WorkerPool:
         self.procs: list[subprocess.Popen[bytes]] = []
         self._outputs: list[IO[bytes]] = []
 
-    def start(self, count: int) -> list[subprocess.Popen[bytes]]:
-        """Start ``count`` more workers."""
+    def start(
+        self, count: int, args: Callable[[int], Sequence[str]] | None = None
+    ) -> list[subprocess.Popen[bytes]]:
+        """Start ``count`` more workers.
+
+        Args:
+            count: How many.
+            args: Extra arguments for worker ``index`` (its own health file, say).
+        """
         started = []
         for _ in range(count):
             index = len(self.procs)
             out = (self.folder / f"worker-{index}.out").open("wb")
             self._outputs.append(out)
-            proc = subprocess.Popen(
-                self.command, stdout=out, stderr=subprocess.STDOUT, env=self.env
-            )
+            command = [*self.command, *(args(index) if args is not None else ())]
+            proc = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, env=self.env)
             self.procs.append(proc)
             started.append(proc)
         return started

@@ -27,8 +27,8 @@ from smsbridge.testing import Delay, on_path
 from smsbridge.worker import enqueue
 from smsbridge_clickatell import ClickatellProvider
 from smsbridge_clickatell.emulator import ClickatellEmulator
+from tests.outbox.conftest import postgres_location
 
-from .conftest import postgres_location
 from .harness import WorkerPool, numbers, wait_until, write_config
 
 SIZE = 1500
