@@ -32,7 +32,15 @@ from smsbridge.errors import (
 )
 from smsbridge.model import Batch, Message
 from smsbridge.numbers import NumberNormaliser
-from smsbridge.outbox import History, ItemState, NewItem, OutboxItem, OutboxStore, SqliteStore
+from smsbridge.outbox import (
+    History,
+    ItemState,
+    NewItem,
+    OutboxItem,
+    OutboxStore,
+    SqliteStore,
+    StorageError,
+)
 from smsbridge.outbox.factory import open_store
 from smsbridge.plugins import PluginManager, default_plugin_manager
 from smsbridge.provider import Provider
@@ -249,11 +257,19 @@ class SmsBridge:
         Each window of ``batch_window`` recipients is written in batched commits, then
         dispatched (grouped into multi-recipient requests where the provider allows)
         until settled or ``max_wait``.
+
+        Raises:
+            StorageError: When the outbox fails (full, read-only...) while writing or
+                dispatching. ``written`` counts the batch's items in the outbox (added
+                by this call or already there): running the same batch (same
+                references) again adds the rest and sends nothing twice.
+            OutboxError: For other outbox failures.
         """
         prefix = batch.reference or new_reference()
         duplicates = _duplicates if _duplicates is not None else _DuplicateCounter()
         seen: set[str] = set()
         numbered = enumerate(batch, start=1)
+        written = 0
         while True:
             window = list(islice(numbered, self.batch_window))
             if not window:
@@ -283,11 +299,17 @@ class SmsBridge:
                         batch=prefix,
                     )
                 )
-            if items:
-                self.store.add(items, now=time.time())
-                self._settle([item.reference for item in items], prefix)
-            for slot in slots:
-                yield slot if isinstance(slot, SendResult) else self._result(slot)
+            try:
+                if items:
+                    self.store.add(items, now=time.time())
+                    written += len(items)
+                    self._settle([item.reference for item in items], prefix)
+                results = [s if isinstance(s, SendResult) else self._result(s) for s in slots]
+            except StorageError as exc:
+                # add counts its own call; the windows before it are all in the outbox.
+                exc.count(written + (exc.written or 0))
+                raise
+            yield from results
 
     def quote(
         self,

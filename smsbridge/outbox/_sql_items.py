@@ -14,7 +14,7 @@ from collections.abc import Iterable, Sequence
 
 from smsbridge.model import SendOptions
 from smsbridge.outbox import codec
-from smsbridge.outbox._sql_common import ConnT, SqlBase
+from smsbridge.outbox._sql_common import ConnT, SqlBase, operation
 from smsbridge.outbox.base import (
     AddResult,
     Attempt,
@@ -22,6 +22,7 @@ from smsbridge.outbox.base import (
     NewItem,
     OutboxItem,
     OutboxStateError,
+    StorageError,
 )
 
 __all__ = ["NewRow", "SqlItems"]
@@ -34,6 +35,7 @@ sender, options (as JSON), batch, next_attempt_at."""
 class SqlItems(SqlBase[ConnT]):
     """Adding, claiming, starting attempts and releasing leases."""
 
+    @operation("add")
     def add(self, items: Iterable[NewItem], *, now: float, chunk_size: int = 1000) -> AddResult:
         """Write items whose reference is not stored yet; others are left untouched.
 
@@ -50,7 +52,11 @@ class SqlItems(SqlBase[ConnT]):
             How many were added and how many already existed.
 
         Raises:
-            OutboxError: For database errors (earlier chunks stay committed).
+            StorageError: When a chunk cannot be committed (disk full, read-only...).
+                Earlier chunks stay committed; ``written`` says how many items of the
+                input are in the store (added or already there), so the caller can
+                report progress and run the same add again after fixing the cause.
+            OutboxError: For other database errors (earlier chunks stay committed).
             CodecError: For options that cannot be stored.
         """
         added = existing = 0
@@ -59,8 +65,12 @@ class SqlItems(SqlBase[ConnT]):
 
         def flush() -> None:
             nonlocal added, existing
-            with self._tx() as conn:
-                count = self._insert_items(conn, rows, float(now))
+            try:
+                with self._tx() as conn:
+                    count = self._insert_items(conn, rows, float(now))
+            except StorageError as exc:
+                exc.count(added + existing)
+                raise
             added += count
             existing += len(rows) - count
             rows.clear()
@@ -83,6 +93,7 @@ class SqlItems(SqlBase[ConnT]):
         """Insert ``rows`` as pending items created at ``now``, in order, skipping any
         whose reference is stored (or repeated among them); returns how many went in."""
 
+    @operation("claim")
     def claim(
         self, owner: str, *, limit: int, now: float, lease_seconds: float
     ) -> list[OutboxItem]:
@@ -146,6 +157,7 @@ class SqlItems(SqlBase[ConnT]):
             [reference], owner=owner, provider=provider, now=now, lease_seconds=lease_seconds
         )[0]
 
+    @operation("begin_attempts")
     def begin_attempts(
         self,
         references: Sequence[str],
@@ -192,6 +204,7 @@ class SqlItems(SqlBase[ConnT]):
         cost, counts the attempt, and has its lease renewed to ``until`` when given.
         """
 
+    @operation("release")
     def release(self, owner: str, *, now: float) -> int:
         """Drop every lease ``owner`` holds (graceful shutdown).
 
