@@ -14,6 +14,7 @@ import os
 import secrets
 import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import suppress
 from itertools import islice
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -36,6 +37,7 @@ from smsbridge.outbox import (
     History,
     ItemState,
     NewItem,
+    OutboxError,
     OutboxItem,
     OutboxStore,
     SqliteStore,
@@ -431,17 +433,25 @@ class SmsBridge:
     def close(self) -> None:
         """Stop dispatching, close every provider, and close the store if this bridge
         opened it (a store passed in stays open). Safe to call twice."""
-        self.dispatcher.close()
-        for provider in self.providers:
-            provider.close()
-        if self._owns_store:
-            self.store.close()
+        try:
+            self.dispatcher.close()
+        finally:
+            for provider in self.providers:
+                provider.close()
+            if self._owns_store:
+                self.store.close()
 
     def __enter__(self) -> SmsBridge:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self.close()
+        if exc[1] is None:
+            self.close()
+            return
+        # A store that failed the block usually fails the release of the leases too;
+        # that second error must not hide the first (the leases simply expire).
+        with suppress(OutboxError):
+            self.close()
 
     def __repr__(self) -> str:
         names = ", ".join(p.name for p in self.providers)

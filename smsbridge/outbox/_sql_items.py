@@ -157,7 +157,7 @@ class SqlItems(SqlBase[ConnT]):
             [reference], owner=owner, provider=provider, now=now, lease_seconds=lease_seconds
         )[0]
 
-    @operation("begin_attempts")
+    @operation("begin_attempt")
     def begin_attempts(
         self,
         references: Sequence[str],

@@ -59,7 +59,7 @@ class SqlOutcomes(SqlBase[ConnT]):
         """
         return self.finish_many([(reference, result)], owner=owner, now=now)[0]
 
-    @operation("finish_many")
+    @operation("finish")
     def finish_many(
         self, results: Sequence[tuple[str, SendResult]], *, owner: str, now: float
     ) -> list[OutboxItem]:
