@@ -14,6 +14,7 @@ import os
 import secrets
 import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import suppress
 from itertools import islice
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -28,7 +29,16 @@ from smsbridge.errors import (
 )
 from smsbridge.model import Batch, Message
 from smsbridge.numbers import NumberNormaliser
-from smsbridge.outbox import History, ItemState, NewItem, OutboxItem, OutboxStore, SqliteStore
+from smsbridge.outbox import (
+    History,
+    ItemState,
+    NewItem,
+    OutboxError,
+    OutboxItem,
+    OutboxStore,
+    SqliteStore,
+    StorageError,
+)
 from smsbridge.outbox.factory import open_store
 from smsbridge.plugins import PluginManager, default_plugin_manager
 from smsbridge.provider import Provider
@@ -236,10 +246,18 @@ class SmsBridge:
         Each window of ``batch_window`` recipients is written in batched commits, then
         dispatched (grouped into multi-recipient requests where the provider allows)
         until settled or ``max_wait``.
+
+        Raises:
+            StorageError: When the outbox fails (full, read-only...) while writing or
+                dispatching. ``written`` counts the batch's items in the outbox (added
+                by this call or already there): running the same batch (same
+                references) again adds the rest and sends nothing twice.
+            OutboxError: For other outbox failures.
         """
         prefix = batch.reference or new_reference()
         duplicates = _duplicates if _duplicates is not None else _DuplicateCounter()
         entries = batch_entries(batch, self.normalise, prefix)
+        written = 0
         while True:
             window = list(islice(entries, self.batch_window))
             if not window:
@@ -247,14 +265,20 @@ class SmsBridge:
             items = [entry for entry in window if isinstance(entry, NewItem)]
             repeated: frozenset[str] = frozenset()
             stored: dict[str, OutboxItem] = {}
-            if items:
-                added = self.store.add(items, now=self.dispatcher.clock())
-                repeated = frozenset(added.duplicates)
-                duplicates.count += len(repeated)
-                references = [item.reference for item in items if item.reference not in repeated]
-                if references:
-                    self._settle(references, prefix)
-                    stored = self.store.get_many(references)
+            try:
+                if items:
+                    added = self.store.add(items, now=self.dispatcher.clock())
+                    written += added.added + added.existing
+                    repeated = frozenset(added.duplicates)
+                    duplicates.count += len(repeated)
+                    references = [i.reference for i in items if i.reference not in repeated]
+                    if references:
+                        self._settle(references, prefix)
+                        stored = self.store.get_many(references)
+            except StorageError as exc:
+                # add counts its own call; the windows before it are all in the outbox.
+                exc.count(written + (exc.written or 0))
+                raise
             for entry in window:
                 if isinstance(entry, SendResult):
                     yield entry
@@ -390,17 +414,25 @@ class SmsBridge:
     def close(self) -> None:
         """Stop dispatching, close every provider, and close the store if this bridge
         opened it (a store passed in stays open). Safe to call twice."""
-        self.dispatcher.close()
-        for provider in self.providers:
-            provider.close()
-        if self._owns_store:
-            self.store.close()
+        try:
+            self.dispatcher.close()
+        finally:
+            for provider in self.providers:
+                provider.close()
+            if self._owns_store:
+                self.store.close()
 
     def __enter__(self) -> SmsBridge:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self.close()
+        if exc[1] is None:
+            self.close()
+            return
+        # A store that failed the block usually fails the release of the leases too;
+        # that second error must not hide the first (the leases simply expire).
+        with suppress(OutboxError):
+            self.close()
 
     def __repr__(self) -> str:
         names = ", ".join(p.name for p in self.providers)

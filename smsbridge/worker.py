@@ -491,8 +491,14 @@ def enqueue(
         Counts, refused recipients and references.
 
     Raises:
-        OutboxError: For database errors.
+        StorageError: When the outbox cannot take more (full, read-only...). Its
+            ``written`` counts every item of ``messages`` in the outbox (added by this
+            call or already there); everything before them is committed, so calling
+            again with the same references after fixing the cause adds only the rest.
+        OutboxError: For other database errors.
     """
+    from smsbridge.outbox.base import StorageError
+
     normalise = NumberNormaliser(region, strict_numbers)
     tally = _Tally()
     if isinstance(messages, Batch):
@@ -506,7 +512,12 @@ def enqueue(
         chunk = list(islice(items, window))
         if not chunk:
             break
-        result = store.add(chunk, now=time.time() if now is None else now)
+        try:
+            result = store.add(chunk, now=time.time() if now is None else now)
+        except StorageError as exc:
+            # The store counts this call's chunk; earlier windows are committed too.
+            exc.count(added + existing + (exc.written or 0))
+            raise
         added += result.added
         existing += result.existing
         if result.duplicates:

@@ -3,7 +3,7 @@ with the same bytes, rate limits seen by the emulator, permanent codes sent once
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from decimal import Decimal
 from pathlib import Path
 from typing import Literal
@@ -12,7 +12,7 @@ import pytest
 
 from smsbridge import Batch, Message, ProviderError, SendResult, SmsBridge, Status
 from smsbridge.errors import ConfigurationError
-from smsbridge.outbox import ItemState, SqliteStore
+from smsbridge.outbox import AddResult, ItemState, NewItem, SqliteStore, StorageReadOnlyError
 from smsbridge.router.limits import Limit
 from smsbridge.testing import EmulatorFactory
 from smsbridge.testing.faults import AcceptThenDrop, HttpStatus, on_path
@@ -274,3 +274,38 @@ def test_huawei_permanent_number_codes_are_submitted_once(
     ):
         assert refused_code(bridge, message) == code
     assert len(emulator.requests) == 1
+
+
+class _ReadOnlyAfterSecondAdd(SqliteStore):
+    """A store that turns read-only once its second add is committed (a disk remounted
+    read-only mid-batch, as far as SQLite can tell)."""
+
+    adds = 0
+
+    def add(self, items: Iterable[NewItem], *, now: float, chunk_size: int = 1000) -> AddResult:
+        result = super().add(items, now=now, chunk_size=chunk_size)
+        self.adds += 1
+        if self.adds == 2:
+            self._connection().execute("PRAGMA query_only = ON")
+        return result
+
+
+def test_a_batch_cut_short_by_its_store_says_how_much_is_written(
+    tmp_path: Path, clickatell: ClickatellProvider
+) -> None:
+    sent: list[SendResult] = []
+    with _ReadOnlyAfterSecondAdd(tmp_path / "o.sqlite3") as store:
+        # Leaving the bridge releases its leases, which fails too on this store: the
+        # error that ended the batch is the one that comes out.
+        with (
+            pytest.raises(StorageReadOnlyError) as info,
+            SmsBridge([clickatell], store=store, batch_window=10) as bridge,
+        ):
+            sent.extend(bridge.iter_send_batch(Batch(numbers(30), body="b", reference="b")))
+        # The first window was written and sent; the second was written, then claiming
+        # it failed.
+        assert [r.status for r in sent] == [Status.ACCEPTED] * 10
+        assert (info.value.operation, info.value.written) == ("claim", 20)
+        assert f"outbox {store.path} is read-only while claiming items" in str(info.value)
+        store._connection().execute("PRAGMA query_only = OFF")
+        assert store.counts("b")[ItemState.PENDING] == 10

@@ -4,7 +4,8 @@ Each command lives in its own module of this package with a ``register(subparser
 function; :data:`COMMANDS` lists them in the order ``--help`` shows them.
 
 Exit codes: 0 success, 1 the work ran but something failed (a send was refused), 2 bad
-usage or input, 3 configuration error.
+usage or input, 3 configuration error, 4 the outbox failed (full, read-only, locked, I/O
+error): what was written is kept, and the same command can be run again once it is fixed.
 """
 
 from __future__ import annotations
@@ -16,12 +17,14 @@ from collections.abc import Sequence
 from typing import TextIO
 
 from smsbridge.errors import ConfigurationError, SmsBridgeError
+from smsbridge.outbox.base import StorageError
 
 __all__ = [
     "COMMANDS",
     "EXIT_CONFIG",
     "EXIT_FAILED",
     "EXIT_OK",
+    "EXIT_STORAGE",
     "EXIT_USAGE",
     "build_parser",
     "main",
@@ -31,6 +34,7 @@ EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_USAGE = 2
 EXIT_CONFIG = 3
+EXIT_STORAGE = 4
 
 COMMANDS = (
     "demo",
@@ -73,6 +77,10 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None) -> int
     except ConfigurationError as exc:
         print(f"smsbridge: configuration error: {exc}", file=sys.stderr)
         return EXIT_CONFIG
+    except StorageError as exc:
+        # Commands that write batches say how much was kept themselves; this is the rest.
+        print(f"smsbridge: {exc}; {exc.advice}", file=sys.stderr)
+        return EXIT_STORAGE
     except SmsBridgeError as exc:
         print(f"smsbridge: {exc}", file=sys.stderr)
         return EXIT_FAILED

@@ -8,6 +8,12 @@ A bad line (wrong number of columns, empty or invalid number, a template variabl
 value, a malformed reference) is reported on stderr as ``FILE:LINE: problem`` and skipped;
 the rest of the file is still sent. The file is read lazily, line by line, so its size is
 bounded by the disk, not by memory.
+
+Before sending, the file's records are counted (one pass of the CSV reader, no number
+parsing) and the count recorded in the outbox until every line is written
+(:mod:`smsbridge.outbox.batch_sizes`): when the outbox fails part-way, the command says
+"N of M written" and exits 4, and ``smsbridge resume`` reports the batch as partly
+written. Running the same command again (same ``--reference``) adds and sends the rest.
 """
 
 from __future__ import annotations
@@ -21,12 +27,20 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from smsbridge.bridge import SmsBridge, new_reference
-from smsbridge.cli import EXIT_FAILED, EXIT_OK, EXIT_USAGE
+from smsbridge.cli import EXIT_FAILED, EXIT_OK, EXIT_STORAGE, EXIT_USAGE
 from smsbridge.cli.config_cmd import add_config_option, bridge_from_args
-from smsbridge.cli.output import render_table, result_dict, write_json_line
+from smsbridge.cli.output import (
+    render_table,
+    result_dict,
+    storage_failure,
+    stored_count,
+    write_json_line,
+)
 from smsbridge.cli.progress import Progress
 from smsbridge.errors import InvalidMessageError, InvalidNumberError, TemplateError
 from smsbridge.model import Batch, Recipient, Template
+from smsbridge.outbox.base import StorageError
+from smsbridge.outbox.batch_sizes import forget_size, record_size
 from smsbridge.results import SendResult
 from smsbridge.status import Status
 
@@ -42,6 +56,7 @@ class _Run:
 
     def __init__(self, args: argparse.Namespace, out: TextIO, path: Path) -> None:
         self.args, self.out, self.path = args, out, path
+        self.prefix: str = args.reference or new_reference()
         self.lines: dict[str, int] = {}
         self.counts: Counter[str] = Counter()
         self.failures: list[tuple[int | None, SendResult]] = []
@@ -88,7 +103,7 @@ class _Run:
         bridge: SmsBridge,
     ) -> Iterator[Recipient]:
         """The good lines as recipients (numbers in E.164), reporting the bad ones."""
-        prefix = self.args.reference or new_reference()
+        prefix = self.prefix
         last = _line_num(reader)
         for row in reader:
             # A quoted field may span lines: a record starts after the previous one ended.
@@ -130,9 +145,13 @@ def _line_num(reader: Iterator[list[str]]) -> int:
     return value if isinstance(value, int) else 0
 
 
-def _count_rows(path: Path) -> int:
+def _count_rows(path: Path) -> int | None:
+    """The records after the header, blank ones left out as :meth:`_Run.rows` leaves them;
+    ``None`` for a file that can be read only once (a pipe)."""
+    if not path.is_file():
+        return None
     with path.open(newline="", encoding="utf-8-sig") as handle:
-        return max(sum(1 for _ in csv.reader(handle)) - 1, 0)
+        return max(sum(1 for row in csv.reader(handle) if row) - 1, 0)
 
 
 def _text(args: argparse.Namespace, header: list[str]) -> tuple[str | None, Template | None]:
@@ -182,14 +201,64 @@ def _cmd_batch(args: argparse.Namespace, out: TextIO) -> int:
             print(f"smsbridge batch: {exc}", file=sys.stderr)
             return EXIT_USAGE
         run = _Run(args, out, path)
-        if run.progress.enabled:
-            run.progress.total = _count_rows(path)
-        with bridge_from_args(args) as bridge:
-            recipients = run.rows(reader, header, template, bridge)
-            batch = Batch(recipients, body=body, template=template, sender=args.sender)
+        total = run.progress.total = _count_rows(path)
+        try:
+            _send(run, reader, header, (body, template), total)
+        except StorageError as exc:
+            run.progress.clear()
+            _report(run)
+            hint = None if args.reference else run.prefix
+            sys.stderr.write(
+                storage_failure(
+                    exc,
+                    written=exc.written,
+                    total=total,
+                    reference=hint,
+                    rest="add and send the rest",
+                )
+            )
+            return EXIT_STORAGE
+    _report(run)
+    ok = all(status != BAD_INPUT and Status(status).is_success for status in run.counts)
+    return EXIT_OK if ok else EXIT_FAILED
+
+
+def _send(
+    run: _Run,
+    reader: Iterator[list[str]],
+    header: list[str],
+    text: tuple[str | None, Template | None],
+    total: int | None,
+) -> None:
+    """Write and send every good line, with the batch's size recorded meanwhile.
+
+    Raises:
+        StorageError: When the outbox fails; ``written`` counts the batch's items in
+            it, or is ``None`` when nothing was written this time.
+    """
+    body, template = text
+    with bridge_from_args(run.args) as bridge:
+        recipients = run.rows(reader, header, template, bridge)
+        batch = Batch(
+            recipients, body=body, template=template, sender=run.args.sender, reference=run.prefix
+        )
+        try:
+            if total is not None:
+                record_size(bridge.store, run.prefix, total)
             with run.progress:
                 for result in bridge.iter_send_batch(batch):
                     run.result(result)
+            if total is not None:
+                forget_size(bridge.store, run.prefix)
+        except StorageError as exc:
+            if exc.written is None and (count := stored_count(bridge.store, run.prefix)):
+                exc.count(count)
+            raise
+
+
+def _report(run: _Run) -> None:
+    """The failed recipients (the first ones) and the counts, unless --json or --quiet."""
+    args, out = run.args, run.out
     if not args.json and not args.quiet:
         if run.failures:
             rows = (
@@ -200,8 +269,6 @@ def _cmd_batch(args: argparse.Namespace, out: TextIO) -> int:
             if run.unlisted:
                 out.write(f"... and {run.unlisted} more failed (--json lists every one)\n")
         out.write(_summary(run))
-    ok = all(status != BAD_INPUT and Status(status).is_success for status in run.counts)
-    return EXIT_OK if ok else EXIT_FAILED
 
 
 def register(sub: Any) -> None:

@@ -4,22 +4,31 @@ Recipients come from ``--to`` (repeatable) and/or ``--file`` (one number per lin
 blank lines and ``#`` comments skipped). They form one batch: references are
 ``REFERENCE-1``, ``REFERENCE-2``... so running the same command again with the same
 ``--reference`` writes nothing twice.
+
+The recipients are counted first (one quick pass over the file) and the count recorded
+in the outbox (:mod:`smsbridge.outbox.batch_sizes`) until every one is written: when the
+outbox fails part-way, the command says "N of M written" and ``smsbridge resume`` later
+reports the batch as partly written.
 """
 
 from __future__ import annotations
 
 import argparse
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, TextIO
 
 from smsbridge.bridge import new_reference
-from smsbridge.cli import EXIT_FAILED, EXIT_OK, EXIT_USAGE
+from smsbridge.cli import EXIT_FAILED, EXIT_OK, EXIT_STORAGE, EXIT_USAGE
 from smsbridge.cli.config_cmd import add_config_option
+from smsbridge.cli.output import storage_failure, stored_count
 from smsbridge.config import find_config, load_config
 from smsbridge.model import Batch
+from smsbridge.outbox.base import OutboxStore, StorageError
+from smsbridge.outbox.batch_sizes import forget_size, record_size
 from smsbridge.outbox.factory import open_store
-from smsbridge.worker import enqueue
+from smsbridge.worker import EnqueueResult, enqueue
 
 __all__ = ["register"]
 
@@ -34,6 +43,36 @@ def _numbers(args: argparse.Namespace) -> Iterator[str]:
                     yield text
 
 
+def _count(args: argparse.Namespace) -> int | None:
+    """How many numbers :func:`_numbers` will yield; ``None`` for a file that can be
+    read only once (a pipe)."""
+    total = len(args.to)
+    if args.file is None:
+        return total
+    path = Path(args.file)
+    if not path.is_file():
+        return None
+    with path.open(encoding="utf-8-sig") as handle:
+        for line in handle:
+            text = line.strip()
+            if text and not text.startswith("#"):
+                total += 1
+    return total
+
+
+def _write(
+    store: OutboxStore, batch: Batch, total: int | None, *, region: str | None, strict: bool
+) -> EnqueueResult:
+    """Enqueue ``batch`` with its size recorded while it is being written."""
+    assert batch.reference is not None
+    if total is not None:
+        record_size(store, batch.reference, total)
+    result = enqueue(store, batch, region=region, strict_numbers=strict)
+    if total is not None:
+        forget_size(store, batch.reference)
+    return result
+
+
 def _cmd_enqueue(args: argparse.Namespace, out: TextIO) -> int:
     if not args.to and args.file is None:
         out.write("smsbridge enqueue: give --to NUMBER or --file FILE\n")
@@ -46,9 +85,19 @@ def _cmd_enqueue(args: argparse.Namespace, out: TextIO) -> int:
         location = location or config.store
     reference = args.reference or new_reference()
     batch = Batch(lambda: _numbers(args), body=args.body, sender=args.sender, reference=reference)
-    store = open_store(location)
+    total = _count(args)
+    hint = None if args.reference else reference
     try:
-        result = enqueue(store, batch, region=region, strict_numbers=strict)
+        store = open_store(location)
+    except StorageError as exc:
+        sys.stderr.write(storage_failure(exc, written=None, total=total, reference=hint))
+        return EXIT_STORAGE
+    try:
+        result = _write(store, batch, total, region=region, strict=strict)
+    except StorageError as exc:
+        written = exc.written if exc.written is not None else stored_count(store, reference)
+        sys.stderr.write(storage_failure(exc, written=written, total=total, reference=hint))
+        return EXIT_STORAGE
     finally:
         store.close()
     for refused in result.refused:

@@ -11,6 +11,14 @@ import json
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, TextIO
 
+from smsbridge.outbox.base import (
+    OutboxError,
+    OutboxStore,
+    StorageBusyError,
+    StorageError,
+    StorageFullError,
+    StorageReadOnlyError,
+)
 from smsbridge.results import SendResult
 
 __all__ = [
@@ -18,6 +26,8 @@ __all__ = [
     "render_table",
     "result_dict",
     "result_row",
+    "storage_failure",
+    "stored_count",
     "write_json",
     "write_json_line",
     "write_table",
@@ -102,3 +112,57 @@ def result_row(result: SendResult) -> list[object]:
 
 RESULT_HEADERS = ("recipient", "status", "provider", "message id", "error")
 """Column titles matching :func:`result_row`."""
+
+
+def storage_failure(
+    exc: StorageError,
+    *,
+    written: int | None,
+    total: int | None,
+    reference: str | None,
+    rest: str = "add the rest",
+) -> str:
+    """The line a batch-writing command prints when the outbox fails part-way.
+
+    It says which store failed and why, how much of the input is safely in the outbox,
+    and how to finish: the same command again, whose deterministic references make it
+    skip what is there.
+
+    Args:
+        exc: The error.
+        written: Items of the input in the outbox; ``None`` when the failure came before
+            this run wrote anything and the outbox could not be counted (e.g. opening
+            it failed).
+        total: Recipients in the input, or ``None`` when it could not be counted.
+        reference: The batch reference to repeat with ``--reference`` when the user did
+            not give one (a generated one would make the re-run a new batch).
+        rest: What running again achieves (``"add the rest"``).
+
+    Returns:
+        ``"smsbridge: outbox PATH is full (...) while adding items: 11,000 of 20,000
+        written; free space and run the same command again to add the rest"`` and a
+        newline.
+    """
+    if written is None:
+        kept = (
+            "nothing written this time" if total is None else f"none of {total:,} written this time"
+        )
+    elif total is None:
+        kept = f"{written:,} written"
+    else:
+        kept = f"{written:,} of {total:,} written"
+    what = exc.headline
+    if not isinstance(exc, StorageFullError | StorageReadOnlyError | StorageBusyError):
+        # Only the database's own words say what went wrong here.
+        what = f"{what} ({exc.detail})"
+    again = "the same command again" + (f" with --reference {reference}" if reference else "")
+    return f"smsbridge: {what}: {kept}; {exc.advice} and run {again} to {rest}\n"
+
+
+def stored_count(store: OutboxStore, batch: str) -> int | None:
+    """The batch's items in the outbox, for a failure that came before any was written
+    this time; ``None`` when even reading fails (the message then says so)."""
+    try:
+        return sum(store.counts(batch).values())
+    except OutboxError:
+        return None

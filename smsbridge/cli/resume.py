@@ -1,14 +1,22 @@
-"""``smsbridge resume``: finish what an earlier run left in the outbox."""
+"""``smsbridge resume``: finish what an earlier run left in the outbox.
+
+Besides working the outbox, it looks for batches whose writing stopped part-way (a full
+disk during ``smsbridge batch`` or ``enqueue``): resuming sends what was written, but
+only running the writing command again adds the rest, so such a batch is reported and
+the exit code is non-zero even when everything written was sent.
+"""
 
 from __future__ import annotations
 
 import argparse
+import sys
 from typing import Any, TextIO
 
 from smsbridge.bridge import SmsBridge
 from smsbridge.cli import EXIT_FAILED, EXIT_OK
 from smsbridge.config import load_config
-from smsbridge.outbox import ItemState
+from smsbridge.outbox import ItemState, OutboxStore
+from smsbridge.outbox.batch_sizes import forget_size, recorded_batches
 
 
 def _bridge(args: argparse.Namespace) -> SmsBridge:
@@ -22,17 +30,38 @@ def _bridge(args: argparse.Namespace) -> SmsBridge:
     return config.build_bridge(**overrides)
 
 
+def _partial_batches(store: OutboxStore) -> int:
+    """Warn (stderr) about each batch with fewer items than its recorded size; returns
+    how many. A record whose batch is complete was left by a writer that stopped after
+    its last item: it is dropped."""
+    partial = 0
+    for batch in recorded_batches(store):
+        if batch.complete:
+            forget_size(store, batch.batch)
+            continue
+        partial += 1
+        print(
+            f"smsbridge resume: batch {batch.batch}: {batch.written:,} of {batch.expected:,} "
+            "recipients were written; run the batch command again (with --reference "
+            f"{batch.batch}) to add the rest",
+            file=sys.stderr,
+        )
+    return partial
+
+
 def _cmd_resume(args: argparse.Namespace, out: TextIO) -> int:
     with _bridge(args) as bridge:
         summary = bridge.resume(timeout=args.timeout, patience=args.patience)
         counts = bridge.store.counts()
         now = bridge.dispatcher.clock()
+        partial = _partial_batches(bridge.store)
     for state in ItemState:
         out.write(f"{state.value}: {counts.get(state, 0)}\n")
     for line in summary.lines(now=now):
         out.write(line + "\n")
-    # Anything left unsettled is the operator's business: say so in the exit status.
-    return EXIT_OK if summary.complete else EXIT_FAILED
+    # Anything left unsettled (or never written) is the operator's business: say so in
+    # the exit status.
+    return EXIT_OK if summary.complete and not partial else EXIT_FAILED
 
 
 def register(sub: Any) -> None:

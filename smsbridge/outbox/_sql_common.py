@@ -15,16 +15,24 @@ different (a ``SKIP LOCKED`` claim, ``unnest`` batches, a server-side cursor).
 from __future__ import annotations
 
 import abc
+import functools
 from collections.abc import Callable, Iterable, Sequence
 from contextlib import AbstractContextManager
 from functools import lru_cache
-from typing import Any, ClassVar, Generic, Protocol, Self, TypeVar
+from typing import Any, ClassVar, Generic, ParamSpec, Protocol, Self, TypeVar
 
 import attrs
 
 from smsbridge.model import SendOptions
 from smsbridge.outbox import codec
-from smsbridge.outbox.base import Attempt, ItemNotFoundError, ItemState, LeaseError, OutboxItem
+from smsbridge.outbox.base import (
+    Attempt,
+    ItemNotFoundError,
+    ItemState,
+    LeaseError,
+    OutboxItem,
+    StorageError,
+)
 from smsbridge.status import Status
 
 __all__ = [
@@ -36,6 +44,7 @@ __all__ = [
     "Dialect",
     "SqlBase",
     "decode_attempt",
+    "operation",
 ]
 
 ITEM_COLUMNS = (
@@ -49,6 +58,35 @@ ATTEMPT_COLUMNS = (
     "id, reference, provider, started_at, finished_at, outcome, error, outcome_unknown"
 )
 """The ``attempts`` columns :func:`decode_attempt` decodes, in its order."""
+
+
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+
+def operation(name: str) -> Callable[[Callable[_P, _R]], Callable[_P, _R]]:
+    """Name the store method a :class:`StorageError` passes through (see
+    :meth:`StorageError.locate`), so its message says what was being done.
+
+    Args:
+        name: The operation, as :attr:`StorageError.operation` gives it.
+
+    Returns:
+        A decorator for a store method that returns (not a generator).
+    """
+
+    def decorate(method: Callable[_P, _R]) -> Callable[_P, _R]:
+        @functools.wraps(method)
+        def named(*args: _P.args, **kwargs: _P.kwargs) -> _R:
+            try:
+                return method(*args, **kwargs)
+            except StorageError as exc:
+                exc.locate(name)
+                raise
+
+        return named
+
+    return decorate
 
 
 class Cursor(Protocol):

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Sequence
 
 from smsbridge.model import SendOptions
 from smsbridge.outbox import codec
-from smsbridge.outbox._sql_common import ConnT, SqlBase
+from smsbridge.outbox._sql_common import ConnT, SqlBase, operation
 from smsbridge.outbox.base import (
     AddResult,
     Attempt,
@@ -22,6 +22,7 @@ from smsbridge.outbox.base import (
     NewItem,
     OutboxItem,
     OutboxStateError,
+    StorageError,
 )
 
 __all__ = ["NewRow", "SqlItems"]
@@ -34,6 +35,7 @@ sender, options (as JSON), batch, next_attempt_at."""
 class SqlItems(SqlBase[ConnT]):
     """Adding, claiming, starting attempts and releasing leases."""
 
+    @operation("add")
     def add(self, items: Iterable[NewItem], *, now: float, chunk_size: int = 1000) -> AddResult:
         """Write items whose reference is not stored yet; others are left untouched.
 
@@ -50,7 +52,11 @@ class SqlItems(SqlBase[ConnT]):
             How many were added and how many already existed.
 
         Raises:
-            OutboxError: For database errors (earlier chunks stay committed).
+            StorageError: When a chunk cannot be committed (disk full, read-only...).
+                Earlier chunks stay committed; ``written`` says how many items of the
+                input are in the store (added or already there), so the caller can
+                report progress and run the same add again after fixing the cause.
+            OutboxError: For other database errors (earlier chunks stay committed).
             CodecError: For options that cannot be stored.
         """
         added = existing = 0
@@ -60,9 +66,13 @@ class SqlItems(SqlBase[ConnT]):
 
         def flush() -> None:
             nonlocal added, existing
-            with self._tx() as conn:
-                kept, repeated = self._unique_numbers(conn, rows)
-                count = self._insert_items(conn, kept, float(now)) if kept else 0
+            try:
+                with self._tx() as conn:
+                    kept, repeated = self._unique_numbers(conn, rows)
+                    count = self._insert_items(conn, kept, float(now)) if kept else 0
+            except StorageError as exc:
+                exc.count(added + existing + len(duplicates))
+                raise
             added += count
             existing += len(kept) - count
             duplicates.extend(repeated)
@@ -121,6 +131,7 @@ class SqlItems(SqlBase[ConnT]):
         """Insert ``rows`` as pending items created at ``now``, in order, skipping any
         whose reference is stored (or repeated among them); returns how many went in."""
 
+    @operation("claim")
     def claim(
         self, owner: str, *, limit: int, now: float, lease_seconds: float
     ) -> list[OutboxItem]:
@@ -184,6 +195,7 @@ class SqlItems(SqlBase[ConnT]):
             [reference], owner=owner, provider=provider, now=now, lease_seconds=lease_seconds
         )[0]
 
+    @operation("begin_attempt")
     def begin_attempts(
         self,
         references: Sequence[str],
@@ -230,6 +242,7 @@ class SqlItems(SqlBase[ConnT]):
         cost, counts the attempt, and has its lease renewed to ``until`` when given.
         """
 
+    @operation("renew leases")
     def renew_leases(
         self, owner: str, references: Sequence[str], *, now: float, lease_seconds: float
     ) -> int:
@@ -240,7 +253,7 @@ class SqlItems(SqlBase[ConnT]):
 
         Args:
             owner: The worker.
-            references: Items whose requests are in flight.
+            references: Items being worked on (claimed this round, or in flight).
             now: The current time (store clock).
             lease_seconds: The new lease length from ``now``.
 
@@ -261,6 +274,7 @@ class SqlItems(SqlBase[ConnT]):
                 renewed += self._run(conn, query + f"({marks})", (until, owner, *part)).rowcount
         return renewed
 
+    @operation("release")
     def release(self, owner: str, *, now: float) -> int:
         """Drop every lease ``owner`` holds (graceful shutdown).
 

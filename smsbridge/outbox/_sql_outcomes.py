@@ -19,7 +19,7 @@ import attrs
 
 from smsbridge.errors import ErrorInfo
 from smsbridge.outbox import codec
-from smsbridge.outbox._sql_common import ConnT, SqlBase
+from smsbridge.outbox._sql_common import ConnT, SqlBase, operation
 from smsbridge.outbox.base import (
     ItemState,
     OutboxItem,
@@ -59,6 +59,7 @@ class SqlOutcomes(SqlBase[ConnT]):
         """
         return self.finish_many([(reference, result)], owner=owner, now=now)[0]
 
+    @operation("finish")
     def finish_many(
         self, results: Sequence[tuple[str, SendResult]], *, owner: str, now: float
     ) -> list[OutboxItem]:
@@ -177,6 +178,7 @@ class SqlOutcomes(SqlBase[ConnT]):
             )
         return status, state
 
+    @operation("retry_later")
     def retry_later(
         self,
         reference: str,
@@ -231,6 +233,7 @@ class SqlOutcomes(SqlBase[ConnT]):
             )
             return self._row(conn, reference)
 
+    @operation("mark_unknown")
     def mark_unknown(
         self,
         reference: str,
@@ -307,6 +310,7 @@ class SqlOutcomes(SqlBase[ConnT]):
 
     # -- delivery reports -------------------------------------------------------------
 
+    @operation("record_report")
     def record_report(self, report: DeliveryReport, *, now: float) -> bool:
         """Store a delivery report and apply its status where the rules allow.
 

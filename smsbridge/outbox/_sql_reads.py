@@ -1,4 +1,5 @@
-"""Reading an SQL outbox, and its small shared records (counters, chunks, breakers).
+"""Reading an SQL outbox, and its small shared records (counters, named values,
+chunks, breakers).
 
 Not public: use :class:`smsbridge.outbox.SqliteStore` or
 :class:`smsbridge.outbox.postgres.PostgresStore`.
@@ -10,7 +11,7 @@ import abc
 from collections.abc import Generator, Mapping, Sequence
 
 from smsbridge.outbox import codec
-from smsbridge.outbox._sql_common import ConnT, SqlBase, decode_attempt
+from smsbridge.outbox._sql_common import ConnT, SqlBase, decode_attempt, operation
 from smsbridge.outbox.base import (
     BreakerState,
     Chunk,
@@ -18,14 +19,16 @@ from smsbridge.outbox.base import (
     ItemNotFoundError,
     ItemState,
     OutboxItem,
+    StorageError,
 )
 
 __all__ = ["SqlReads"]
 
 
 class SqlReads(SqlBase[ConnT]):
-    """Reads, counters, chunks and breaker state."""
+    """Reads, counters, named values, chunks and breaker state."""
 
+    @operation("read")
     def get(self, reference: str) -> OutboxItem | None:
         """The item with this reference, or ``None``.
 
@@ -38,6 +41,7 @@ class SqlReads(SqlBase[ConnT]):
             except ItemNotFoundError:
                 return None
 
+    @operation("read")
     def get_many(self, references: Sequence[str]) -> dict[str, OutboxItem]:
         """The stored items among ``references``, by reference, in a few reads.
 
@@ -47,6 +51,7 @@ class SqlReads(SqlBase[ConnT]):
         with self._read_tx() as conn:
             return self._fetch_items(conn, references)
 
+    @operation("read")
     def history(self, reference: str) -> History | None:
         """The item with its attempts and reports, oldest first, from one snapshot.
 
@@ -78,6 +83,7 @@ class SqlReads(SqlBase[ConnT]):
             reports=tuple(codec.report_from_json(row[0]) for row in reports),
         )
 
+    @operation("read")
     def counts(self, batch: str | None = None) -> Mapping[ItemState, int]:
         """How many items are in each state (every state present, zero or not).
 
@@ -128,7 +134,11 @@ class SqlReads(SqlBase[ConnT]):
         if state is not None:
             clauses.append("state = ?")
             params.append(state.value)
-        yield from self._walk(clauses, params)
+        try:
+            yield from self._walk(clauses, params)
+        except StorageError as exc:
+            exc.locate("read")
+            raise
 
     @abc.abstractmethod
     def _walk(
@@ -139,6 +149,7 @@ class SqlReads(SqlBase[ConnT]):
 
     # -- counters, chunks, breakers ---------------------------------------------------
 
+    @operation("allocate")
     def allocate(self, name: str, *, low: int = 1, high: int = 2**31 - 1) -> int:
         """The next value of a durable counter shared by every process using the outbox.
 
@@ -168,6 +179,63 @@ class SqlReads(SqlBase[ConnT]):
         """Advance the counter as :meth:`allocate` describes, without two concurrent
         callers getting the same value."""
 
+    @operation("set_meta")
+    def set_meta(self, name: str, value: int | None) -> None:
+        """Store a named integer for every process using the outbox, or forget it.
+
+        Kept in the counters table (no schema of its own): the names share one namespace
+        with :meth:`allocate`'s counters, so give them a prefix of their own, such as
+        ``"batch-size:"`` (:mod:`smsbridge.outbox.batch_sizes`).
+
+        Args:
+            name: The value's name.
+            value: The integer (replacing any stored one), or ``None`` to delete it.
+
+        Raises:
+            OutboxError: For database errors.
+        """
+        with self._tx() as conn:
+            if value is None:
+                self._run(conn, "DELETE FROM counters WHERE name = ?", (name,))
+            else:
+                self._run(
+                    conn,
+                    "INSERT INTO counters (name, value) VALUES (?, ?) "
+                    "ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+                    (name, int(value)),
+                )
+
+    @operation("get_meta")
+    def get_meta(self, name: str) -> int | None:
+        """The named integer :meth:`set_meta` stored, or ``None``.
+
+        Raises:
+            OutboxError: For database errors.
+        """
+        with self._read_tx() as conn:
+            row = self._run(conn, "SELECT value FROM counters WHERE name = ?", (name,)).fetchone()
+        return None if row is None else int(row[0])
+
+    @operation("get_meta")
+    def find_meta(self, prefix: str) -> dict[str, int]:
+        """Every named integer whose name starts with ``prefix``, by name.
+
+        Args:
+            prefix: The start of the names, matched exactly (case and all).
+
+        Raises:
+            OutboxError: For database errors.
+        """
+        # LIKE narrows the scan in both databases; its wildcards are escaped, and SQLite's
+        # LIKE ignores ASCII case, so the exact test is made here.
+        pattern = prefix.replace("!", "!!").replace("%", "!%").replace("_", "!_") + "%"
+        with self._read_tx() as conn:
+            rows = self._run(
+                conn, "SELECT name, value FROM counters WHERE name LIKE ? ESCAPE '!'", (pattern,)
+            ).fetchall()
+        return {str(name): int(value) for name, value in rows if str(name).startswith(prefix)}
+
+    @operation("save_chunk")
     def save_chunk(
         self, key: str, provider: str, payload: bytes, references: Sequence[str], *, now: float
     ) -> None:
@@ -204,6 +272,7 @@ class SqlReads(SqlBase[ConnT]):
     def _save_members(self, conn: ConnT, key: str, references: Sequence[str]) -> None:
         """Make ``key`` the latest chunk of each reference (one may be listed twice)."""
 
+    @operation("load_chunk")
     def load_chunk(self, key: str) -> Chunk | None:
         """The stored request body, or ``None``.
 
@@ -218,6 +287,7 @@ class SqlReads(SqlBase[ConnT]):
             return None
         return Chunk(row[0], bytes(row[1]), tuple(self._dialect.decode_texts(row[2])))
 
+    @operation("load_chunk")
     def chunk_of(self, reference: str) -> str | None:
         """The key of the latest chunk that carries this item, or ``None``.
 
@@ -230,6 +300,7 @@ class SqlReads(SqlBase[ConnT]):
             ).fetchone()
         return None if row is None else str(row[0])
 
+    @operation("get_breaker")
     def get_breaker(self, provider: str) -> BreakerState:
         """The provider's shared breaker state; closed when never stored.
 
@@ -244,6 +315,7 @@ class SqlReads(SqlBase[ConnT]):
             ).fetchone()
         return BreakerState() if row is None else BreakerState(row[0], row[1], row[2])
 
+    @operation("put_breaker")
     def put_breaker(self, provider: str, state: BreakerState) -> None:
         """Store the provider's breaker state for every worker.
 

@@ -11,14 +11,14 @@ import sqlite3
 import sys
 import threading
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any, Literal
 
-from smsbridge.errors import Kind
 from smsbridge.outbox import schema
 from smsbridge.outbox._sql_common import Dialect, SqlBase
-from smsbridge.outbox.base import ItemNotFoundError, OutboxError, OutboxItem
+from smsbridge.outbox._sqlite_errors import storage_error
+from smsbridge.outbox.base import ItemNotFoundError, OutboxError, OutboxItem, StorageError
 
 __all__ = ["SQLITE", "SqliteBase", "default_path"]
 
@@ -63,12 +63,6 @@ def default_path() -> Path:
     return base / "smsbridge" / "outbox.sqlite3"
 
 
-def _db_error(exc: sqlite3.Error) -> OutboxError:
-    text = str(exc).lower()
-    kind = Kind.TRANSIENT if "locked" in text or "busy" in text else Kind.PERMANENT
-    return OutboxError(f"outbox database error: {exc}", kind=kind)
-
-
 class SqliteBase(SqlBase[sqlite3.Connection]):
     """The connection and transaction plumbing every part of the SQLite store uses.
 
@@ -79,7 +73,9 @@ class SqliteBase(SqlBase[sqlite3.Connection]):
         synchronous: ``"FULL"`` or ``"NORMAL"`` (see :mod:`smsbridge.outbox.sqlite`).
 
     Raises:
-        OutboxError: When the file cannot be opened or has a newer schema.
+        StorageError: When the file cannot be opened (``operation`` ``"open"``); a
+            subclass says why (read-only, full, locked, I/O error).
+        OutboxError: When the file has a newer schema.
     """
 
     _dialect = SQLITE
@@ -101,7 +97,7 @@ class SqliteBase(SqlBase[sqlite3.Connection]):
                 self.path, timeout=timeout, isolation_level=None, check_same_thread=False
             )
         except sqlite3.Error as exc:
-            raise _db_error(exc) from exc
+            raise self._error(exc).locate("open") from exc
         try:
             conn.execute(f"PRAGMA busy_timeout = {int(timeout * 1000):d}")
             if self.path != ":memory:":
@@ -111,9 +107,13 @@ class SqliteBase(SqlBase[sqlite3.Connection]):
         except BaseException as exc:
             conn.close()
             if isinstance(exc, sqlite3.Error):
-                raise _db_error(exc) from exc
+                raise self._error(exc).locate("open") from exc
             raise
         self._conn: sqlite3.Connection | None = conn
+
+    def _error(self, exc: sqlite3.Error) -> StorageError:
+        """``exc`` as the :class:`StorageError` that names this store."""
+        return storage_error(exc, self.path)
 
     # -- plumbing ---------------------------------------------------------------------
 
@@ -129,15 +129,19 @@ class SqliteBase(SqlBase[sqlite3.Connection]):
             try:
                 conn.execute(f"BEGIN {mode}")
             except sqlite3.Error as exc:
-                raise _db_error(exc) from exc
+                raise self._error(exc) from exc
             try:
                 yield conn
                 conn.execute("COMMIT")
             except BaseException as exc:
-                if conn.in_transaction:
-                    conn.execute("ROLLBACK")
+                # On a failing disk the rollback may fail too; the first error is the
+                # one that says why, and SQLite rolls back a hot transaction itself
+                # the next time the file is opened.
+                with suppress(sqlite3.Error):
+                    if conn.in_transaction:
+                        conn.execute("ROLLBACK")
                 if isinstance(exc, sqlite3.Error):
-                    raise _db_error(exc) from exc
+                    raise self._error(exc) from exc
                 raise
 
     @contextmanager

@@ -20,11 +20,12 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from typing import NamedTuple, Protocol, runtime_checkable
+from types import MappingProxyType
+from typing import Any, ClassVar, NamedTuple, Protocol, Self, runtime_checkable
 
 import attrs
 
-from smsbridge.errors import ErrorInfo, SmsBridgeError
+from smsbridge.errors import ErrorInfo, Kind, SmsBridgeError
 from smsbridge.model import SendOptions
 from smsbridge.results import Cost, DeliveryReport, SendResult
 from smsbridge.status import Status
@@ -43,6 +44,11 @@ __all__ = [
     "OutboxItem",
     "OutboxStateError",
     "OutboxStore",
+    "StorageBusyError",
+    "StorageError",
+    "StorageFullError",
+    "StorageIOError",
+    "StorageReadOnlyError",
     "message_key",
     "next_status",
 ]
@@ -53,6 +59,148 @@ class OutboxError(SmsBridgeError):
 
     A ``TRANSIENT`` kind means the database was busy or locked: trying again may work.
     """
+
+
+_DOING: Mapping[str, str] = MappingProxyType(
+    {
+        "open": "opening it",
+        "add": "adding items",
+        "claim": "claiming items",
+        "begin_attempt": "recording an attempt",
+        "finish": "recording a result",
+        "retry_later": "scheduling a retry",
+        "mark_unknown": "recording an unknown outcome",
+        "release": "releasing leases",
+        "record_report": "recording a delivery report",
+        "read": "reading items",
+        "allocate": "advancing a counter",
+        "save_chunk": "saving a request body",
+        "load_chunk": "reading a request body",
+        "get_breaker": "reading breaker state",
+        "put_breaker": "saving breaker state",
+        "set_meta": "recording a named value",
+        "get_meta": "reading a named value",
+    }
+)
+"""What each ``StorageError.operation`` is called in a message."""
+
+
+class StorageError(OutboxError):
+    """The outbox's database failed a read or a write: the storage, not the data.
+
+    Nothing half-done is kept: every method is one transaction (``add`` one per chunk),
+    so what was committed before the failure stays and the failed transaction is rolled
+    back. The subclasses name the causes an operator can fix; this class itself covers
+    any other database error. Messages name the store and the operation, so "which file
+    is full?" never needs a debugger.
+
+    Args:
+        detail: The database's own words (``"database or disk is full"``).
+        store: The file path, or the URL with its password replaced by ``***``: it
+            appears in messages, so it must never carry a secret.
+        operation: The store method that failed (``"add"``, ``"claim"``...; see
+            :attr:`doing`), when known.
+        written: For a write of many items: how many of the input's items are in the
+            outbox (added now or already there) despite the failure.
+        kind: ``TRANSIENT`` when trying again may work; the class default otherwise.
+    """
+
+    problem: ClassVar[str] = "failed"
+    """What happened to the store, as a message says it after its name."""
+    advice: ClassVar[str] = "read the database's message and check the outbox's disk"
+    """What the operator should do before running the same work again."""
+
+    def __init__(
+        self,
+        detail: str,
+        *,
+        store: str | None = None,
+        operation: str | None = None,
+        written: int | None = None,
+        kind: Kind | None = None,
+    ) -> None:
+        self.detail = detail
+        self.store = store
+        self.operation = operation
+        self.written = written
+        super().__init__(self._render(), kind=kind)
+
+    @property
+    def doing(self) -> str:
+        """The operation as a message says it (``"adding items"``)."""
+        if self.operation is None:
+            return "using it"
+        return _DOING.get(self.operation, f"running {self.operation}")
+
+    @property
+    def headline(self) -> str:
+        """``"outbox /var/lib/sms/outbox.sqlite3 is full (...) while adding items"``."""
+        name = f"outbox {self.store}" if self.store else "the outbox"
+        return f"{name} {self.problem} while {self.doing}"
+
+    def locate(self, operation: str) -> Self:
+        """Name the operation unless an inner call already did; returns ``self``.
+
+        The store's public methods call this as the error passes through them, so the
+        innermost (most precise) name wins.
+        """
+        if self.operation is None:
+            self.operation = operation
+            self._refresh()
+        return self
+
+    def count(self, written: int) -> Self:
+        """Set :attr:`written` (a caller that wrote more before knows the larger
+        total); returns ``self``."""
+        self.written = written
+        self._refresh()
+        return self
+
+    def _render(self) -> str:
+        written = "" if self.written is None else f" ({self.written:,} written before it)"
+        return f"{self.headline}{written}: {self.detail}"
+
+    def _refresh(self) -> None:
+        self.message = self._render()
+        self.args = (self.message,)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # The keyword arguments are not in args: rebuild from the detail, then restore.
+        return (type(self), (self.detail,), self.__dict__)
+
+
+class StorageFullError(StorageError):
+    """No space left: the disk (or file system quota) is full, or SQLite reached its
+    page limit. Free space; what was committed is kept."""
+
+    problem = "is full (disk or database full)"
+    advice = "free space"
+
+
+class StorageReadOnlyError(StorageError):
+    """The store refuses writes: a read-only file, folder or file system (including an
+    immutable file, which SQLite may only report as an I/O error), or a database opened
+    read-only. Reads still work."""
+
+    problem = "is read-only"
+    advice = "make the outbox file, its folder and its file system writable"
+
+
+class StorageIOError(StorageError):
+    """The disk failed a read or write for a reason not found to be space or
+    permissions. Check the disk before trusting it again."""
+
+    problem = "could not be read or written (I/O error)"
+    advice = "check the disk (kernel log, file system) before running it again"
+
+
+class StorageBusyError(StorageError):
+    """Another process held the database's lock longer than the store's ``timeout``.
+    ``TRANSIENT``: the same call may work later (the dispatcher retries it)."""
+
+    default_kind = Kind.TRANSIENT
+    problem = "is locked by another process"
+    advice = "wait for the other writer, or raise the store's timeout"
 
 
 class LeaseError(OutboxError):
@@ -280,7 +428,9 @@ class OutboxStore(Protocol):
 
     Methods that change an item held under a lease take the worker's ``owner`` name and
     raise :class:`LeaseError` when that worker does not hold it. All of them raise
-    :class:`OutboxError` for database failures.
+    :class:`OutboxError` for database failures; the SQLite store raises a
+    :class:`StorageError` naming itself and the method, and :meth:`add` says how many
+    items it had committed (``written``).
     """
 
     def add(self, items: Iterable[NewItem], *, now: float) -> AddResult:
@@ -398,6 +548,19 @@ class OutboxStore(Protocol):
 
     def allocate(self, name: str, *, low: int = 1, high: int = 2**31 - 1) -> int:
         """The next value of a durable counter, wrapping from ``high`` to ``low``."""
+        ...
+
+    def set_meta(self, name: str, value: int | None) -> None:
+        """Store a named integer for every process (``None`` forgets it); the names
+        share one namespace with :meth:`allocate`'s counters."""
+        ...
+
+    def get_meta(self, name: str) -> int | None:
+        """The named integer, or ``None`` when none is stored."""
+        ...
+
+    def find_meta(self, prefix: str) -> Mapping[str, int]:
+        """Every named integer whose name starts with ``prefix``."""
         ...
 
     def save_chunk(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from smsbridge.outbox import BreakerState, Chunk, ItemState, message_key
+from smsbridge.outbox.batch_sizes import BatchSize, forget_size, record_size, recorded_batches
 from smsbridge.results import Cost, DeliveryReport
 from smsbridge.status import Status
 from tests.outbox.conftest import AnyStore, StoreFactory
@@ -165,6 +166,45 @@ def test_counter_survives_reopening(store_factory: StoreFactory) -> None:
         assert store.allocate("dup") == 2
         # A narrower range than the stored value restarts at its low end.
         assert store.allocate("dup", low=10, high=20) == 10
+
+
+def test_named_values_are_shared_and_found_by_prefix(store_factory: StoreFactory) -> None:
+    with store_factory() as one, store_factory() as two:
+        assert one.get_meta("batch-size:a") is None
+        one.set_meta("batch-size:a", 20_000)
+        one.set_meta("batch-size:a_b", 3)
+        one.set_meta("batch-size:%", 4)
+        one.set_meta("BATCH-SIZE:upper", 5)
+        one.set_meta("batch-sizes", 6)
+        assert two.get_meta("batch-size:a") == 20_000
+        # LIKE wildcards and case are literal: only names that really start so.
+        assert two.find_meta("batch-size:") == {
+            "batch-size:a": 20_000,
+            "batch-size:a_b": 3,
+            "batch-size:%": 4,
+        }
+        assert two.find_meta("batch-size:a_") == {"batch-size:a_b": 3}
+        two.set_meta("batch-size:a", 7)
+        assert one.get_meta("batch-size:a") == 7
+        one.set_meta("batch-size:a", None)
+        one.set_meta("never-set", None)
+        assert two.get_meta("batch-size:a") is None
+        # The same table as allocate's counters: one namespace.
+        assert two.allocate("batch-size:a_b") == 4
+
+
+def test_recorded_batch_sizes_compare_with_the_items(store: AnyStore) -> None:
+    store.add([new(f"b-{i}", batch="b") for i in range(3)], now=0)
+    store.add([new("c-1", batch="c")], now=0)
+    record_size(store, "b", 5)
+    record_size(store, "c", 1)
+    assert recorded_batches(store) == [
+        BatchSize(batch="b", expected=5, written=3),
+        BatchSize(batch="c", expected=1, written=1),
+    ]
+    assert [b.complete for b in recorded_batches(store)] == [False, True]
+    forget_size(store, "b")
+    assert [b.batch for b in recorded_batches(store)] == ["c"]
 
 
 def test_chunk_round_trip_is_byte_identical(store: AnyStore) -> None:
