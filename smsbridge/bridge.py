@@ -448,6 +448,8 @@ class _DuplicateCounter:
 
 def _raise_request_error(results: Sequence[SendResult]) -> None:
     """Raise when the input itself was refused for every recipient (request scope)."""
+    if any(r.status is Status.QUEUED for r in results):
+        return  # still being worked on: not a verdict on the input
     errors = [r.error for r in results]
     if not errors or any(e is None or e.scope is not Scope.REQUEST for e in errors):
         return

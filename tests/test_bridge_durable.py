@@ -10,7 +10,16 @@ from typing import Literal
 
 import pytest
 
-from smsbridge import Batch, Message, ProviderError, SendResult, SmsBridge, Status
+from smsbridge import (
+    Batch,
+    Message,
+    ProviderError,
+    Recipient,
+    SendResult,
+    SmsBridge,
+    Status,
+    Template,
+)
 from smsbridge.errors import ConfigurationError
 from smsbridge.outbox import AddResult, ItemState, NewItem, SqliteStore, StorageReadOnlyError
 from smsbridge.router.limits import Limit
@@ -162,7 +171,9 @@ def test_rate_limit_is_seen_in_the_emulator_timestamps(
             limits={"clickatell": Limit(rate=20, burst=1)},
         ) as bridge,
     ):
-        bridge.send_batch(Batch(numbers(21), body="paced"))
+        # Distinct texts: one request each (a shared text would be one grouped request).
+        people = [Recipient(n, variables={"i": str(i)}) for i, n in enumerate(numbers(21))]
+        bridge.send_batch(Batch(people, template=Template("paced {i}")))
     stamps = sorted(r.at for r in emulator.requests if r.path == "/http/sendmsg")
     assert len(stamps) == 21
     # 20 intervals at 20/s is one second; allow generous slack below, none needed above.

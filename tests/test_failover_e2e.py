@@ -48,8 +48,14 @@ from smsbridge.outbox import SqliteStore
 from smsbridge.router import Router
 from smsbridge_clickatell import ClickatellProvider
 
+class OneByOne(ClickatellProvider):
+    # One request per recipient, as this scenario is about (no request key).
+    def request_key(self, message):
+        return None
+
+
 config = json.loads(sys.argv[1])
-provider = ClickatellProvider.from_options(**config["provider"])
+provider = OneByOne.from_options(**config["provider"])
 store = SqliteStore(config["db"], synchronous="NORMAL")
 worker = Dispatcher(
     Router([provider]),
@@ -160,7 +166,7 @@ import json
 import random
 import sys
 
-from smsbridge import Batch, SmsBridge
+from smsbridge import Batch, Recipient, SmsBridge, Template
 from smsbridge.router import Weighted
 from smsbridge_bulksms.provider import BulkSmsProvider
 from smsbridge_clickatell import ClickatellProvider
@@ -179,7 +185,13 @@ with SmsBridge(
     batch_window=len(config["to"]),
     max_wait=120,
 ) as bridge:
-    bridge.send_batch(Batch(config["to"], body="Spread news", reference="spread"))
+    if config["personalised"]:
+        # Each recipient its own text: grouped by request key, not by body.
+        people = [Recipient(n, variables={"n": str(i)}) for i, n in enumerate(config["to"])]
+        batch = Batch(people, template=Template("Your number is {n}"), reference="spread")
+    else:
+        batch = Batch(config["to"], body="Spread news", reference="spread")
+    bridge.send_batch(batch)
 print("sent", flush=True)
 """
 
@@ -192,9 +204,12 @@ def accepted_total(*emulators: BulkSmsEmulator | ClickatellEmulator) -> int:
     return sum(len(s.recipients) for e in emulators for s in e.submissions.snapshot())
 
 
-@pytest.mark.parametrize("seed", SPREAD_SEEDS)
+@pytest.mark.parametrize(
+    ("seed", "personalised"),
+    [(seed, False) for seed in SPREAD_SEEDS] + [(seed, True) for seed in range(100, 103)],
+)
 def test_killed_bridge_over_two_emulators_loses_and_repeats_nothing(
-    seed: int, tmp_path: Path, smsbridge_emulator_factory: EmulatorFactory
+    seed: int, personalised: bool, tmp_path: Path, smsbridge_emulator_factory: EmulatorFactory
 ) -> None:
     """The issue's crash test: SIGKILL during a batch spread over BulkSMS (grouped
     chunks) and Clickatell (one request each), restart, resume; every recipient is
@@ -212,6 +227,7 @@ def test_killed_bridge_over_two_emulators_loses_and_repeats_nothing(
     to = spread_recipients()
     db = tmp_path / "outbox.sqlite3"
     config = {**options, "db": str(db), "owner": OWNER, "to": to, "seed": seed}
+    config["personalised"] = personalised
     script = tmp_path / "spread_worker.py"
     script.write_text(SPREAD_WORKER, encoding="utf-8")
     config_file = tmp_path / "worker.json"  # 20,000 numbers do not fit on a command line

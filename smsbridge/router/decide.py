@@ -385,7 +385,15 @@ def _not_found(
     if situation.now < trusted_from:
         # The request may still be in the provider's hands (a slow answer we stopped
         # waiting for): "not found" is not yet proof. Ask again once it is.
-        return Decision(Action.RECONCILE, at=trusted_from, error=error)
+        wait = ErrorInfo(
+            error.code,
+            f"not found on {provider.name} yet, {situation.now - situation.started_at:.1f} s "
+            f"after the request left; asked again {provider.lookup_horizon:.0f} s after it "
+            "(the request may still be in the provider's hands)",
+            scope=Scope.PROVIDER,
+            kind=Kind.TRANSIENT,
+        )
+        return Decision(Action.RECONCILE, at=trusted_from, error=wait)
     never = ErrorInfo(
         error.code,
         f"not found on {provider.name} {situation.now - situation.started_at:.0f} s after "

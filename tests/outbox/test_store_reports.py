@@ -194,7 +194,7 @@ def test_named_values_are_shared_and_found_by_prefix(store_factory: StoreFactory
 
 
 def test_recorded_batch_sizes_compare_with_the_items(store: AnyStore) -> None:
-    store.add([new(f"b-{i}", batch="b") for i in range(3)], now=0)
+    store.add([new(f"b-{i}", f"+44770090{i:04d}", batch="b") for i in range(3)], now=0)
     store.add([new("c-1", batch="c")], now=0)
     record_size(store, "b", 5)
     record_size(store, "c", 1)

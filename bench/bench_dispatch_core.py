@@ -1,0 +1,244 @@
+"""The dispatch core's figures: each printed with its ratio against a baseline run here.
+
+1. durable BulkSMS, shared body, through SmsBridge vs the provider called directly;
+2. durable BulkSMS, a distinct text per recipient, vs the shared-body durable run;
+3. requests per batch at the emulators (BulkSMS distinct texts, Clickatell shared text,
+   Huawei distinct template values);
+4. per-message ``send()`` through SmsBridge (SQLite, durability normal) vs the provider
+   called directly, both one request per message;
+5. peak RSS of a template batch through SmsBridge at 200,000 and 1,000,000 recipients
+   (each in a fresh process; ``--quick``: 50,000 and 200,000);
+6. the timeout race (slow accepts past the client timeout, lost answers, a backup
+   provider): recipients accepted by both providers.
+
+``--quick`` runs smaller sizes.
+"""
+
+from __future__ import annotations
+
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable
+from decimal import Decimal
+from pathlib import Path
+
+from smsbridge import Batch, Message, Recipient, SendResult, SmsBridge, Status, Template
+from smsbridge.testing import AcceptThenDrop, Delay, on_path
+from smsbridge_bulksms.emulator import BulkSmsEmulator
+from smsbridge_bulksms.provider import BulkSmsProvider
+from smsbridge_clickatell import ClickatellProvider
+from smsbridge_clickatell.emulator import ClickatellEmulator
+from smsbridge_huawei import HuaweiProvider
+from smsbridge_huawei.emulator import HuaweiEmulator
+
+QUICK = "--quick" in sys.argv
+
+
+def numbers(count: int, stem: str = "+4477") -> list[str]:
+    width = 13 - len(stem)
+    return [f"{stem}{index:0{width}d}" for index in range(count)]
+
+
+def accepted(results: Iterable[SendResult]) -> int:
+    statuses = Counter(r.status for r in results)
+    if set(statuses) != {Status.ACCEPTED}:
+        raise SystemExit(f"not every message was accepted: {dict(statuses)}")
+    return statuses[Status.ACCEPTED]
+
+
+def timed(run: Callable[[], object]) -> float:
+    start = time.perf_counter()
+    run()
+    return time.perf_counter() - start
+
+
+def personalised(wanted: list[str]) -> Batch:
+    people = [Recipient(n, variables={"code": f"{i:06d}"}) for i, n in enumerate(wanted)]
+    return Batch(people, template=Template("Your code is {code}"))
+
+
+def bulk(count: int, root: Path) -> None:
+    with BulkSmsEmulator(credits=Decimal(10**9), record_bodies=False) as emulator:
+        options = BulkSmsProvider.emulator_options(emulator)
+        with BulkSmsProvider.from_options(**options) as provider:
+            direct = timed(
+                lambda: accepted(provider.send_batch(Batch(numbers(count, "+4478"), body="d")))
+            )
+        runs: dict[str, float] = {}
+        for name, batch in (
+            ("shared", Batch(numbers(count, "+4476"), body="Doors open at 7")),
+            ("distinct", personalised(numbers(count, "+4475"))),
+        ):
+            with (
+                BulkSmsProvider.from_options(**options) as provider,
+                SmsBridge([provider], store=root / f"bulk-{name}.sqlite3", max_wait=300) as bridge,
+            ):
+                start = time.perf_counter()
+                accepted(bridge.iter_send_batch(batch))
+                runs[name] = time.perf_counter() - start
+    shared, distinct = count / runs["shared"], count / runs["distinct"]
+    print(
+        f"durable BulkSMS {count:,}, shared body      bridge {shared:>9,.0f}/s  direct "
+        f"{count / direct:>9,.0f}/s  ratio {shared / (count / direct):4.2f}  (target >= 0.5)"
+    )
+    print(
+        f"durable BulkSMS {count:,}, distinct texts   bridge {distinct:>9,.0f}/s  shared "
+        f"{shared:>9,.0f}/s  ratio {distinct / shared:4.2f}  (target >= 0.67, within 1.5x)"
+    )
+
+
+def requests(root: Path) -> None:
+    with BulkSmsEmulator(credits=Decimal(10**8), record_bodies=False) as emulator:
+        options = BulkSmsProvider.emulator_options(emulator)
+        with (
+            BulkSmsProvider.from_options(**options) as provider,
+            SmsBridge([provider], store=root / "rq-b.sqlite3", max_wait=120) as bridge,
+        ):
+            accepted(bridge.iter_send_batch(personalised(numbers(10_000))))
+        sent = sum(1 for r in emulator.requests.snapshot() if r.path.endswith("send_batch"))
+    print(f"requests, 10,000 BulkSMS distinct texts     {sent:>5}  (was 10,000; target 1-2)")
+    with ClickatellEmulator(balance=Decimal(10**7)) as emulator:
+        options = ClickatellProvider.emulator_options(emulator)
+        with (
+            ClickatellProvider.from_options(**options) as clickatell,
+            SmsBridge([clickatell], store=root / "rq-c.sqlite3", max_wait=120) as bridge,
+        ):
+            accepted(bridge.iter_send_batch(Batch(numbers(3_000), body="Doors open at 7")))
+        sent = sum(1 for r in emulator.requests.snapshot() if r.path.endswith("sendmsg"))
+    print(f"requests, 3,000 Clickatell shared text      {sent:>5}  (was 3,000; target <= 10)")
+    template_id = "tplintl0000000000000000000000001"
+    with HuaweiEmulator(app_key="key-1", app_secret="s3cret-1") as emulator:
+        emulator.register_template(template_id, "Your code is ${NUM_6}", region="INTL")
+        template = Template("Your code is {num_6}", provider_ids={"huawei": template_id})
+        people = [
+            Recipient(n, variables={"num_6": f"{i:06d}"}) for i, n in enumerate(numbers(1000))
+        ]
+        options = HuaweiProvider.emulator_options(emulator)
+        with (
+            HuaweiProvider.from_options(**options) as huawei,
+            SmsBridge([huawei], store=root / "rq-h.sqlite3", max_wait=120) as bridge,
+        ):
+            accepted(bridge.iter_send_batch(Batch(people, template=template)))
+        sent = len(emulator.requests)
+    print(f"requests, 1,000 Huawei distinct values      {sent:>5}  (was 1,000; target <= 10)")
+
+
+def per_message(count: int, root: Path) -> None:
+    with ClickatellEmulator(balance=Decimal(10**7)) as emulator:
+        options = ClickatellProvider.emulator_options(emulator)
+        with ClickatellProvider.from_options(**options) as provider:
+            messages = [Message(n, "d", reference=n[1:]) for n in numbers(count, "+4478")]
+            direct = timed(lambda: [accepted(provider.send(m)) for m in messages])
+        with (
+            ClickatellProvider.from_options(**options) as provider,
+            SmsBridge([provider], store=root / "pm.sqlite3") as bridge,
+        ):
+            for number in numbers(50, "+4479"):
+                bridge.send(Message(number, "warm"))
+            messages = [Message(n, "b") for n in numbers(count, "+4477")]
+            bridged = timed(lambda: [accepted([bridge.send(m)]) for m in messages])  # type: ignore[list-item]
+    print(
+        f"per-message send(), SQLite normal          bridge {count / bridged:>9,.0f}/s  direct "
+        f"{count / direct:>9,.0f}/s  ratio {direct / bridged:4.2f}  (target 2,000/s)"
+    )
+
+
+RSS_SCRIPT = """
+import sys, tempfile
+from pathlib import Path
+sys.path.insert(0, sys.argv[3])
+from bench_bulksms import _peak_kib, provider_for
+from smsbridge import Batch, Recipient, SmsBridge, Template
+
+url, count = sys.argv[1], int(sys.argv[2])
+people = (Recipient(f"+4477{i:08d}", variables={"code": f"{i:06d}"}) for i in range(count))
+batch = Batch(people, template=Template("Your code is {code}"))
+with tempfile.TemporaryDirectory() as tmp:
+    with SmsBridge([provider_for(url)], store=Path(tmp) / "o.sqlite3", max_wait=600) as bridge:
+        sent = sum(1 for _ in bridge.iter_send_batch(batch))
+print(sent, _peak_kib() // 1024)
+"""
+
+
+def rss() -> None:
+    """Peak RSS of the sending process alone: the emulator runs in a process of its own
+    (bench_bulksms.py --serve), so its records do not count."""
+    sizes = (50_000, 200_000) if QUICK else (200_000, 1_000_000)
+    here = str(Path(__file__).parent)
+    server = subprocess.Popen(  # noqa: S603
+        [sys.executable, str(Path(here) / "bench_bulksms.py"), "--serve"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    peaks = []
+    try:
+        assert server.stdout is not None
+        url = server.stdout.readline().strip()
+        for size in sizes:
+            proc = subprocess.run(  # noqa: S603
+                [sys.executable, "-c", RSS_SCRIPT, url, str(size), here],
+                capture_output=True,
+                text=True,
+                check=True,
+            )
+            sent, peak = proc.stdout.split()
+            assert int(sent) == size, proc.stdout
+            peaks.append(int(peak))
+    finally:
+        assert server.stdin is not None
+        server.stdin.close()
+        server.wait(30)
+    print(
+        f"peak RSS, template batch {sizes[0]:,} / {sizes[1]:,}: {peaks[0]} MB / {peaks[1]} MB,"
+        f" +{peaks[1] - peaks[0]} MB  (target < 110 MB, < +10 MB)"
+    )
+
+
+def race(count: int, root: Path) -> None:
+    with (
+        ClickatellEmulator(balance=Decimal(10**7), seed=3) as primary,
+        BulkSmsEmulator(credits=Decimal(10**7)) as backup,
+    ):
+        send = on_path("/http/sendmsg")
+        primary.faults.add(Delay(1.5), fraction=0.02, match=send)
+        primary.faults.add(AcceptThenDrop(), fraction=0.02, match=send)
+        clickatell = ClickatellProvider.from_options(
+            **ClickatellProvider.emulator_options(primary), timeout=0.5, lookup_horizon=5.0
+        )
+        bulksms = BulkSmsProvider.from_options(**BulkSmsProvider.emulator_options(backup))
+        wanted = numbers(count)
+        # Per-recipient messages, as an application sending one OTP at a time does.
+        with SmsBridge([clickatell, bulksms], store=root / "race.sqlite3", max_wait=1) as bridge:
+            for number in wanted:
+                bridge.send(Message(number, "Race day"))
+            summary = bridge.resume(patience=30)
+        both = set(primary.submissions.accepted_recipients()) & set(
+            backup.submissions.accepted_recipients()
+        )
+        total = primary.submissions.accepted_recipients() + backup.submissions.accepted_recipients()
+    lost = len(set(wanted) - set(total))
+    twice = sum(1 for n in total.values() if n > 1)
+    print(
+        f"timeout race, {count:,} recipients: at two providers {len(both)}, twice {twice}, "
+        f"lost {lost}, unsettled {summary.unsettled}  (was 161 at two of 50,000; target 0)"
+    )
+
+
+def main() -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        bulk(20_000 if QUICK else 100_000, root)
+        requests(root)
+        per_message(500 if QUICK else 3000, root)
+        race(500 if QUICK else 5000, root)
+        rss()
+    print(f"bench process peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024} MB")
+
+
+if __name__ == "__main__":
+    main()
