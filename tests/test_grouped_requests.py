@@ -23,7 +23,7 @@ from tests.workers.harness import numbers
 
 
 def sends(emulator: BulkSmsEmulator | ClickatellEmulator | HuaweiEmulator, path: str) -> int:
-    return sum(1 for record in emulator.requests.snapshot() if record.path.endswith(path))
+    return sum(1 for record in emulator.requests.snapshot() if path in record.path)
 
 
 def test_bulksms_personalised_batch_takes_one_or_two_requests(
@@ -40,7 +40,7 @@ def test_bulksms_personalised_batch_takes_one_or_two_requests(
     with SmsBridge([provider], store=tmp_path / "o.sqlite3", max_wait=60) as bridge:
         results = bridge.send_batch(batch)
     assert {r.status for r in results} == {Status.ACCEPTED}
-    assert sends(emulator, "send_batch") <= 2
+    assert sends(emulator, "/send_batch/") in (1, 2)
     assert emulator.submissions.accepted_recipients() == dict.fromkeys(wanted, 1)
     # Each row carried its own text, in the CSV's message column.
     data = "".join(r.request.param("batch_data") or "" for r in emulator.requests.snapshot())
@@ -57,7 +57,7 @@ def test_clickatell_shared_text_takes_at_most_ten_requests(
         results = bridge.send_batch(Batch(wanted, body="Doors open at 7", reference="gig"))
     assert {r.status for r in results} == {Status.ACCEPTED}
     assert len({r.message_id for r in results}) == len(wanted)
-    assert sends(emulator, "sendmsg") <= 10
+    assert 1 <= sends(emulator, "/sendmsg") <= 10
     assert emulator.submissions.accepted_recipients() == dict.fromkeys(wanted, 1)
 
 
