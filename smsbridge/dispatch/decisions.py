@@ -36,21 +36,10 @@ from smsbridge.status import Status
 
 from .support import item_message, no_result_error
 
-__all__ = ["Decisions", "provider_facts"]
+__all__ = ["Decisions"]
 
 ROWS_KEY = "rows"
 """Middle part of the stored key of a request whose rows share one client reference."""
-
-
-def provider_facts(provider: Provider) -> ProviderFacts:
-    """What :func:`decide` needs to know about ``provider``."""
-    caps = provider.capabilities
-    return ProviderFacts(
-        name=provider.name,
-        lookup=caps.query_by_reference,
-        lookup_horizon=provider.lookup_horizon,
-        idempotency_key=caps.idempotency_key,
-    )
 
 
 class Decisions:
@@ -79,7 +68,7 @@ class Decisions:
     def _facts_of(self, provider: Provider) -> ProviderFacts:
         facts = self._facts.get(provider.name)
         if facts is None:
-            facts = self._facts[provider.name] = provider_facts(provider)
+            facts = self._facts[provider.name] = self.router.facts(provider)
         return facts
 
     def _situation(
