@@ -215,11 +215,14 @@ class SmsBridge:
         prepared = prepare_message(message, self.normalise, message.reference or new_reference())
         results: list[SendResult] = []
         if prepared.items:
-            self.store.add(prepared.items, now=self.dispatcher.clock())
+            self.dispatcher.add_and_work(prepared.items)
             references = [item.reference for item in prepared.items]
-            batch = prepared.reference if len(references) > 1 else None
-            self._settle(references, batch)
-            results = self._results(references)
+            stored = self.store.get_many(references)
+            if any(self._waiting(item) for item in stored.values()):
+                batch = prepared.reference if len(references) > 1 else None
+                self._settle(references, batch)
+                stored = self.store.get_many(references)
+            results = [self._result(reference, stored.get(reference)) for reference in references]
             _raise_request_error(results)
         merged = _merge(len(message.to), prepared.refused, results)
         if len(message.to) == 1 and len(merged) == 1:

@@ -96,6 +96,19 @@ def test_user_reference_is_kept(setup: tuple[SmsBridge, Recording, Events]) -> N
     assert provider.sent[0].reference == "order-17"
 
 
+def test_a_reference_sent_again_is_not_sent_twice(
+    setup: tuple[SmsBridge, Recording, Events],
+) -> None:
+    bridge, provider, _ = setup
+    first = bridge.send(Message("+447700900123", "hello", reference="order-18"))
+    again = bridge.send(Message("+447700900123", "hello", reference="order-18"))
+    assert isinstance(first, SendResult) and isinstance(again, SendResult)
+    assert (first.status, again.status) == (Status.ACCEPTED, Status.ACCEPTED)
+    assert [m.reference for m in provider.sent] == ["order-18"]
+    history = bridge.status("order-18")
+    assert history is not None and len(history.attempts) == 1
+
+
 def test_invalid_number_fails_alone(setup: tuple[SmsBridge, Recording, Events]) -> None:
     bridge, provider, _ = setup
     result = bridge.send(Message(["07700900123", "not-a-number", "+447700900124"], "hi"))

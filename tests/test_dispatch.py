@@ -12,9 +12,11 @@ import attrs
 import pytest
 
 from smsbridge.dispatch import Dispatcher, item_references
+from smsbridge.dispatch import requests as requests_module
+from smsbridge.dispatch.requests import BREAKER_REFRESH
 from smsbridge.errors import MessageNotFoundError, SmsBridgeError
 from smsbridge.model import Message
-from smsbridge.outbox import ItemState, SqliteStore
+from smsbridge.outbox import BreakerState, ItemState, NewItem, SqliteStore
 from smsbridge.router import BreakerBoard, Delivery, Router
 from smsbridge.router.breaker import OPEN
 from smsbridge.testing import EmulatorFactory, ManualClock
@@ -427,3 +429,22 @@ def test_at_most_once_reports_unknown_instead(
     item = store.get(reference)
     assert item is not None and item.state is ItemState.UNKNOWN and item.provider == "blind"
     assert len(blind.submissions) == 1 and len(other.submissions) == 0
+
+
+def test_a_breaker_opened_elsewhere_is_seen_within_the_refresh_time(
+    make_emulator: Callable[..., ClickatellEmulator],
+    make_provider: Callable[..., ClickatellProvider],
+    store: SqliteStore,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    primary, backup = make_emulator(), make_emulator()
+    worker = dispatcher([make_provider(primary), make_provider(backup, ClickatellB)], store)
+    worker.add_and_work([NewItem(reference="m1", recipient="+447700900001", body="one")])
+    # Another process opens the primary's breaker in the shared outbox.
+    store.put_breaker("clickatell", BreakerState(OPEN, 5, worker.clock()))
+    later = time.monotonic() + BREAKER_REFRESH
+    monkeypatch.setattr(requests_module.time, "monotonic", lambda: later)
+    worker.add_and_work([NewItem(reference="m2", recipient="+447700900002", body="two")])
+
+    assert primary.submissions.accepted_recipients() == {"+447700900001": 1}
+    assert backup.submissions.accepted_recipients() == {"+447700900002": 1}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+import phonenumbers
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -82,3 +83,54 @@ def test_normalise_returns_e164_or_raises_typed_error(text: str) -> None:
     except InvalidNumberError:
         return
     assert result.startswith("+") and result[1:].isdigit()
+
+
+def full_parse_verdict(text: str) -> str:
+    """What phonenumbers' full parse makes of ``text``: its E.164 form, or why not."""
+    try:
+        parsed = phonenumbers.parse(text, None)
+    except phonenumbers.NumberParseException:
+        return "unparseable"
+    possible = phonenumbers.is_possible_number_with_reason(parsed)
+    if possible != phonenumbers.ValidationResult.IS_POSSIBLE:
+        return f"impossible {possible}"
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+
+
+_CODES = sorted(phonenumbers.COUNTRY_CODE_TO_REGION_CODE)
+
+
+@given(
+    st.one_of(
+        st.tuples(st.sampled_from(_CODES), st.text("0123456789", min_size=0, max_size=16)).map(
+            lambda pair: f"+{pair[0]}{pair[1]}"
+        ),
+        st.text("0123456789", min_size=3, max_size=18).map(lambda digits: "+" + digits),
+    )
+)
+def test_plain_e164_shortcut_agrees_with_the_full_parse(text: str) -> None:
+    # The shortcut for plain +<digits> numbers must give exactly the full parse's answer.
+    verdict = full_parse_verdict(text)
+    try:
+        got = normalise(text)
+    except InvalidNumberError:
+        assert verdict != text
+    else:
+        assert got == verdict
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["+4407700900123", "+12025550143", "+112025550143", "+390612345678", "+80012345678"],
+)
+def test_plain_e164_numbers_with_national_prefixes_or_zeros(text: str) -> None:
+    assert normalise(text) == full_parse_verdict(text)
+
+
+def test_numbers_possible_only_locally_are_refused() -> None:
+    # GB 07700 is an exchange-local length: no gateway can reach it without its area code.
+    with pytest.raises(InvalidNumberError, match="local number") as caught:
+        normalise("07700", region="GB")
+    assert caught.value.value == "07700"
+    with pytest.raises(InvalidNumberError):
+        normalise("+4407700")

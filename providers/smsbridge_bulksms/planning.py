@@ -137,15 +137,32 @@ class Planner:
         (per-message CSV columns); schedules split requests."""
 
         def rows() -> Iterator[Row | SendResult]:
+            # Rows of one campaign share body, sender and options: encode and settle the
+            # settings once per run of equal messages, not once per row.
+            last: tuple[str, str | None, SendOptions] | None = None
+            shared: tuple[EncodedText, Settings, RequestParams] | InvalidMessageError
+            shared = InvalidMessageError("no message yet")
             for message in messages:
-                settings = self.settings_for(message.sender, message.options)
-                params = self.params_for(message.options)
-                try:
-                    text = self.encode(message.body, message.options)
-                except InvalidMessageError as exc:
+                if (
+                    last is None
+                    or last[0] != message.body
+                    or last[1] != message.sender
+                    or (last[2] is not message.options and last[2] != message.options)
+                ):
+                    last = (message.body, message.sender, message.options)
+                    try:
+                        shared = (
+                            self.encode(message.body, message.options),
+                            self.settings_for(message.sender, message.options),
+                            self.params_for(message.options),
+                        )
+                    except InvalidMessageError as exc:
+                        shared = exc
+                if isinstance(shared, InvalidMessageError):
                     for number in message.to:
-                        yield self.refused(number, message.reference, exc)
+                        yield self.refused(number, message.reference, shared)
                     continue
+                text, settings, params = shared
                 for number in message.to:
                     yield Row(number, message.reference, text, settings, params)
 

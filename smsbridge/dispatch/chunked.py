@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from smsbridge.errors import SmsBridgeError
+from smsbridge.model import Message
 from smsbridge.outbox.base import Chunk, OutboxItem
 from smsbridge.provider import Provider
 from smsbridge.results import SendResult
@@ -60,8 +61,14 @@ class ChunkSender(Requests):
             raise SmsBridgeError(f"{chunking.name}'s allocator was replaced after set-up")
         return allocator
 
-    def _send_chunks(self, provider: Provider, items: Sequence[OutboxItem]) -> None:
-        """Plan ``items`` into chunks, save each, then send it as one request."""
+    def _send_chunks(
+        self,
+        provider: Provider,
+        items: Sequence[OutboxItem],
+        messages: Sequence[Message] | None = None,
+    ) -> None:
+        """Plan ``items`` (whose messages ``messages`` are, when already built) into
+        chunks, save each, then send it as one request."""
         chunking = as_chunking(provider)
         assert chunking is not None
         if self._open(provider.name):
@@ -70,7 +77,9 @@ class ChunkSender(Requests):
         by_reference = {item.reference: item for item in items}
         allocator = self._allocator(chunking)
         with allocator.recording() as ids:
-            planned = list(chunking.plan_messages(item_message(i) for i in items))
+            if messages is None:
+                messages = [item_message(item) for item in items]
+            planned = list(chunking.plan_messages(messages))
         refused = [p for p in planned if isinstance(p, SendResult)]
         if refused:
             held = [by_reference[r.reference] for r in refused if r.reference in by_reference]
@@ -83,7 +92,12 @@ class ChunkSender(Requests):
             members = [by_reference[r] for r in references]
             self._request(provider, members, _sender(chunking, chunk))
 
-    def _send_rows(self, provider: Provider, items: Sequence[OutboxItem]) -> None:
+    def _send_rows(
+        self,
+        provider: Provider,
+        items: Sequence[OutboxItem],
+        messages: Sequence[Message] | None = None,
+    ) -> None:
         """Send items whose request keys are equal as one ``send_rows`` request."""
         if self._open(provider.name):
             self._replan(items)
@@ -91,14 +105,16 @@ class ChunkSender(Requests):
         if len(items) == 1:
             self._send_single(provider, items[0])
             return
-        messages = [item_message(item) for item in items]
+        if messages is None:
+            messages = [item_message(item) for item in items]
+        rows = list(messages)
         if provider.capabilities.shared_row_reference:
             # The rows go out under the first row's reference: remember which rows a
             # lookup by it answers for, before the request leaves.
             references = [item.reference for item in items]
             key = f"{provider.name}:{ROWS_KEY}:{references[0]}"
             self.store.save_chunk(key, provider.name, b"", references, now=self.clock())
-        self._request(provider, items, lambda: provider.send_rows(messages))
+        self._request(provider, items, lambda: provider.send_rows(rows))
 
     def _replan(self, items: Sequence[OutboxItem]) -> None:
         # The breaker opened since the round was planned: plan these again.

@@ -41,6 +41,7 @@ from smsbridge.model import Message
 from smsbridge.outbox import codec
 from smsbridge.outbox.base import (
     History,
+    ItemExistsError,
     ItemState,
     LeaseError,
     NewItem,
@@ -160,6 +161,7 @@ class Dispatcher(ChunkSender):
         self._pool: ThreadPoolExecutor | None = None
         self._allows: dict[str, bool] = {}
         self._clean: set[str] = set()
+        self._clean_since: dict[str, float] = {}
         self._out: dict[str, int] = {}
         self._out_lock = threading.Lock()
         self._renewer: _LeaseRenewer | None = None
@@ -197,6 +199,68 @@ class Dispatcher(ChunkSender):
         ]
         self.store.add(items, now=self.clock())
         return references
+
+    def add_and_work(self, items: Sequence[NewItem]) -> None:
+        """Write items that are due now and work them at once, without a claim.
+
+        They are written already leased to this dispatcher (no other process can take
+        them), so the one transaction of a claim is saved: per-message sending is a
+        write, an attempt's start, its result and a read. Items whose reference was
+        stored already are left to the claims of :meth:`run_once` (or to whoever holds
+        them).
+        """
+        now = self.clock()
+        if any(item.next_attempt_at is not None and item.next_attempt_at > now for item in items):
+            self.store.add(items, now=now)  # not due yet: a lease would only hold it up
+            return
+        if len(items) == 1 and self._first_request(items[0], now):
+            return
+        until = now + self.lease_seconds
+        added = self.store.add(items, now=now, lease=(self.owner, until))
+        if added.added == len(items):
+            held = [_leased(item, now, self.owner, until) for item in items]
+        else:
+            stored = self.store.get_many([item.reference for item in items])
+            held = [
+                item
+                for item in stored.values()
+                if item.lease_owner == self.owner
+                and item.lease_until == until
+                and item.state is ItemState.PENDING
+                and item.attempts == 0
+            ]
+        if not held:
+            return
+        references = [item.reference for item in held]
+        self._hold(references, True)
+        try:
+            self._round(held)
+        finally:
+            self._hold(references, False)
+
+    def _first_request(self, new: NewItem, now: float) -> bool:
+        """Send a lone new item with its write and its attempt in one commit.
+
+        Returns:
+            False, having written nothing, when the common path must take it: no
+            provider is open to it now, its provider sends stored chunks (kept for a
+            byte-identical replay), or its reference is stored already.
+        """
+        item = _leased(new, now, self.owner, now + self.lease_seconds)
+        message = item_message(item)
+        self._allows = {}  # breakers as this one-item round sees them
+        self._clean = set()
+        provider = self._choose(item, message)
+        if provider is None or as_chunking(provider) is not None:
+            return False
+        self._hold([item.reference], True)
+        try:
+            self._request(provider, [item], lambda: provider.send(message), new=[new])
+        except ItemExistsError:
+            return False
+        finally:
+            self._hold([item.reference], False)
+        return True
 
     def run_once(self, limit: int | None = None) -> int:
         """Claim due items and make one step on each (grouped into requests).
@@ -413,31 +477,59 @@ class Dispatcher(ChunkSender):
             if key is None or provider.capabilities.max_recipients_per_request == 1:
                 jobs.append(partial(self._send_single, provider, item))
                 continue
-            self._add_to_group(groups.setdefault((provider.name, key), []), item, provider)
+            self._add_to_group(groups.setdefault((provider.name, key), []), item, message, provider)
         for (name, _), batches in groups.items():
             provider = self._by_name[name]
             send = self._send_chunks if as_chunking(provider) is not None else self._send_rows
             for batch in batches:
-                jobs.append(partial(send, provider, batch.items))
+                jobs.append(partial(send, provider, batch.items, batch.messages))
         for name, pending in replays.items():
             jobs.append(partial(self._replay, self._by_name[name], pending))
         return jobs
 
     @staticmethod
-    def _add_to_group(batches: list[_Group], item: OutboxItem, provider: Provider) -> None:
+    def _add_to_group(
+        batches: list[_Group], item: OutboxItem, message: Message, provider: Provider
+    ) -> None:
         # One request never carries a number twice: results are matched by number too.
         size = provider.capabilities.max_recipients_per_request
         last = batches[-1] if batches else None
         if last is not None and len(last.items) < size and item.recipient not in last.numbers:
-            last.add(item)
+            last.add(item, message)
             return
         for batch in batches:
             if len(batch.items) < size and item.recipient not in batch.numbers:
-                batch.add(item)
+                batch.add(item, message)
                 return
         group = _Group()
-        group.add(item)
+        group.add(item, message)
         batches.append(group)
+
+
+def _leased(item: NewItem, now: float, owner: str, until: float) -> OutboxItem:
+    """The stored form of an item just written with a lease: what a claim would read."""
+    return OutboxItem(
+        reference=item.reference,
+        recipient=item.recipient,
+        body=item.body,
+        sender=item.sender,
+        options=item.options,
+        batch=item.batch,
+        state=ItemState.PENDING,
+        provider=None,
+        status=None,
+        message_id=None,
+        parts=None,
+        cost=None,
+        attempts=0,
+        next_attempt_at=now if item.next_attempt_at is None else item.next_attempt_at,
+        created_at=now,
+        updated_at=now,
+        lease_owner=owner,
+        lease_until=until,
+        excluded_providers=(),
+        last_error=None,
+    )
 
 
 class _LeaseRenewer(threading.Thread):
@@ -464,12 +556,14 @@ class _LeaseRenewer(threading.Thread):
 class _Group:
     """Items bound for one multi-recipient request."""
 
-    __slots__ = ("items", "numbers")
+    __slots__ = ("items", "messages", "numbers")
 
     def __init__(self) -> None:
         self.items: list[OutboxItem] = []
+        self.messages: list[Message] = []  # built while planning; not built twice
         self.numbers: set[str] = set()
 
-    def add(self, item: OutboxItem) -> None:
+    def add(self, item: OutboxItem, message: Message) -> None:
         self.items.append(item)
+        self.messages.append(message)
         self.numbers.add(item.recipient)

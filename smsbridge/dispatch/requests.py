@@ -7,11 +7,12 @@ breaker reads or writes per request (see :meth:`Requests._open`).
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Sequence
 
 from smsbridge.errors import SmsBridgeError
 from smsbridge.model import Message
-from smsbridge.outbox.base import OutboxItem
+from smsbridge.outbox.base import NewItem, OutboxItem
 from smsbridge.provider import Provider
 from smsbridge.results import SendResult
 from smsbridge.router.breaker import OPEN, BreakerState
@@ -26,6 +27,13 @@ __all__ = ["Requests"]
 
 _CLOSED = BreakerState()
 
+BREAKER_REFRESH = 0.5
+"""Seconds a breaker read closed and clean is trusted without reading it again.
+
+Per-message sending would otherwise read every breaker once per message; a breaker
+opened by another process is seen within this time (this dispatcher's own failures at
+once)."""
+
 
 class Requests(Decisions):
     """Sending one request for one or many items, and the generic reconciliation."""
@@ -35,6 +43,7 @@ class Requests(Decisions):
     _by_name: dict[str, Provider]
     _allows: dict[str, bool]
     _clean: set[str]
+    _clean_since: dict[str, float]
 
     def _hold(self, references: Sequence[str], held: bool) -> None:
         """Note references being worked on (their leases are renewed meanwhile)."""
@@ -63,10 +72,16 @@ class Requests(Decisions):
     def _allowed(self, name: str) -> bool:
         """Whether the round may plan requests to ``name`` (one read per round)."""
         if name not in self._allows:
-            if self.breakers.storage.get_breaker(name) == _CLOSED:
+            seen = self._clean_since.get(name)
+            if seen is not None and time.monotonic() - seen < BREAKER_REFRESH:
+                self._clean.add(name)
+                self._allows[name] = True
+            elif self.breakers.storage.get_breaker(name) == _CLOSED:
+                self._clean_since[name] = time.monotonic()
                 self._clean.add(name)
                 self._allows[name] = True
             else:
+                self._clean_since.pop(name, None)
                 self._allows[name] = self.breakers.allows(name)
         return self._allows[name]
 
@@ -96,6 +111,7 @@ class Requests(Decisions):
     def _provider_failed(self, name: str) -> None:
         """Count a provider-scope failure on the shared breaker."""
         self._clean.discard(name)
+        self._clean_since.pop(name, None)
         self.breakers.failure(name)
 
     # -- requests ---------------------------------------------------------------------
@@ -105,8 +121,14 @@ class Requests(Decisions):
         provider: Provider,
         items: Sequence[OutboxItem],
         send: Callable[[], list[SendResult]],
+        new: Sequence[NewItem] = (),
     ) -> None:
-        """Record the attempt for ``items``, send, and record what came back."""
+        """Record the attempt for ``items`` (writing ``new`` ones first, in the same
+        commit), send, and record what came back.
+
+        Raises:
+            ItemExistsError: One of ``new`` was stored already; nothing was written.
+        """
         references = [item.reference for item in items]
         hooks = self.router.hooks
         message = _group_message(items) if hooks.wants_messages else None
@@ -118,6 +140,7 @@ class Requests(Decisions):
                 provider=provider.name,
                 now=started_at,
                 lease_seconds=self.lease_seconds,
+                **({"new": new} if new else {}),
             )
             self._hold(references, True)
             try:

@@ -24,8 +24,8 @@ from psycopg.rows import TupleRow
 
 from smsbridge.errors import Kind
 from smsbridge.outbox import pg_schema
-from smsbridge.outbox._sql_common import ITEM_COLUMNS, Dialect, SqlBase
-from smsbridge.outbox.base import ItemNotFoundError, OutboxError, OutboxItem
+from smsbridge.outbox._sql_common import Dialect, SqlBase
+from smsbridge.outbox.base import ItemNotFoundError, OutboxError
 from smsbridge.outbox.pg_schema import LOCK_NAMESPACE
 
 __all__ = [
@@ -261,22 +261,22 @@ class PgBase(SqlBase[Connection]):
         with self._tx(snapshot=snapshot) as conn:
             yield conn
 
-    def _lock_items(self, conn: Connection, references: Sequence[str]) -> list[OutboxItem]:
+    def _lock_rows(
+        self, conn: Connection, references: Sequence[str], columns: str
+    ) -> list[Sequence[Any]]:
         # Locks the rows (in reference order, so two callers cannot deadlock) until the
         # transaction ends: a concurrent claim skips them, a concurrent report waits.
         wanted = list(references)
         rows = conn.execute(
-            f"SELECT {ITEM_COLUMNS} FROM items WHERE reference = ANY(%s::text[]) "  # noqa: S608
+            f"SELECT {columns} FROM items WHERE reference = ANY(%s::text[]) "  # noqa: S608
             "ORDER BY reference FOR UPDATE",
             (wanted,),
         ).fetchall()
         found = {row[0]: row for row in rows}
-        items = []
-        for reference in wanted:
-            if reference not in found:
-                raise ItemNotFoundError(f"no outbox item has reference {reference!r}")
-            items.append(self._item(found[reference]))
-        return items
+        missing = [reference for reference in wanted if reference not in found]
+        if missing:
+            raise ItemNotFoundError(f"no outbox item has reference {missing[0]!r}")
+        return [found[reference] for reference in wanted]
 
     def _run_many(self, conn: Connection, query: str, rows: Sequence[Sequence[Any]]) -> None:
         if rows:

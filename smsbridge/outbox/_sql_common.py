@@ -19,7 +19,7 @@ import functools
 from collections.abc import Callable, Iterable, Sequence
 from contextlib import AbstractContextManager
 from functools import lru_cache
-from typing import Any, ClassVar, Generic, ParamSpec, Protocol, Self, TypeVar
+from typing import Any, ClassVar, Generic, NamedTuple, ParamSpec, Protocol, Self, TypeVar
 
 import attrs
 
@@ -53,6 +53,28 @@ ITEM_COLUMNS = (
     "lease_owner, lease_until, excluded_providers, last_error"
 )
 """The ``items`` columns :meth:`SqlBase._item` decodes, in its order."""
+
+LEASE_COLUMNS = "reference, state, status, provider, lease_owner, lease_until, last_error"
+"""The ``items`` columns a :class:`Lease` holds, in its order."""
+
+
+class Lease(NamedTuple):
+    """The few columns an attempt's start and end check and carry over.
+
+    Reading these instead of whole items keeps a request's bookkeeping to a tuple per
+    row: a 10,000-row request would otherwise decode 10,000 items twice to look at
+    four columns.
+    """
+
+    reference: str
+    state: str
+    status: str | None
+    provider: str | None
+    owner: str | None
+    until: float | None
+    last_error: str | None
+    """As stored (JSON), to write back unchanged when a result brings no error."""
+
 
 ATTEMPT_COLUMNS = (
     "id, reference, provider, started_at, finished_at, outcome, error, outcome_unknown"
@@ -184,10 +206,27 @@ _IN_CHUNK = 500
 """Most references in one ``IN (...)`` list (SQLite allows 32,766 parameters)."""
 
 
+def _check_leases(
+    leases: Sequence[tuple[str, str | None, float | None]], owner: str, now: float | None
+) -> None:
+    lost = [
+        reference
+        for reference, holder, until in leases
+        if holder != owner or (now is not None and (until is None or until <= now))
+    ]
+    if lost:
+        raise LeaseError(
+            f"worker {owner!r} does not hold the lease on {', '.join(lost[:5])}"
+            + (f" and {len(lost) - 5} more" if len(lost) > 5 else ""),
+            references=lost,
+        )
+
+
 @lru_cache(maxsize=256)
 def _options(text: str) -> SendOptions:
-    # Items of one batch share their options text; decoding it once per claim page is
-    # the difference between a cheap and an expensive claim. SendOptions is frozen.
+    # Items of one batch share their options text; decoding it once, not once per row,
+    # is the difference between a cheap and an expensive claim. SendOptions is frozen,
+    # so one decoded value can be shared by every item that stored the same text.
     return codec.options_from_json(text)
 
 
@@ -231,6 +270,16 @@ class SqlBase(abc.ABC, Generic[ConnT]):
         """
 
     @abc.abstractmethod
+    def _lock_rows(
+        self, conn: ConnT, references: Sequence[str], columns: str
+    ) -> list[Sequence[Any]]:
+        """``columns`` (the first being ``reference``) of the items, in the order given,
+        protected from other writers until the transaction ends.
+
+        Raises:
+            ItemNotFoundError: For an unknown reference.
+        """
+
     def _lock_items(self, conn: ConnT, references: Sequence[str]) -> list[OutboxItem]:
         """The items, in the order given, protected from other writers until the
         transaction ends.
@@ -238,6 +287,7 @@ class SqlBase(abc.ABC, Generic[ConnT]):
         Raises:
             ItemNotFoundError: For an unknown reference.
         """
+        return [self._item(row) for row in self._lock_rows(conn, references, ITEM_COLUMNS)]
 
     def _lock_keys(self, conn: ConnT, keys: Iterable[str]) -> None:
         """Serialize this transaction with any other touching the same message keys.
@@ -257,14 +307,20 @@ class SqlBase(abc.ABC, Generic[ConnT]):
 
     def _fetch_items(self, conn: ConnT, references: Sequence[str]) -> dict[str, OutboxItem]:
         """The stored items among ``references``, by reference, read set-wise."""
-        found: dict[str, OutboxItem] = {}
+        rows = self._fetch_rows(conn, references, ITEM_COLUMNS)
+        return {reference: self._item(row) for reference, row in rows.items()}
+
+    def _fetch_rows(
+        self, conn: ConnT, references: Sequence[str], columns: str
+    ) -> dict[str, Sequence[Any]]:
+        """``columns`` (``reference`` first) of the stored items among ``references``."""
+        found: dict[str, Sequence[Any]] = {}
         for start in range(0, len(references), _IN_CHUNK):
             part = list(references[start : start + _IN_CHUNK])
             marks = ", ".join("?" * len(part))  # placeholders only, never a value
-            query = f"SELECT {{columns}} FROM items WHERE reference IN ({marks})"  # noqa: S608
-            rows = self._run(conn, query, part).fetchall()
-            for row in rows:
-                found[row[0]] = self._item(row)
+            query = f"SELECT {columns} FROM items WHERE reference IN ({marks})"  # noqa: S608
+            for row in self._run(conn, query, part).fetchall():
+                found[row[0]] = row
         return found
 
     def _item(self, row: Sequence[Any]) -> OutboxItem:
@@ -302,22 +358,26 @@ class SqlBase(abc.ABC, Generic[ConnT]):
     def _held(
         self, conn: ConnT, references: Sequence[str], owner: str, now: float | None
     ) -> list[OutboxItem]:
-        # now=None: the lease only has to be ours (a result is recorded even when the
-        # lease ran out, as long as nobody took the item over); otherwise also unexpired.
-        items = self._lock_items(conn, references)
-        lost = [
-            item.reference
-            for item in items
-            if item.lease_owner != owner
-            or (now is not None and (item.lease_until is None or item.lease_until <= now))
-        ]
-        if lost:
-            raise LeaseError(
-                f"worker {owner!r} does not hold the lease on {', '.join(lost[:5])}"
-                + (f" and {len(lost) - 5} more" if len(lost) > 5 else ""),
-                references=lost,
-            )
-        return items
+        """The items, locked, after :meth:`_held_leases`' check."""
+        rows = self._lock_rows(conn, references, ITEM_COLUMNS)
+        _check_leases([(row[0], row[16], row[17]) for row in rows], owner, now)
+        return [self._item(row) for row in rows]
+
+    def _held_leases(
+        self, conn: ConnT, references: Sequence[str], owner: str, now: float | None
+    ) -> list[Lease]:
+        """The items' :class:`Lease` columns, locked, once ``owner`` is known to hold
+        every one of them.
+
+        ``now=None``: the lease only has to be ours (a result is recorded even when the
+        lease ran out, as long as nobody took the item over); otherwise also unexpired.
+
+        Raises:
+            LeaseError: Naming the items ``owner`` does not hold.
+        """
+        leases = [Lease(*row) for row in self._lock_rows(conn, references, LEASE_COLUMNS)]
+        _check_leases([(lease[0], lease.owner, lease.until) for lease in leases], owner, now)
+        return leases
 
     # -- lifetime ---------------------------------------------------------------------
 

@@ -15,8 +15,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-import attrs
-
 from smsbridge.errors import ErrorInfo
 from smsbridge.outbox import codec
 from smsbridge.outbox._sql_common import ConnT, SqlBase, operation
@@ -57,93 +55,81 @@ class SqlOutcomes(SqlBase[ConnT]):
             LeaseError: When another worker took the item over, or nobody holds it.
             ItemNotFoundError: For an unknown reference.
         """
-        return self.finish_many([(reference, result)], owner=owner, now=now)[0]
+        with self._tx() as conn:
+            self._finish(conn, [(reference, result)], owner, now)
+            return self._row(conn, reference)
 
     @operation("finish")
     def finish_many(
         self, results: Sequence[tuple[str, SendResult]], *, owner: str, now: float
-    ) -> list[OutboxItem]:
+    ) -> int:
         """:meth:`finish` for every recipient of one request, in one commit.
+
+        Returns:
+            How many results were recorded. The items are not read back: the caller
+            has the results, and a 10,000-row request should not decode 10,000 items.
 
         Raises:
             LeaseError: When ``owner`` lacks the lease on any of them (nothing recorded).
             ItemNotFoundError: For an unknown reference.
         """
+        with self._tx() as conn:
+            return self._finish(conn, results, owner, now)
+
+    def _finish(
+        self, conn: ConnT, results: Sequence[tuple[str, SendResult]], owner: str, now: float
+    ) -> int:
         keys = [message_key(result.message_id) for _, result in results]
-        stored: list[OutboxItem] = []
         attempt_rows: list[tuple[object, ...]] = []
         item_rows: list[tuple[object, ...]] = []
-        with self._tx() as conn:
-            self._lock_keys(conn, (key for key in keys if key is not None))
-            items = self._held(conn, [reference for reference, _ in results], owner, None)
-            parked: dict[str, bool] = {}
-            for item, (reference, result), key in zip(items, results, keys, strict=True):
-                status, _, _ = next_status(item.status, item.state, result.status)
-                provider = result.provider or item.provider
-                unknown = result.status is Status.UNKNOWN
-                attempt_rows.append(
-                    (
-                        float(now),
-                        result.status.value,
-                        codec.error_to_json(result.error),
-                        unknown,
-                        reference,
-                    )
-                )
-                state = ItemState.UNKNOWN if status is Status.UNKNOWN else ItemState.DONE
-                if key is not None and provider is not None:
-                    if provider not in parked:
-                        # Reports waiting for an id are rare: look for them per request,
-                        # and per item only when some exist.
-                        parked[provider] = self._any_parked(conn, provider)
-                    if parked[provider]:
-                        status, state = self._unpark(conn, reference, provider, key, status, state)
-                error = result.error or item.last_error
-                item_rows.append(
-                    (
-                        state.value,
-                        provider,
-                        None if status is None else status.value,
-                        result.message_id,
-                        key,
-                        result.parts,
-                        codec.cost_to_json(result.cost),
-                        codec.error_to_json(error),
-                        float(now),
-                        reference,
-                    )
-                )
-                # The row as written, built from what was read (and locked) and written
-                # in this transaction, instead of reading every row back.
-                stored.append(
-                    attrs.evolve(
-                        item,
-                        state=state,
-                        provider=provider,
-                        status=status,
-                        message_id=result.message_id,
-                        parts=result.parts,
-                        cost=result.cost,
-                        last_error=error,
-                        updated_at=now,
-                        lease_owner=None,
-                        lease_until=None,
-                    )
-                )
-            self._run_many(
-                conn,
-                "UPDATE attempts SET finished_at = ?, outcome = ?, error = ?, outcome_unknown = ? "
-                "WHERE reference = ? AND finished_at IS NULL",
-                attempt_rows,
+        self._lock_keys(conn, (key for key in keys if key is not None))
+        leases = self._held_leases(conn, [reference for reference, _ in results], owner, None)
+        parked: dict[str, bool] = {}
+        when = float(now)
+        for lease, (reference, result), key in zip(leases, results, keys, strict=True):
+            stored_status = None if lease.status is None else Status(lease.status)
+            status, _, _ = next_status(stored_status, ItemState(lease.state), result.status)
+            provider = result.provider or lease.provider
+            error = None if result.error is None else codec.error_to_json(result.error)
+            attempt_rows.append(
+                (when, result.status.value, error, result.status is Status.UNKNOWN, reference)
             )
-            self._run_many(
-                conn,
-                "UPDATE items SET state = ?, provider = ?, status = ?, message_id = ?, "
-                "message_key = ?, parts = ?, cost = ?, last_error = ?, updated_at = ?, "
-                "lease_owner = NULL, lease_until = NULL WHERE reference = ?",
-                item_rows,
+            state = ItemState.UNKNOWN if status is Status.UNKNOWN else ItemState.DONE
+            if key is not None and provider is not None:
+                if provider not in parked:
+                    # Reports waiting for an id are rare: look for them per request,
+                    # and per item only when some exist.
+                    parked[provider] = self._any_parked(conn, provider)
+                if parked[provider]:
+                    status, state = self._unpark(conn, reference, provider, key, status, state)
+            item_rows.append(
+                (
+                    state.value,
+                    provider,
+                    None if status is None else status.value,
+                    result.message_id,
+                    key,
+                    result.parts,
+                    codec.cost_to_json(result.cost),
+                    lease.last_error if error is None else error,
+                    when,
+                    reference,
+                )
             )
-        return stored
+        self._run_many(
+            conn,
+            "UPDATE attempts SET finished_at = ?, outcome = ?, error = ?, outcome_unknown = ? "
+            "WHERE reference = ? AND finished_at IS NULL",
+            attempt_rows,
+        )
+        self._run_many(
+            conn,
+            "UPDATE items SET state = ?, provider = ?, status = ?, message_id = ?, "
+            "message_key = ?, parts = ?, cost = ?, last_error = ?, updated_at = ?, "
+            "lease_owner = NULL, lease_until = NULL WHERE reference = ?",
+            item_rows,
+        )
+        return len(item_rows)
 
     def _any_parked(self, conn: ConnT, provider: str) -> bool:
         row = self._run(

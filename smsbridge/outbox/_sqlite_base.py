@@ -18,7 +18,7 @@ from typing import Any, Literal
 from smsbridge.outbox import schema
 from smsbridge.outbox._sql_common import Dialect, SqlBase
 from smsbridge.outbox._sqlite_errors import storage_error
-from smsbridge.outbox.base import ItemNotFoundError, OutboxError, OutboxItem, StorageError
+from smsbridge.outbox.base import ItemNotFoundError, OutboxError, StorageError
 
 __all__ = ["SQLITE", "SqliteBase", "default_path"]
 
@@ -151,11 +151,11 @@ class SqliteBase(SqlBase[sqlite3.Connection]):
         with self._tx("DEFERRED") as conn:
             yield conn
 
-    def _lock_items(self, conn: sqlite3.Connection, references: Sequence[str]) -> list[OutboxItem]:
+    def _lock_rows(
+        self, conn: sqlite3.Connection, references: Sequence[str], columns: str
+    ) -> list[Sequence[Any]]:
         # The write transaction already excludes every other writer.
-        if len(references) == 1:
-            return [self._row(conn, references[0])]
-        found = self._fetch_items(conn, references)
+        found = self._fetch_rows(conn, references, columns)
         missing = [reference for reference in references if reference not in found]
         if missing:
             raise ItemNotFoundError(f"no outbox item has reference {missing[0]!r}")

@@ -229,6 +229,11 @@ class OutboxStateError(OutboxError):
     an item that is already done)."""
 
 
+class ItemExistsError(OutboxStateError):
+    """An item to be written with its first attempt is stored already (the same
+    reference sent again): nothing was written; work it like any stored item."""
+
+
 class ItemState(enum.Enum):
     """Where an item stands in the outbox's own life cycle (not the provider's status)."""
 
@@ -433,9 +438,12 @@ class OutboxStore(Protocol):
     items it had committed (``written``).
     """
 
-    def add(self, items: Iterable[NewItem], *, now: float) -> AddResult:
+    def add(
+        self, items: Iterable[NewItem], *, now: float, lease: tuple[str, float] | None = None
+    ) -> AddResult:
         """Write items unless their reference exists (idempotent), or their batch holds
-        their number already (then their reference is in ``duplicates``); streams."""
+        their number already (then their reference is in ``duplicates``); streams.
+        ``lease=(owner, until)`` writes them leased to ``owner``, claimed as they land."""
         ...
 
     def get_many(self, references: Sequence[str]) -> dict[str, OutboxItem]:
@@ -469,8 +477,10 @@ class OutboxStore(Protocol):
         provider: str,
         now: float,
         lease_seconds: float | None = None,
+        new: Sequence[NewItem] = (),
     ) -> list[Attempt]:
-        """:meth:`begin_attempt` for the recipients of one request, in one commit."""
+        """:meth:`begin_attempt` for the recipients of one request, in one commit;
+        ``new`` items are written first in the same commit (see the SQL stores)."""
         ...
 
     def finish(self, reference: str, *, owner: str, result: SendResult, now: float) -> OutboxItem:
@@ -479,8 +489,9 @@ class OutboxStore(Protocol):
 
     def finish_many(
         self, results: Sequence[tuple[str, SendResult]], *, owner: str, now: float
-    ) -> list[OutboxItem]:
-        """:meth:`finish` for the recipients of one request, in one commit."""
+    ) -> int:
+        """:meth:`finish` for the recipients of one request, in one commit; returns how
+        many were recorded (the items are not read back: the caller holds the results)."""
         ...
 
     def retry_later(

@@ -65,19 +65,25 @@ class PostgresStore(
 
     # What PostgreSQL spells its own way; the rules are in the shared parts.
 
-    def _insert_items(self, conn: Connection, rows: Sequence[NewRow], now: float) -> int:
+    def _insert_items(
+        self,
+        conn: Connection,
+        rows: Sequence[NewRow],
+        now: float,
+        lease: tuple[str, float] | None = None,
+    ) -> int:
         # unnest turns seven arrays into rows in one round trip; ORDER BY ord keeps the
         # input order in seq. A reference repeated in the chunk conflicts with its own
         # first row and is skipped like any existing one.
         columns: list[list[Any]] = [list(column) for column in zip(*rows, strict=True)]
         cur = conn.execute(
             "INSERT INTO items (reference, recipient, body, sender, options, batch, "
-            "state, next_attempt_at, created_at, updated_at) "
-            "SELECT r, rc, b, s, o, bt, 'pending', d, %s, %s FROM unnest("
+            "state, next_attempt_at, created_at, updated_at, lease_owner, lease_until) "
+            "SELECT r, rc, b, s, o, bt, 'pending', d, %s, %s, %s, %s::float8 FROM unnest("
             "%s::text[], %s::text[], %s::text[], %s::text[], %s::text[], %s::text[], "
             "%s::float8[]) WITH ORDINALITY AS t (r, rc, b, s, o, bt, d, ord) "
             "ORDER BY ord ON CONFLICT (reference) DO NOTHING",
-            (now, now, *columns),
+            (now, now, *(lease if lease is not None else (None, None)), *columns),
         )
         return cur.rowcount
 

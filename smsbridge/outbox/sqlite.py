@@ -49,13 +49,20 @@ class SqliteStore(
 
     # What SQLite spells its own way; the rules are in the shared parts.
 
-    def _insert_items(self, conn: sqlite3.Connection, rows: Sequence[NewRow], now: float) -> int:
+    def _insert_items(
+        self,
+        conn: sqlite3.Connection,
+        rows: Sequence[NewRow],
+        now: float,
+        lease: tuple[str, float] | None = None,
+    ) -> int:
+        owner, until = lease if lease is not None else (None, None)
         cur = conn.executemany(
             "INSERT INTO items (reference, recipient, body, sender, options, batch, "
-            "state, next_attempt_at, created_at, updated_at) "
-            "VALUES (?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?) "
+            "state, next_attempt_at, created_at, updated_at, lease_owner, lease_until) "
+            "VALUES (?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?, ?) "
             "ON CONFLICT (reference) DO NOTHING",
-            [(*row, now, now) for row in rows],
+            [(*row, now, now, owner, until) for row in rows],
         )
         return cur.rowcount
 

@@ -10,6 +10,7 @@ import pytest
 from smsbridge.errors import ErrorInfo, Kind, Scope
 from smsbridge.model import SendOptions
 from smsbridge.outbox import (
+    ItemExistsError,
     ItemNotFoundError,
     ItemState,
     LeaseError,
@@ -178,6 +179,55 @@ def test_begin_attempts_is_all_or_nothing(store: AnyStore) -> None:
         store.begin_attempts(["a", "b"], owner="w1", provider="A", now=1)
     assert info.value.references == ("b",)
     assert store.counts()[ItemState.INFLIGHT] == 0
+
+
+def test_items_added_with_a_lease_are_not_claimed_by_others(store: AnyStore) -> None:
+    store.add([new("a"), new("b")], now=0, lease=("w1", LEASE))
+    assert store.claim("w2", limit=10, now=1, lease_seconds=LEASE) == []
+    item = store.get("a")
+    assert item is not None and (item.lease_owner, item.lease_until) == ("w1", LEASE)
+    store.begin_attempts(["a", "b"], owner="w1", provider="A", now=1)
+    # Once the lease runs out, another worker takes them (to reconcile: they were sent).
+    taken = store.claim("w2", limit=10, now=LEASE + 1, lease_seconds=LEASE)
+    assert sorted(i.reference for i in taken) == ["a", "b"]
+    assert all(i.needs_reconciliation for i in taken)
+
+
+def test_a_new_item_is_written_with_its_first_attempt_in_one_commit(store: AnyStore) -> None:
+    (attempt,) = store.begin_attempts(
+        ["r1"], owner="w1", provider="A", now=5, lease_seconds=LEASE, new=[new("r1")]
+    )
+    item = store.get("r1")
+    assert item is not None
+    assert (item.state, item.provider, item.attempts, item.lease_owner) == (
+        ItemState.INFLIGHT,
+        "A",
+        1,
+        "w1",
+    )
+    assert item.lease_until == 5 + LEASE and attempt.provider == "A"
+    assert store.claim("w2", limit=10, now=6, lease_seconds=LEASE) == []
+
+
+def test_writing_a_stored_item_with_its_attempt_writes_nothing(store: AnyStore) -> None:
+    store.add([NewItem(reference="r1", recipient="+447700900123", body="first")], now=0)
+    with pytest.raises(ItemExistsError):
+        store.begin_attempts(
+            ["r2", "r1"],
+            owner="w1",
+            provider="A",
+            now=5,
+            lease_seconds=LEASE,
+            new=[new("r2"), new("r1")],
+        )
+    assert store.get("r2") is None
+    item = store.get("r1")
+    assert item is not None and (item.state, item.body, item.lease_owner, item.attempts) == (
+        ItemState.PENDING,
+        "first",
+        None,
+        0,
+    )
 
 
 def test_finish_records_the_result(store: AnyStore) -> None:
