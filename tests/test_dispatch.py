@@ -12,7 +12,6 @@ import attrs
 import pytest
 
 from smsbridge.dispatch import Dispatcher, item_references
-from smsbridge.dispatch import requests as requests_module
 from smsbridge.dispatch.requests import BREAKER_REFRESH
 from smsbridge.errors import MessageNotFoundError, SmsBridgeError
 from smsbridge.model import Message
@@ -443,7 +442,7 @@ def test_a_breaker_opened_elsewhere_is_seen_within_the_refresh_time(
     # Another process opens the primary's breaker in the shared outbox.
     store.put_breaker("clickatell", BreakerState(OPEN, 5, worker.clock()))
     later = time.monotonic() + BREAKER_REFRESH
-    monkeypatch.setattr(requests_module.time, "monotonic", lambda: later)
+    monkeypatch.setattr(time, "monotonic", lambda: later)
     worker.add_and_work([NewItem(reference="m2", recipient="+447700900002", body="two")])
 
     assert primary.submissions.accepted_recipients() == {"+447700900001": 1}
