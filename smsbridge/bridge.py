@@ -31,6 +31,7 @@ from smsbridge.model import Batch, Message
 from smsbridge.numbers import NumberNormaliser
 from smsbridge.outbox import (
     History,
+    ItemOutcome,
     ItemState,
     NewItem,
     OutboxError,
@@ -215,13 +216,13 @@ class SmsBridge:
         prepared = prepare_message(message, self.normalise, message.reference or new_reference())
         results: list[SendResult] = []
         if prepared.items:
-            self.dispatcher.add_and_work(prepared.items)
+            self.dispatcher.add_and_send(prepared.items)
             references = [item.reference for item in prepared.items]
-            stored = self.store.get_many(references)
+            stored = self.store.outcomes(references)
             if any(self._waiting(item) for item in stored.values()):
                 batch = prepared.reference if len(references) > 1 else None
                 self._settle(references, batch)
-                stored = self.store.get_many(references)
+                stored = self.store.outcomes(references)
             results = [self._result(reference, stored.get(reference)) for reference in references]
             _raise_request_error(results)
         merged = _merge(len(message.to), prepared.refused, results)
@@ -267,7 +268,7 @@ class SmsBridge:
                 return
             items = [entry for entry in window if isinstance(entry, NewItem)]
             repeated: frozenset[str] = frozenset()
-            stored: dict[str, OutboxItem] = {}
+            stored: dict[str, ItemOutcome] = {}
             try:
                 if items:
                     added = self.store.add(items, now=self.dispatcher.clock())
@@ -277,7 +278,7 @@ class SmsBridge:
                     references = [i.reference for i in items if i.reference not in repeated]
                     if references:
                         self._settle(references, prefix)
-                        stored = self.store.get_many(references)
+                        stored = self.store.outcomes(references)
             except StorageError as exc:
                 # add counts its own call; the windows before it are all in the outbox.
                 exc.count(written + (exc.written or 0))
@@ -357,7 +358,7 @@ class SmsBridge:
                 wait = 0.005 if due is None else due - self.dispatcher.clock()
                 time.sleep(min(max(wait, 0.005), remaining, 1.0))
 
-    def _waiting(self, item: OutboxItem) -> bool:
+    def _waiting(self, item: OutboxItem | ItemOutcome) -> bool:
         if item.state in _UNSETTLED:
             return True
         # An unknown outcome due for a replay soon (not parked for a later look).
@@ -373,27 +374,29 @@ class SmsBridge:
                 return False
             if not counts.get(ItemState.UNKNOWN, 0):
                 return True
-            items: Iterable[OutboxItem] = self.store.iter_items(batch, ItemState.UNKNOWN)
+            items: Iterable[OutboxItem | ItemOutcome] = self.store.iter_items(
+                batch, ItemState.UNKNOWN
+            )
         else:
-            items = self.store.get_many(references).values()
+            items = self.store.outcomes(references).values()
         return not any(self._waiting(item) for item in items)
 
     def _next_due(self, references: Sequence[str], batch: str | None) -> float | None:
         if batch is not None:
-            items: Iterable[OutboxItem] = (
+            items: Iterable[OutboxItem | ItemOutcome] = (
                 i for state in (*_UNSETTLED, ItemState.UNKNOWN)
                 for i in self.store.iter_items(batch, state)
             )  # fmt: skip
         else:
-            items = self.store.get_many(references).values()
+            items = self.store.outcomes(references).values()
         times = [i.next_attempt_at for i in items if self._waiting(i)]
         return min(times) if times else None
 
     def _results(self, references: Sequence[str]) -> list[SendResult]:
-        stored = self.store.get_many(references)
+        stored = self.store.outcomes(references)
         return [self._result(reference, stored.get(reference)) for reference in references]
 
-    def _result(self, reference: str, item: OutboxItem | None) -> SendResult:
+    def _result(self, reference: str, item: OutboxItem | ItemOutcome | None) -> SendResult:
         if item is None:  # only if someone deleted it under us
             raise MessageNotFoundError(f"outbox item {reference!r} disappeared")
         if self._waiting(item):

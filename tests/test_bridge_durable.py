@@ -293,15 +293,8 @@ class _ReadOnlyAfterSecondAdd(SqliteStore):
 
     adds = 0
 
-    def add(
-        self,
-        items: Iterable[NewItem],
-        *,
-        now: float,
-        chunk_size: int = 1000,
-        lease: tuple[str, float] | None = None,
-    ) -> AddResult:
-        result = super().add(items, now=now, chunk_size=chunk_size, lease=lease)
+    def add(self, items: Iterable[NewItem], *, now: float, chunk_size: int = 1000) -> AddResult:
+        result = super().add(items, now=now, chunk_size=chunk_size)
         self.adds += 1
         if self.adds == 2:
             self._connection().execute("PRAGMA query_only = ON")

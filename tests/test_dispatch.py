@@ -438,12 +438,12 @@ def test_a_breaker_opened_elsewhere_is_seen_within_the_refresh_time(
 ) -> None:
     primary, backup = make_emulator(), make_emulator()
     worker = dispatcher([make_provider(primary), make_provider(backup, ClickatellB)], store)
-    worker.add_and_work([NewItem(reference="m1", recipient="+447700900001", body="one")])
+    worker.add_and_send([NewItem(reference="m1", recipient="+447700900001", body="one")])
     # Another process opens the primary's breaker in the shared outbox.
     store.put_breaker("clickatell", BreakerState(OPEN, 5, worker.clock()))
     later = time.monotonic() + BREAKER_REFRESH
     monkeypatch.setattr(time, "monotonic", lambda: later)
-    worker.add_and_work([NewItem(reference="m2", recipient="+447700900002", body="two")])
+    worker.add_and_send([NewItem(reference="m2", recipient="+447700900002", body="two")])
 
     assert primary.submissions.accepted_recipients() == {"+447700900001": 1}
     assert backup.submissions.accepted_recipients() == {"+447700900002": 1}

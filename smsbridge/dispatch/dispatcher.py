@@ -40,6 +40,7 @@ from smsbridge.errors import MessageNotFoundError, SmsBridgeError
 from smsbridge.model import Message
 from smsbridge.outbox import codec
 from smsbridge.outbox.base import (
+    AddResult,
     History,
     ItemExistsError,
     ItemState,
@@ -200,43 +201,25 @@ class Dispatcher(ChunkSender):
         self.store.add(items, now=self.clock())
         return references
 
-    def add_and_work(self, items: Sequence[NewItem]) -> None:
-        """Write items that are due now and work them at once, without a claim.
+    def add_and_send(self, items: Sequence[NewItem]) -> AddResult:
+        """Write items; a lone new one that is due now is sent at once, written with
+        its first attempt in one commit (no claim, no separate write).
 
-        They are written already leased to this dispatcher (no other process can take
-        them), so the one transaction of a claim is saved: per-message sending is a
-        write, an attempt's start, its result and a read. Items whose reference was
-        stored already are left to the claims of :meth:`run_once` (or to whoever holds
-        them).
+        Per-message sending is then a commit before the request, one after it, and the
+        read of the result. Everything else is only written, for :meth:`run_once`'s
+        claims: items written leased to this process would wait out the lease if it
+        died before working them, where unleased ones go to any process at once.
+
+        Returns:
+            What was written, as :meth:`~smsbridge.outbox.OutboxStore.add` says.
         """
         now = self.clock()
-        if any(item.next_attempt_at is not None and item.next_attempt_at > now for item in items):
-            self.store.add(items, now=now)  # not due yet: a lease would only hold it up
-            return
-        if len(items) == 1 and self._first_request(items[0], now):
-            return
-        until = now + self.lease_seconds
-        added = self.store.add(items, now=now, lease=(self.owner, until))
-        if added.added == len(items):
-            held = [_leased(item, now, self.owner, until) for item in items]
-        else:
-            stored = self.store.get_many([item.reference for item in items])
-            held = [
-                item
-                for item in stored.values()
-                if item.lease_owner == self.owner
-                and item.lease_until == until
-                and item.state is ItemState.PENDING
-                and item.attempts == 0
-            ]
-        if not held:
-            return
-        references = [item.reference for item in held]
-        self._hold(references, True)
-        try:
-            self._round(held)
-        finally:
-            self._hold(references, False)
+        if len(items) == 1:
+            item = items[0]
+            due = item.next_attempt_at is None or item.next_attempt_at <= now
+            if due and item.batch is None and self._first_request(item, now):
+                return AddResult(1, 0)
+        return self.store.add(items, now=now)
 
     def _first_request(self, new: NewItem, now: float) -> bool:
         """Send a lone new item with its write and its attempt in one commit.

@@ -38,14 +38,7 @@ class SqlItems(SqlBase[ConnT]):
     """Adding, claiming, starting attempts and releasing leases."""
 
     @operation("add")
-    def add(
-        self,
-        items: Iterable[NewItem],
-        *,
-        now: float,
-        chunk_size: int = 1000,
-        lease: tuple[str, float] | None = None,
-    ) -> AddResult:
+    def add(self, items: Iterable[NewItem], *, now: float, chunk_size: int = 1000) -> AddResult:
         """Write items whose reference is not stored yet; others are left untouched.
 
         The input is consumed lazily and committed ``chunk_size`` rows at a time, so a
@@ -56,9 +49,6 @@ class SqlItems(SqlBase[ConnT]):
             items: The items, e.g. a generator.
             now: The current time; also ``next_attempt_at`` for items without one.
             chunk_size: Rows per transaction.
-            lease: ``(owner, until)``: write the new items already leased to ``owner``,
-                so a sender that is about to work them needs no claim (one transaction
-                less per message). Items that were stored already keep their lease.
 
         Returns:
             How many were added and how many already existed.
@@ -81,7 +71,7 @@ class SqlItems(SqlBase[ConnT]):
             try:
                 with self._tx() as conn:
                     kept, repeated = self._unique_numbers(conn, rows)
-                    count = self._insert_items(conn, kept, float(now), lease) if kept else 0
+                    count = self._insert_items(conn, kept, float(now)) if kept else 0
             except StorageError as exc:
                 exc.count(added + existing + len(duplicates))
                 raise

@@ -17,12 +17,21 @@ from smsbridge.outbox.base import (
     Chunk,
     History,
     ItemNotFoundError,
+    ItemOutcome,
     ItemState,
     OutboxItem,
     StorageError,
 )
+from smsbridge.status import Status
 
 __all__ = ["SqlReads"]
+
+
+OUTCOME_COLUMNS = (
+    "reference, recipient, state, provider, status, message_id, parts, cost, attempts, "
+    "next_attempt_at, updated_at, last_error"
+)
+"""The ``items`` columns an :class:`ItemOutcome` holds, in its order."""
 
 
 class SqlReads(SqlBase[ConnT]):
@@ -50,6 +59,33 @@ class SqlReads(SqlBase[ConnT]):
         """
         with self._read_tx() as conn:
             return self._fetch_items(conn, references)
+
+    @operation("read")
+    def outcomes(self, references: Sequence[str]) -> dict[str, ItemOutcome]:
+        """Where the items among ``references`` stand, without their messages.
+
+        Raises:
+            OutboxError: For database errors.
+        """
+        with self._read_tx() as conn:
+            rows = self._fetch_rows(conn, references, OUTCOME_COLUMNS)
+        return {
+            reference: ItemOutcome(
+                reference=row[0],
+                recipient=row[1],
+                state=ItemState(row[2]),
+                provider=row[3],
+                status=None if row[4] is None else Status(row[4]),
+                message_id=row[5],
+                parts=row[6],
+                cost=codec.cost_from_json(row[7]),
+                attempts=row[8],
+                next_attempt_at=row[9],
+                updated_at=row[10],
+                last_error=codec.error_from_json(row[11]),
+            )
+            for reference, row in rows.items()
+        }
 
     @operation("read")
     def history(self, reference: str) -> History | None:

@@ -381,6 +381,29 @@ class History:
     reports: tuple[DeliveryReport, ...]
 
 
+@attrs.frozen(slots=True, kw_only=True)
+class ItemOutcome:
+    """Where an item stands, without its message (text, sender, options).
+
+    What a sender reports back for each recipient of a batch: reading only these
+    columns spares decoding every recipient's options (and template variables).
+    The attributes are those of :class:`OutboxItem` of the same names.
+    """
+
+    reference: str
+    recipient: str
+    state: ItemState
+    provider: str | None
+    status: Status | None
+    message_id: str | None
+    parts: int | None
+    cost: Cost | None
+    attempts: int
+    next_attempt_at: float
+    updated_at: float
+    last_error: ErrorInfo | None
+
+
 @attrs.frozen(slots=True)
 class AddResult:
     """What :meth:`OutboxStore.add` did.
@@ -438,16 +461,17 @@ class OutboxStore(Protocol):
     items it had committed (``written``).
     """
 
-    def add(
-        self, items: Iterable[NewItem], *, now: float, lease: tuple[str, float] | None = None
-    ) -> AddResult:
+    def add(self, items: Iterable[NewItem], *, now: float) -> AddResult:
         """Write items unless their reference exists (idempotent), or their batch holds
-        their number already (then their reference is in ``duplicates``); streams.
-        ``lease=(owner, until)`` writes them leased to ``owner``, claimed as they land."""
+        their number already (then their reference is in ``duplicates``); streams."""
         ...
 
     def get_many(self, references: Sequence[str]) -> dict[str, OutboxItem]:
         """The stored items among ``references``, by reference (read set-wise)."""
+        ...
+
+    def outcomes(self, references: Sequence[str]) -> dict[str, ItemOutcome]:
+        """Where the items among ``references`` stand, without their messages."""
         ...
 
     def claim(

@@ -76,9 +76,13 @@ def _parse_datetime(text: str) -> datetime:
     return naive.replace(tzinfo=timezone(-offset if sign == "-" else offset))
 
 
+_PLAIN = frozenset({str, int, float, bool, type(None)})
+"""Types JSON carries as they are (exact types: a subclass may need a tag)."""
+
+
 def _encode(value: Any) -> Any:
     # bool is an int and str is a sequence: test the exact JSON scalars first.
-    if value is None or isinstance(value, bool | int | float | str):
+    if type(value) in _PLAIN or isinstance(value, bool | int | float | str):
         return value
     if isinstance(value, datetime):
         return {"$dt": value.isoformat()}
@@ -91,34 +95,38 @@ def _encode(value: Any) -> Any:
     if isinstance(value, tuple):
         return {"$tuple": [_encode(item) for item in value]}
     if isinstance(value, list):
-        return [_encode(item) for item in value]
+        return [item if type(item) in _PLAIN else _encode(item) for item in value]
     if isinstance(value, Mapping):
         if all(isinstance(k, str) and not k.startswith("$") for k in value):
-            return {k: _encode(v) for k, v in value.items()}
+            # Scalars inline: per-recipient variables are mostly strings, and a call per
+            # value made encoding a template batch's options its slowest step.
+            return {k: v if type(v) in _PLAIN else _encode(v) for k, v in value.items()}
         return {"$map": [[_encode(k), _encode(v)] for k, v in value.items()]}
     raise CodecError(f"cannot store a {type(value).__name__} in the outbox: {value!r}")
 
 
-def _decode(value: Any) -> Any:
-    if isinstance(value, list):
-        return [_decode(item) for item in value]
-    if not isinstance(value, dict):
+def _decode(value: dict[str, Any]) -> Any:
+    # The json module's object hook: called for every object, innermost first, so a
+    # tag's contents are decoded already. Only a one-key object whose key starts with
+    # "$" can be a tag: mappings with such keys are always written as "$map".
+    if len(value) != 1:
         return value
-    if len(value) == 1:
-        ((tag, inner),) = value.items()
-        if tag == "$dt":
-            return _parse_datetime(inner)
-        if tag == "$td":
-            return _td_from_str(inner)
-        if tag == "$dec":
-            return Decimal(inner)
-        if tag == "$bytes":
-            return base64.b64decode(inner)
-        if tag == "$tuple":
-            return tuple(_decode(item) for item in inner)
-        if tag == "$map":
-            return {_decode(k): _decode(v) for k, v in inner}
-    return {k: _decode(v) for k, v in value.items()}
+    ((tag, inner),) = value.items()
+    if not tag.startswith("$"):
+        return value
+    if tag == "$dt":
+        return _parse_datetime(inner)
+    if tag == "$td":
+        return _td_from_str(inner)
+    if tag == "$dec":
+        return Decimal(inner)
+    if tag == "$bytes":
+        return base64.b64decode(inner)
+    if tag == "$tuple":
+        return tuple(inner)
+    if tag == "$map":
+        return {k: v for k, v in inner}  # noqa: C416 - pairs may be lists; keys must hash
+    return value
 
 
 def dumps(value: Any) -> str:
@@ -150,7 +158,7 @@ def loads(text: str) -> Any:
         CodecError: For text that is not valid JSON or a malformed tag.
     """
     try:
-        return _decode(json.loads(text))
+        return json.loads(text, object_hook=_decode)
     except (ValueError, TypeError, ArithmeticError) as exc:
         raise CodecError(f"unreadable outbox JSON: {exc}") from exc
 

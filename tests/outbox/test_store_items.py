@@ -181,18 +181,6 @@ def test_begin_attempts_is_all_or_nothing(store: AnyStore) -> None:
     assert store.counts()[ItemState.INFLIGHT] == 0
 
 
-def test_items_added_with_a_lease_are_not_claimed_by_others(store: AnyStore) -> None:
-    store.add([new("a"), new("b")], now=0, lease=("w1", LEASE))
-    assert store.claim("w2", limit=10, now=1, lease_seconds=LEASE) == []
-    item = store.get("a")
-    assert item is not None and (item.lease_owner, item.lease_until) == ("w1", LEASE)
-    store.begin_attempts(["a", "b"], owner="w1", provider="A", now=1)
-    # Once the lease runs out, another worker takes them (to reconcile: they were sent).
-    taken = store.claim("w2", limit=10, now=LEASE + 1, lease_seconds=LEASE)
-    assert sorted(i.reference for i in taken) == ["a", "b"]
-    assert all(i.needs_reconciliation for i in taken)
-
-
 def test_a_new_item_is_written_with_its_first_attempt_in_one_commit(store: AnyStore) -> None:
     (attempt,) = store.begin_attempts(
         ["r1"], owner="w1", provider="A", now=5, lease_seconds=LEASE, new=[new("r1")]
