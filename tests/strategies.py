@@ -7,6 +7,8 @@ standard rather than against itself.
 
 from __future__ import annotations
 
+import unicodedata
+
 from hypothesis import strategies as st
 
 __all__ = [
@@ -19,7 +21,10 @@ __all__ = [
     "gsm_char",
     "gsm_extension_heavy_text",
     "gsm_text",
+    "is_sendable",
     "non_gsm_char",
+    "refused_char",
+    "sendable_text",
     "sms_text",
     "straddling_text",
     "ucs2_text",
@@ -75,6 +80,32 @@ any_char = st.one_of(
     st.characters(exclude_categories=["Cs"]),
     astral_char,
 )
+
+
+#: Characters :func:`smsbridge.model.check_text` refuses: lone surrogates and control
+#: characters other than tab, newline, carriage return and form feed.
+refused_char = st.one_of(
+    st.characters(min_codepoint=0xD800, max_codepoint=0xDFFF),
+    st.sampled_from(
+        [chr(c) for c in (*range(0x20), *range(0x7F, 0xA0)) if c not in (9, 10, 12, 13)]
+    ),
+)
+
+
+def is_sendable(text: str) -> bool:
+    """True when :func:`smsbridge.model.check_text` accepts ``text`` (for filters)."""
+    return not any(
+        0xD800 <= ord(c) <= 0xDFFF or (unicodedata.category(c) == "Cc" and c not in "\t\n\r\f")
+        for c in text
+    )
+
+
+def sendable_text(max_size: int = 40) -> st.SearchStrategy[str]:
+    """Text :func:`smsbridge.model.check_text` accepts (no surrogates, no refused controls)."""
+    return st.text(
+        st.characters(exclude_categories=["Cs", "Cc"]) | st.sampled_from("\t\n\r\f"),
+        max_size=max_size,
+    )
 
 
 def any_text(max_size: int = 480) -> st.SearchStrategy[str]:
