@@ -2,7 +2,8 @@
 
 Every command and importer that reads a recipient CSV goes through
 :mod:`smsbridge.inputs.csv_rows`; :mod:`smsbridge.inputs.byte_lines` finds the encoding
-and cuts the bytes into physical lines, decoded one at a time.
+and cuts the bytes into physical lines, decoded one at a time;
+:mod:`smsbridge.inputs.number_list` reads files of one number per line the same way.
 """
 
 from smsbridge.inputs.byte_lines import (
@@ -12,6 +13,7 @@ from smsbridge.inputs.byte_lines import (
     PhysicalLine,
 )
 from smsbridge.inputs.csv_rows import BadRow, CsvRows, Row, count_rows, looks_like_number
+from smsbridge.inputs.number_list import count_numbers, read_numbers
 
 __all__ = [
     "DEFAULT_ENCODING",
@@ -21,6 +23,8 @@ __all__ = [
     "InputFileError",
     "PhysicalLine",
     "Row",
+    "count_numbers",
     "count_rows",
     "looks_like_number",
+    "read_numbers",
 ]

@@ -13,7 +13,9 @@ longer than :data:`MAX_LINE_BYTES` is reported, not held in memory.
 from __future__ import annotations
 
 import codecs
+import io
 from collections.abc import Iterator
+from pathlib import Path
 from typing import BinaryIO
 
 import attrs
@@ -26,6 +28,7 @@ __all__ = [
     "InputFileError",
     "PhysicalLine",
     "detect_encoding",
+    "open_binary",
     "physical_lines",
 ]
 
@@ -83,6 +86,18 @@ class PhysicalLine:
     problem: str | None = None
 
 
+def open_binary(path: str | Path) -> io.BufferedReader:
+    """Open ``path`` for reading bytes.
+
+    Raises:
+        InputFileError: When it cannot be opened (missing, a directory, no permission).
+    """
+    try:
+        return Path(path).open("rb")
+    except OSError as exc:
+        raise InputFileError(f"cannot read {path}: {exc.strerror or exc}", path=str(path)) from exc
+
+
 def detect_encoding(head: bytes, encoding: str, *, path: str) -> tuple[str, int]:
     """The codec to decode with and the length of the byte-order mark to skip.
 
@@ -99,8 +114,7 @@ def detect_encoding(head: bytes, encoding: str, *, path: str) -> tuple[str, int]
             return codec, len(bom)
     try:
         info = codecs.lookup(encoding)
-        "\n".encode(info.name)
-    except (LookupError, ValueError):
+    except LookupError:
         raise InputFileError(f"{path}: unknown encoding {encoding!r}", path=path) from None
     if not getattr(info, "_is_text_encoding", True):
         raise InputFileError(f"{path}: {encoding!r} is not a text encoding", path=path)

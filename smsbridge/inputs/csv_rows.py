@@ -8,9 +8,10 @@ columns. Blank lines are layout and yield nothing.
 **The unterminated-quote rule.** A quoted field may span lines (a body with a line
 break). But a stray ``"`` opens a field that the CSV format lets run on, silently
 swallowing the rows after it. So while a quoted field is open, each further line is
-looked at before the parser gets it: a line that *looks like a row of its own* (it
-parses alone into the header's number of columns, and its number column looks like a
-phone number, see :func:`looks_like_number`) ends the record there. The record whose
+looked at before the parser gets it: a line that *looks like a row of its own* ends the
+record there. It does when, read alone, it gives the header's number of columns (or
+fewer, its last field opening a quote of its own: the start of a multi-line row), and
+its number column looks like a phone number (see :func:`looks_like_number`). The record whose
 quote never closed is reported as a bad row; the lines it had taken are read again as
 rows of their own, so each is sent or reported on its own. A quote still open at the end
 of the file is reported the same way. A line inside a legitimate multi-line field that
@@ -35,12 +36,13 @@ from smsbridge.inputs.byte_lines import (
     InputFileError,
     PhysicalLine,
     detect_encoding,
+    open_binary,
     physical_lines,
 )
 
 __all__ = ["BadRow", "CsvRows", "Row", "count_rows", "looks_like_number"]
 
-_NUMBER_LIKE = re.compile(r"\s*\+?[0-9][0-9 ().\-]*\s*")
+_NUMBER_LIKE = re.compile(r"\s*\+?[0-9(][0-9 ().\-]*\s*")
 _MIN_DIGITS = 5
 
 
@@ -127,13 +129,22 @@ class _Source:
         return line.text
 
     def _row_like(self, text: str) -> bool:
+        """True when ``text`` reads as a record of its own, or as the start of one
+        (its last field opens a quote, the fields before it fit the header)."""
         try:
             fields = next(csv.reader([text], strict=True), [])
-        except csv.Error:
-            return False
-        if len(fields) != self._width:
-            return False
-        return self._number is None or looks_like_number(fields[self._number])
+        except csv.Error as exc:
+            if "unexpected end of data" not in str(exc):
+                return False
+            fields = next(csv.reader([text]), [])
+            if len(fields) > self._width or self._number == len(fields) - 1:
+                return False
+        else:
+            if len(fields) != self._width:
+                return False
+        if self._number is None:
+            return True
+        return self._number < len(fields) and looks_like_number(fields[self._number])
 
 
 class CsvRows:
@@ -151,10 +162,7 @@ class CsvRows:
     def __init__(self, path: str | Path, *, encoding: str = DEFAULT_ENCODING) -> None:
         self.path = Path(path)
         name = str(path)
-        try:
-            self._stream: io.BufferedReader = self.path.open("rb")
-        except OSError as exc:
-            raise InputFileError(f"cannot read {name}: {exc.strerror or exc}", path=name) from exc
+        self._stream: io.BufferedReader = open_binary(path)
         try:
             # peek, not read: a pipe cannot seek back over bytes that were no mark.
             head = self._stream.peek(4)[:4]
