@@ -103,21 +103,22 @@ def detect_encoding(head: bytes, encoding: str, *, path: str) -> tuple[str, int]
 
     Args:
         head: The file's first bytes (4 are enough).
-        encoding: The encoding asked for; a byte-order mark overrides it.
+        encoding: The encoding asked for (checked even when a byte-order mark then
+            overrides it, so a misspelt option is never silently ignored).
         path: The file, named in the error.
 
     Raises:
         InputFileError: For an encoding Python does not know as a text encoding.
     """
-    for bom, codec in _BOMS:
-        if head.startswith(bom):
-            return codec, len(bom)
     try:
         info = codecs.lookup(encoding)
     except LookupError:
         raise InputFileError(f"{path}: unknown encoding {encoding!r}", path=path) from None
     if not getattr(info, "_is_text_encoding", True):
         raise InputFileError(f"{path}: {encoding!r} is not a text encoding", path=path)
+    for bom, codec in _BOMS:
+        if head.startswith(bom):
+            return codec, len(bom)
     return _WITHOUT_MARK.get(info.name, info.name), 0
 
 
