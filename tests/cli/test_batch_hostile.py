@@ -68,3 +68,34 @@ def test_good_rows_are_sent_once_and_bad_rows_reported_once(
     assert reported == [f"{data}:{line}" for line in sorted([*case.bad, *unfilled])]
     accepted = emulator.submissions.accepted_recipients() - before
     assert accepted == Counter(number for number, _ in sent.values())
+
+
+class _Terminal(io.StringIO):
+    """Captured stderr that says it is a terminal, so the progress bar is drawn."""
+
+    def isatty(self) -> bool:
+        return True
+
+
+def test_the_progress_bar_reaches_the_files_row_count(
+    tmp_path: Path, configured: tuple[Path, ClickatellEmulator]
+) -> None:
+    config, _ = configured
+    data = tmp_path / "rows.csv"
+    data.write_bytes(
+        b"to,name\n"
+        b"+447700900601,Ann\n"
+        b"07700 900601,Ann again\n"  # duplicate
+        b"12,Bad\n"  # invalid
+        b"+447700900602,B\xffb\n"  # undecodable
+        b'+447700900603,"open\n'  # unterminated quote
+        b"+447700900604,Di\n"
+    )
+    err = _Terminal()
+    with contextlib.redirect_stderr(err):
+        code = main(["batch", str(data), "--template", "Hi {name}", "--config", str(config)],
+                    out=io.StringIO())  # fmt: skip
+    assert code == 1
+    final = err.getvalue().rstrip("\n").rpartition("\r")[2]
+    assert "6/6" in final, final
+    assert "accepted=2 bad_input=3 duplicate=1" in final
