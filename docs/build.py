@@ -43,6 +43,7 @@ MODULES = (
     "smsbridge.reports",
     "smsbridge.pricing",
     "smsbridge.tasks",
+    "smsbridge.inputs",
     "smsbridge.config",
     "smsbridge.demo",
     "smsbridge_clickatell",

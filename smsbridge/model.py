@@ -20,13 +20,18 @@ import attrs
 
 from smsbridge.errors import InvalidMessageError, TemplateError
 
-__all__ = ["Batch", "Message", "Recipient", "SendOptions", "Template"]
+__all__ = ["Batch", "Message", "Recipient", "SendOptions", "Template", "check_text"]
 
 _REFERENCE_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,63}")
 _PLACEHOLDER_RE = re.compile(r"\{\{|\}\}|\{([A-Za-z_][A-Za-z0-9_]*)\}|\{|\}")
 _NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 # fullmatch, not match with ^...$: "$" also matches before a trailing newline.
 _match_reference = _REFERENCE_RE.fullmatch
+# Refused in texts: control characters (C0, DEL, C1) other than tab, newline, carriage
+# return and form feed (GSM 03.38 carries it, as a page break), and surrogate code points
+# (a str holds one only unpaired: text that cannot be encoded, stored or sent).
+_BAD_CHAR_RE = re.compile("[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
+_CONTROL_NAMES = {0: "NUL", 0x1B: "ESC", 0x7F: "DEL"}
 
 # The read-only view of "no variables", shared: nothing can change it (the proxy is the
 # only reference to its dict), so recipients without variables need no copy of their own.
@@ -49,6 +54,41 @@ def _check_reference(_inst: object, attribute: attrs.Attribute[Any], value: str 
         )
 
 
+def _bad_char(value: str) -> str | None:
+    """What is wrong with ``value`` under the text policy, or ``None``."""
+    found = _BAD_CHAR_RE.search(value)
+    if found is None:
+        return None
+    code = ord(found.group())
+    if 0xD800 <= code <= 0xDFFF:
+        what = f"a lone surrogate U+{code:04X}"
+    else:
+        name = _CONTROL_NAMES.get(code)
+        what = f"the control character U+{code:04X}" + (f" ({name})" if name else "")
+    return f"{what} at index {found.start()}"
+
+
+def check_text(value: str, field: str) -> None:
+    """Refuse text that cannot be sent as it is.
+
+    The policy: lone surrogates (text that cannot be encoded) and control characters
+    (U+0000-U+001F, U+007F-U+009F) are refused, except tab, newline, carriage return
+    and form feed (which GSM 03.38 carries as a page break). Nothing is replaced:
+    changing a user's text is their call.
+
+    Args:
+        value: The text.
+        field: The field named in the error (``"body"``, ``"template"``...).
+
+    Raises:
+        InvalidMessageError: Naming the field, the character and its index; the value
+            is shown escaped, so the error itself can always be printed.
+    """
+    problem = _bad_char(value)
+    if problem is not None:
+        raise InvalidMessageError(f"{field} holds {problem}", field=field, value=ascii(value[:80]))
+
+
 def _check_text(_inst: object, attribute: attrs.Attribute[Any], value: object) -> None:
     if not isinstance(value, str):
         raise InvalidMessageError(
@@ -57,6 +97,15 @@ def _check_text(_inst: object, attribute: attrs.Attribute[Any], value: object) -
             field=attribute.name,
             value=type(value).__name__,
         )
+    check_text(value, "template" if attribute.name == "text" else attribute.name)
+
+
+def _check_variables(
+    _inst: object, _attribute: attrs.Attribute[Any], value: Mapping[str, Any]
+) -> None:
+    for name, item in value.items():
+        if isinstance(item, str):
+            check_text(item, f"variables.{name}")
 
 
 def _check_number(field: str, value: object) -> str:
@@ -161,7 +210,9 @@ class Message:
 
     Raises:
         InvalidMessageError: For an empty body, a body that is not text, no recipients,
-            or a malformed sender or reference.
+            a malformed sender or reference, or a body or variable value holding a
+            lone surrogate or a control character other than tab, newline, carriage
+            return and form feed (see :func:`check_text`).
     """
 
     to: tuple[str, ...] = attrs.field(converter=_to_tuple)
@@ -170,7 +221,9 @@ class Message:
     reference: str | None = attrs.field(default=None, validator=_check_reference)
     options: SendOptions = attrs.field(default=_DEFAULT_OPTIONS, kw_only=True)
     template: Template | None = attrs.field(default=None, kw_only=True)
-    variables: Mapping[str, Any] = attrs.field(default=_EMPTY, converter=_readonly, kw_only=True)
+    variables: Mapping[str, Any] = attrs.field(
+        default=_EMPTY, converter=_readonly, kw_only=True, validator=_check_variables
+    )
 
     @to.validator
     def _check_to(self, _a: attrs.Attribute[Any], value: tuple[str, ...]) -> None:
@@ -203,6 +256,7 @@ def _validate_sender(value: str | None) -> None:
         return
     if not isinstance(value, str) or not value.strip():
         raise InvalidMessageError("sender must be non-empty text", field="sender", value=value)
+    check_text(value, "sender")
     digits = value.lstrip("+")
     if digits.isdigit():
         if len(digits) > 16:
@@ -225,7 +279,8 @@ class Template:
             approved template id per provider name.
 
     Raises:
-        InvalidMessageError: For empty text or an unmatched brace.
+        InvalidMessageError: For empty text, an unmatched brace, or text refused by
+            :func:`check_text`.
     """
 
     text: str = attrs.field(validator=_check_text)
@@ -261,7 +316,8 @@ class Template:
             recipient: Named in the error when a variable is missing.
 
         Raises:
-            TemplateError: Naming the recipient and the missing variable.
+            TemplateError: Naming the recipient and the variable that is missing or
+                whose value :func:`check_text` refuses.
         """
 
         def fill(match: re.Match[str]) -> str:
@@ -279,7 +335,18 @@ class Template:
                     recipient=recipient,
                     value=name,
                 )
-            return str(variables[name])
+            value = str(variables[name])
+            problem = _bad_char(value)
+            if problem is not None:
+                who = f" for {recipient}" if recipient else ""
+                raise TemplateError(
+                    f"template variable {name!r}{who} holds {problem}",
+                    variable=name,
+                    recipient=recipient,
+                    field=f"variables.{name}",
+                    value=ascii(value[:80]),
+                )
+            return value
 
         body = _PLACEHOLDER_RE.sub(fill, self.text)
         if not body:
@@ -339,6 +406,10 @@ def _as_recipient(item: Recipient | str | Mapping[str, Any]) -> Recipient:
 @attrs.frozen(slots=True)
 class Batch:
     """Many recipients and either one body or a :class:`Template`.
+
+    A recipient whose template values are refused (missing, or holding a lone surrogate
+    or a control character, see :func:`check_text`) fails alone: it is that recipient's
+    ``REJECTED`` result, and the others are sent.
 
     A batch holds a *source* of recipients, never a list of them: iterating a batch of a
     million recipients creates them one at a time. Pass a zero-argument callable (or use

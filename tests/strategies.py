@@ -7,19 +7,30 @@ standard rather than against itself.
 
 from __future__ import annotations
 
+import codecs
+import csv
+import io
+import unicodedata
+
+import attrs
 from hypothesis import strategies as st
 
 __all__ = [
     "BOUNDARY_LENGTHS",
     "GSM_DEFAULT",
     "GSM_EXTENSION",
+    "HostileCsv",
     "any_text",
     "astral_char",
     "boundary_text",
     "gsm_char",
     "gsm_extension_heavy_text",
     "gsm_text",
+    "hostile_csv",
+    "is_sendable",
     "non_gsm_char",
+    "refused_char",
+    "sendable_text",
     "sms_text",
     "straddling_text",
     "ucs2_text",
@@ -75,6 +86,32 @@ any_char = st.one_of(
     st.characters(exclude_categories=["Cs"]),
     astral_char,
 )
+
+
+#: Characters :func:`smsbridge.model.check_text` refuses: lone surrogates and control
+#: characters other than tab, newline, carriage return and form feed.
+refused_char = st.one_of(
+    st.characters(min_codepoint=0xD800, max_codepoint=0xDFFF),
+    st.sampled_from(
+        [chr(c) for c in (*range(0x20), *range(0x7F, 0xA0)) if c not in (9, 10, 12, 13)]
+    ),
+)
+
+
+def is_sendable(text: str) -> bool:
+    """True when :func:`smsbridge.model.check_text` accepts ``text`` (for filters)."""
+    return not any(
+        0xD800 <= ord(c) <= 0xDFFF or (unicodedata.category(c) == "Cc" and c not in "\t\n\r\f")
+        for c in text
+    )
+
+
+def sendable_text(max_size: int = 40) -> st.SearchStrategy[str]:
+    """Text :func:`smsbridge.model.check_text` accepts (no surrogates, no refused controls)."""
+    return st.text(
+        st.characters(exclude_categories=["Cs", "Cc"]) | st.sampled_from("\t\n\r\f"),
+        max_size=max_size,
+    )
 
 
 def any_text(max_size: int = 480) -> st.SearchStrategy[str]:
@@ -145,3 +182,85 @@ def sms_text() -> st.SearchStrategy[str]:
         boundary_text(),
         straddling_text(),
     )
+
+
+# -- hostile recipient files ---------------------------------------------------------
+
+#: Names hold no digits, so no line of a multi-line name can look like a recipient row;
+#: quotes, commas and line breaks make csv.writer quote them and span lines.
+_NAME_CHARS = st.sampled_from("abcdefghij XYZ,;'\"\n!?éЖ😀")
+#: Bytes that cannot be decoded, per file encoding (a lone low surrogate in UTF-16).
+_UNDECODABLE = {"utf-8": b"\xff", "utf-16-le": b"\x00\xdc"}
+_DAMAGES = ("undecodable", "unterminated", "ragged", "short", "huge", "after_quote")
+
+
+@attrs.frozen
+class HostileCsv:
+    """A recipient file (columns ``to,name``) with damaged rows, and what a reader
+    must make of it.
+
+    Args:
+        data: The file's bytes.
+        good: The good rows: first line -> (number, name).
+        bad: The first line of each damaged row, in order.
+        numbers: Every number of the file, good rows' and damaged rows' alike.
+    """
+
+    data: bytes
+    good: dict[int, tuple[str, str]]
+    bad: tuple[int, ...]
+    numbers: tuple[str, ...]
+
+
+def _damaged(kind: str, number: str, codec: str) -> bytes:
+    if kind == "undecodable":
+        head, tail = f"{number},ab".encode(codec), "cd\n".encode(codec)
+        return head + _UNDECODABLE[codec] + tail
+    text = {
+        "unterminated": f'{number},"never closed\n',
+        "ragged": f"{number},a,b\n",
+        "short": f"{number}\n",
+        "huge": f"{number},{'x' * (csv.field_size_limit() + 1)}\n",
+        "after_quote": f'{number},"ab"cd\n',
+    }[kind]
+    return text.encode(codec)
+
+
+@st.composite
+def hostile_csv(draw: st.DrawFn, max_rows: int = 25, first: int = 0) -> HostileCsv:
+    """A ``to,name`` file, UTF-8 (with or without BOM) or UTF-16 with a BOM, whose rows
+    are good (names quoted as needed, some spanning lines) or damaged: undecodable
+    bytes, an unterminated quote, too many or too few columns, a field over the CSV
+    field limit, text after a closing quote. Numbers are ``+447700900000 + first + i``.
+    """
+    codec, bom = draw(
+        st.sampled_from(
+            [("utf-8", b""), ("utf-8", codecs.BOM_UTF8), ("utf-16-le", codecs.BOM_UTF16_LE)]
+        )
+    )
+    kinds = draw(
+        st.lists(
+            st.one_of(st.just("good"), st.sampled_from(_DAMAGES)), min_size=1, max_size=max_rows
+        )
+    )
+    chunks = [bom, "to,name\n".encode(codec)]
+    good: dict[int, tuple[str, str]] = {}
+    bad: list[int] = []
+    numbers: list[str] = []
+    line = 2
+    for index, kind in enumerate(kinds):
+        number = f"+44770090{first + index:04d}"
+        numbers.append(number)
+        if kind == "good":
+            name = draw(st.text(_NAME_CHARS, max_size=12))
+            buffer = io.StringIO()
+            csv.writer(buffer, lineterminator="\n").writerow([number, name])
+            text = buffer.getvalue()
+            chunks.append(text.encode(codec))
+            good[line] = (number, name)
+            line += text.count("\n")
+        else:
+            chunks.append(_damaged(kind, number, codec))
+            bad.append(line)
+            line += 1
+    return HostileCsv(b"".join(chunks), good, tuple(bad), tuple(numbers))

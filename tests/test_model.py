@@ -19,6 +19,8 @@ from smsbridge import (
     Template,
     TemplateError,
 )
+from smsbridge.model import check_text
+from tests.strategies import refused_char, sendable_text
 
 
 def test_message_normalises_to_tuple_and_is_frozen() -> None:
@@ -90,7 +92,7 @@ def test_template_rejects_malformed(text: str) -> None:
         Template(text)
 
 
-@given(st.dictionaries(st.from_regex(r"[a-z]{1,8}", fullmatch=True), st.text(max_size=20)))
+@given(st.dictionaries(st.from_regex(r"[a-z]{1,8}", fullmatch=True), sendable_text(20)))
 def test_template_render_inserts_values_verbatim(values: dict[str, str]) -> None:
     text = " ".join(f"<{{{name}}}>" for name in values) or "static"
     rendered = Template(text).render(values)
@@ -177,3 +179,66 @@ def test_batch_iteration_passes_recipients_through_and_converts_the_rest() -> No
     items = list(Batch([given_recipient, "+447700900124", {"to": "+447700900125"}], body="hi"))
     assert items[0] is given_recipient
     assert items[1:] == [Recipient("+447700900124"), Recipient("+447700900125")]
+
+
+# -- the text policy: lone surrogates and control characters are refused -------------
+
+
+@pytest.mark.parametrize(
+    ("build", "field"),
+    [
+        (lambda: Message("+447700900123", "x\ud800y"), "body"),
+        (lambda: Message("+447700900123", "a\x00b"), "body"),
+        (lambda: Message("+447700900123", "ok", variables={"name": "bob\ud800"}), "variables.name"),
+        (lambda: Message("+447700900123", "ok", sender="Shop\x1b"), "sender"),
+        (lambda: Template("Hi {name}\x07"), "template"),
+        (lambda: Batch(["+447700900123"], body="\x85next line"), "body"),
+    ],
+)
+def test_refused_text_names_the_field(build: object, field: str) -> None:
+    with pytest.raises(InvalidMessageError) as info:
+        build()  # type: ignore[operator]
+    assert info.value.field == field
+    assert field.split(".")[0] in str(info.value)
+    # The error can always be printed: the offending character is named, never included.
+    str(info.value).encode("utf-8")
+    assert isinstance(info.value.value, str)
+    info.value.value.encode("ascii")
+
+
+def test_tab_newline_carriage_return_and_form_feed_are_kept() -> None:
+    body = "line 1\r\nline 2\tcolumn\fpage 2"
+    assert Message("+447700900123", body).body == body
+
+
+@given(sendable_text(), refused_char, st.integers(min_value=0, max_value=40))
+def test_one_refused_character_anywhere_is_refused_with_its_index(
+    text: str, bad: str, where: int
+) -> None:
+    index = min(where, len(text))
+    value = text[:index] + bad + text[index:]
+    with pytest.raises(
+        InvalidMessageError, match=rf"U\+{ord(bad):04X}( \(\w+\))? at index {index}$"
+    ):
+        check_text(value, "body")
+    check_text(text, "body")
+
+
+def test_a_bad_variable_fails_only_its_recipient_when_rendered() -> None:
+    batch = Batch(
+        [
+            {"to": "+447700900101", "name": "Ann"},
+            {"to": "+447700900102", "name": "bob\ud800"},
+            {"to": "+447700900103", "name": "C\x00y"},
+        ],
+        template=Template("Hi {name}"),
+    )
+    ann, bob, cy = list(batch)
+    assert batch.render(ann) == "Hi Ann"
+    for recipient, shown in ((bob, "U+D800"), (cy, "U+0000 (NUL)")):
+        with pytest.raises(TemplateError) as info:
+            batch.render(recipient)
+        assert (info.value.variable, info.value.field) == ("name", "variables.name")
+        assert info.value.recipient == recipient.number
+        assert f"template variable 'name' for {recipient.number} holds" in str(info.value)
+        assert shown in str(info.value)

@@ -4,12 +4,16 @@ The file needs a header row with a ``to`` column. The text is ``--body`` (the sa
 everyone), ``--template`` (``{column}`` placeholders filled from each line), or, with
 neither, a ``body`` column. An optional ``reference`` column sets each client reference.
 
-A bad line (wrong number of columns, empty or invalid number, a template variable with no
-value, a malformed reference) is reported on stderr as ``FILE:LINE: problem`` and skipped;
-the rest of the file is still sent. The file is read lazily, line by line, so its size is
-bounded by the disk, not by memory.
+The file is read by :mod:`smsbridge.inputs` (``--encoding``, default ``utf-8-sig``; a
+UTF-16/32 byte-order mark wins). A bad line (undecodable bytes, broken or unterminated
+quoting, a field over the CSV field limit, wrong number of columns, empty or invalid
+number, a template variable with no value, a malformed reference) is reported on stderr
+as ``FILE:LINE: problem`` and skipped; the rest of the file is still sent. Every record
+gets exactly one result: its send status, ``bad_input``, or ``duplicate`` (the same
+number as an earlier line, sent once). The file is read lazily, line by line, so its
+size is bounded by the disk, not by memory.
 
-Before sending, the file's records are counted (one pass of the CSV reader, no number
+Before sending, the file's records are counted (one pass of the same reader, no number
 parsing) and the count recorded in the outbox until every line is written
 (:mod:`smsbridge.outbox.batch_sizes`): when the outbox fails part-way, the command says
 "N of M written" and exits 4, and ``smsbridge resume`` reports the batch as partly
@@ -19,9 +23,9 @@ written. Running the same command again (same ``--reference``) adds and sends th
 from __future__ import annotations
 
 import argparse
-import csv
+import re
 import sys
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, TextIO
@@ -38,17 +42,29 @@ from smsbridge.cli.output import (
 )
 from smsbridge.cli.progress import Progress
 from smsbridge.errors import InvalidMessageError, InvalidNumberError, TemplateError
+from smsbridge.inputs import DEFAULT_ENCODING, BadRow, CsvRows, InputFileError, count_rows
 from smsbridge.model import Batch, Recipient, Template
 from smsbridge.outbox.base import StorageError
 from smsbridge.outbox.batch_sizes import forget_size, record_size
 from smsbridge.results import SendResult
 from smsbridge.status import Status
 
-__all__ = ["BAD_INPUT", "register"]
+__all__ = ["BAD_INPUT", "DUPLICATE", "register"]
 
 BAD_INPUT = "bad_input"
 """Status reported (in ``--json`` and the summary) for a line that was not sent."""
+DUPLICATE = "duplicate"
+"""Status of a line whose number an earlier line of the batch has (it is sent once)."""
 _MAX_LISTED = 50
+
+
+class _Pending:
+    """A line handed to the bridge whose result has not come back yet."""
+
+    __slots__ = ("e164", "line", "number", "reference")
+
+    def __init__(self, reference: str, line: int, number: str, e164: str) -> None:
+        self.reference, self.line, self.number, self.e164 = reference, line, number, e164
 
 
 class _Run:
@@ -57,9 +73,13 @@ class _Run:
     def __init__(self, args: argparse.Namespace, out: TextIO, path: Path) -> None:
         self.args, self.out, self.path = args, out, path
         self.prefix: str = args.reference or new_reference()
-        self.lines: dict[str, int] = {}
+        # Results come back in input order, so a line still pending when a later line's
+        # result arrives was dropped by the store as a repeated number.
+        self.pending: deque[_Pending] = deque()
+        self.duplicates: list[_Pending] = []
         self.counts: Counter[str] = Counter()
-        self.failures: list[tuple[int | None, SendResult]] = []
+        self.waiting: Counter[str] = Counter()  # references in ``pending``
+        self.failures: list[list[object]] = []
         self.unlisted = 0
         self.progress = Progress(label="sending", enabled=False if args.quiet else None)
 
@@ -83,37 +103,95 @@ class _Run:
 
     def result(self, result: SendResult) -> None:
         """Record and print one recipient's result."""
-        line = self.lines.pop(result.reference or "", None)
+        line = self._settle(result.reference)
         self.counts[result.status.value] += 1
         self.progress.advance(result.status.value)
         if self.args.json:
             write_json_line(self.out, {"line": line, **result_dict(result)})
         elif not result.ok:
-            # Only the first failures are listed; --json gives every one.
-            if len(self.failures) < _MAX_LISTED:
-                self.failures.append((line, result))
+            error = result.error and result.error.text
+            self._list([line, result.recipient, result.status.value, result.provider, error])
+
+    def _list(self, cells: list[object]) -> None:
+        # Only the first ones are listed; --json gives every one.
+        if len(self.failures) < _MAX_LISTED:
+            self.failures.append(cells)
+        else:
+            self.unlisted += 1
+
+    def send(self, pending: _Pending) -> None:
+        """Note a line handed to the bridge."""
+        self.pending.append(pending)
+        self.waiting[pending.reference] += 1
+
+    def _settle(self, reference: str | None) -> int | None:
+        """The line of ``reference``; lines before it with no result are duplicates."""
+        if reference is None or not self.waiting[reference]:
+            return None
+        while (first := self._pop()).reference != reference:
+            self._duplicate(first)
+        return first.line
+
+    def _pop(self) -> _Pending:
+        first = self.pending.popleft()
+        self.waiting[first.reference] -= 1
+        if not self.waiting[first.reference]:
+            del self.waiting[first.reference]
+        return first
+
+    def _duplicate(self, pending: _Pending) -> None:
+        self.duplicates.append(pending)
+        self.counts[DUPLICATE] += 1
+        self.progress.advance(DUPLICATE)
+
+    def finish(self, bridge: SmsBridge) -> None:
+        """Count the trailing duplicates, then report every duplicate with its first line."""
+        while self.pending:
+            self._duplicate(self._pop())
+        if not self.duplicates:
+            return
+        wanted = {p.e164 for p in self.duplicates}
+        first: dict[str, str] = {}
+        for item in bridge.store.iter_items(batch=self.prefix):
+            if item.recipient in wanted and item.recipient not in first:
+                first[item.recipient] = item.reference
+        for pending in self.duplicates:
+            holder = first.get(pending.e164)
+            where = self._line_of(holder) if holder else None
+            text = f"same number as {where or 'an earlier line'}; sent once"
+            if self.args.json:
+                row = {"line": pending.line, "recipient": pending.e164, "status": DUPLICATE}
+                write_json_line(
+                    self.out,
+                    {
+                        **row,
+                        "ok": True,
+                        "reference": pending.reference,
+                        "duplicate_of": where,
+                        "error": None,
+                        "note": text,
+                    },
+                )
             else:
-                self.unlisted += 1
+                self._list([pending.line, pending.e164, DUPLICATE, None, text])
+
+    def _line_of(self, reference: str) -> str:
+        """``line N`` for a generated reference, else the reference the file gave."""
+        match = re.fullmatch(re.escape(self.prefix) + r"-(\d+)", reference)
+        return f"line {match.group(1)}" if match else f"reference {reference}"
 
     def rows(
-        self,
-        reader: Iterator[list[str]],
-        header: list[str],
-        template: Template | None,
-        bridge: SmsBridge,
+        self, reader: CsvRows, template: Template | None, bridge: SmsBridge
     ) -> Iterator[Recipient]:
         """The good lines as recipients (numbers in E.164), reporting the bad ones."""
         prefix = self.prefix
-        last = _line_num(reader)
-        for row in reader:
-            # A quoted field may span lines: a record starts after the previous one ended.
-            line, last = last + 1, _line_num(reader)
-            if not row:
+        header = reader.header
+        for row in reader.rows(header.index("to")):
+            if isinstance(row, BadRow):
+                self.bad(row.line, row.reason)
                 continue
-            if len(row) != len(header):
-                self.bad(line, f"expected {len(header)} columns, found {len(row)}")
-                continue
-            values = dict(zip(header, row, strict=True))
+            line = row.line
+            values = dict(zip(header, row.values, strict=True))
             number = values.pop("to").strip()
             reference = values.pop("reference", "").strip() or f"{prefix}-{line}"
             if not number:
@@ -135,26 +213,11 @@ class _Run:
             except InvalidMessageError as exc:
                 self.bad(line, str(exc), number)
                 continue
-            self.lines[reference] = line
+            self.send(_Pending(reference, line, number, e164))
             yield recipient
 
 
-def _line_num(reader: Iterator[list[str]]) -> int:
-    """The last physical line a csv reader has consumed."""
-    value = getattr(reader, "line_num", 0)
-    return value if isinstance(value, int) else 0
-
-
-def _count_rows(path: Path) -> int | None:
-    """The records after the header, blank ones left out as :meth:`_Run.rows` leaves them;
-    ``None`` for a file that can be read only once (a pipe)."""
-    if not path.is_file():
-        return None
-    with path.open(newline="", encoding="utf-8-sig") as handle:
-        return max(sum(1 for row in csv.reader(handle) if row) - 1, 0)
-
-
-def _text(args: argparse.Namespace, header: list[str]) -> tuple[str | None, Template | None]:
+def _text(args: argparse.Namespace, header: tuple[str, ...]) -> tuple[str | None, Template | None]:
     if args.body is not None:
         return args.body, None
     if args.template is not None:
@@ -174,19 +237,27 @@ def _summary(run: _Run) -> str:
     return render_table(("status", "count"), rows)
 
 
+def _open(args: argparse.Namespace, path: Path) -> CsvRows | None:
+    """The file with its header read and checked, or ``None`` (reported) when unusable."""
+    try:
+        reader = CsvRows(path, encoding=args.encoding)
+    except InputFileError as exc:
+        print(f"smsbridge batch: {exc}", file=sys.stderr)
+        return None
+    if "to" not in reader.header:
+        reader.close()
+        print(f"{path}:1: no 'to' column in the header", file=sys.stderr)
+        return None
+    return reader
+
+
 def _cmd_batch(args: argparse.Namespace, out: TextIO) -> int:
     path = Path(args.file)
-    try:
-        handle = path.open(newline="", encoding="utf-8-sig")
-    except OSError as exc:
-        print(f"smsbridge batch: cannot read {path}: {exc.strerror or exc}", file=sys.stderr)
+    reader = _open(args, path)
+    if reader is None:
         return EXIT_USAGE
-    with handle:
-        reader = csv.reader(handle)
-        header = [name.strip() for name in next(reader, [])]
-        if "to" not in header:
-            print(f"{path}:1: no 'to' column in the header", file=sys.stderr)
-            return EXIT_USAGE
+    with reader:
+        header = reader.header
         try:
             body, template = _text(args, header)
             if template is not None:
@@ -201,9 +272,10 @@ def _cmd_batch(args: argparse.Namespace, out: TextIO) -> int:
             print(f"smsbridge batch: {exc}", file=sys.stderr)
             return EXIT_USAGE
         run = _Run(args, out, path)
-        total = run.progress.total = _count_rows(path)
+        number = header.index("to")
+        total = run.progress.total = count_rows(path, encoding=args.encoding, number_column=number)
         try:
-            _send(run, reader, header, (body, template), total)
+            _send(run, reader, (body, template), total)
         except StorageError as exc:
             run.progress.clear()
             _report(run)
@@ -219,16 +291,15 @@ def _cmd_batch(args: argparse.Namespace, out: TextIO) -> int:
             )
             return EXIT_STORAGE
     _report(run)
-    ok = all(status != BAD_INPUT and Status(status).is_success for status in run.counts)
+    ok = all(
+        status == DUPLICATE or (status != BAD_INPUT and Status(status).is_success)
+        for status in run.counts
+    )
     return EXIT_OK if ok else EXIT_FAILED
 
 
 def _send(
-    run: _Run,
-    reader: Iterator[list[str]],
-    header: list[str],
-    text: tuple[str | None, Template | None],
-    total: int | None,
+    run: _Run, reader: CsvRows, text: tuple[str | None, Template | None], total: int | None
 ) -> None:
     """Write and send every good line, with the batch's size recorded meanwhile.
 
@@ -238,7 +309,7 @@ def _send(
     """
     body, template = text
     with bridge_from_args(run.args) as bridge:
-        recipients = run.rows(reader, header, template, bridge)
+        recipients = run.rows(reader, template, bridge)
         batch = Batch(
             recipients, body=body, template=template, sender=run.args.sender, reference=run.prefix
         )
@@ -248,6 +319,7 @@ def _send(
             with run.progress:
                 for result in bridge.iter_send_batch(batch):
                     run.result(result)
+                run.finish(bridge)
             if total is not None:
                 forget_size(bridge.store, run.prefix)
         except StorageError as exc:
@@ -257,17 +329,14 @@ def _send(
 
 
 def _report(run: _Run) -> None:
-    """The failed recipients (the first ones) and the counts, unless --json or --quiet."""
+    """The lines not sent (the first ones) and the counts, unless --json or --quiet."""
     args, out = run.args, run.out
     if not args.json and not args.quiet:
         if run.failures:
-            rows = (
-                [line, r.recipient, r.status.value, r.provider, r.error and r.error.text]
-                for line, r in run.failures
-            )
-            out.write(render_table(("line", "recipient", "status", "provider", "error"), rows))
+            keys = ("line", "recipient", "status", "provider", "error")
+            out.write(render_table(keys, run.failures))
             if run.unlisted:
-                out.write(f"... and {run.unlisted} more failed (--json lists every one)\n")
+                out.write(f"... and {run.unlisted} more not sent (--json lists every one)\n")
         out.write(_summary(run))
 
 
@@ -285,6 +354,11 @@ def register(sub: Any) -> None:
     batch.add_argument("--sender", default=None, help="sender id (default: the account's)")
     batch.add_argument(
         "--reference", default=None, metavar="PREFIX", help="prefix of generated references"
+    )
+    batch.add_argument(
+        "--encoding",
+        default=DEFAULT_ENCODING,
+        help="the file's encoding (default utf-8-sig; a UTF-16/32 byte-order mark wins)",
     )
     add_config_option(batch)
     batch.add_argument("--json", action="store_true", help="one JSON object per line (JSON Lines)")

@@ -1,9 +1,15 @@
 """``smsbridge enqueue``: write messages to the outbox for workers; nothing is sent.
 
 Recipients come from ``--to`` (repeatable) and/or ``--file`` (one number per line;
-blank lines and ``#`` comments skipped). They form one batch: references are
-``REFERENCE-1``, ``REFERENCE-2``... so running the same command again with the same
-``--reference`` writes nothing twice.
+blank lines and ``#`` comments skipped; read by :func:`smsbridge.inputs.read_numbers`,
+``--encoding`` default ``utf-8-sig``). They form one batch: references are
+``REFERENCE-1``, ``REFERENCE-2``... (one per ``--to`` and per number line, unreadable
+lines included, so fixing a line later moves no other reference) and running the same
+command again with the same ``--reference`` writes nothing twice.
+
+Every entry is accounted for once: enqueued, already there, duplicate, refused (invalid
+number, reported as ``refused NUMBER (FILE:LINE): reason``) or unreadable (a line that
+cannot be decoded, reported on stderr as ``FILE:LINE: reason``).
 
 The recipients are counted first (one quick pass over the file) and the count recorded
 in the outbox (:mod:`smsbridge.outbox.batch_sizes`) until every one is written: when the
@@ -15,8 +21,8 @@ from __future__ import annotations
 
 import argparse
 import sys
+from array import array
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any, TextIO
 
 from smsbridge.bridge import new_reference
@@ -24,7 +30,14 @@ from smsbridge.cli import EXIT_FAILED, EXIT_OK, EXIT_STORAGE, EXIT_USAGE
 from smsbridge.cli.config_cmd import add_config_option
 from smsbridge.cli.output import storage_failure, stored_count
 from smsbridge.config import find_config, load_config
-from smsbridge.model import Batch
+from smsbridge.inputs import (
+    DEFAULT_ENCODING,
+    BadRow,
+    InputFileError,
+    count_numbers,
+    read_numbers,
+)
+from smsbridge.model import Batch, Recipient
 from smsbridge.outbox.base import OutboxStore, StorageError
 from smsbridge.outbox.batch_sizes import forget_size, record_size
 from smsbridge.outbox.factory import open_store
@@ -33,31 +46,49 @@ from smsbridge.worker import EnqueueResult, enqueue
 __all__ = ["register"]
 
 
-def _numbers(args: argparse.Namespace) -> Iterator[str]:
-    yield from args.to
-    if args.file is not None:
-        with Path(args.file).open(encoding="utf-8-sig") as handle:
-            for line in handle:
-                text = line.strip()
-                if text and not text.startswith("#"):
-                    yield text
+class _Source:
+    """The batch's recipients, with each file entry's line remembered for reports."""
+
+    def __init__(self, args: argparse.Namespace, reference: str) -> None:
+        self.args, self.reference = args, reference
+        self.lines = array("l")  # by entry index - 1: the file line, 0 for --to
+        self.unreadable = 0
+
+    def __call__(self) -> Iterator[Recipient]:
+        self.lines = array("l")
+        self.unreadable = 0
+        for number in self.args.to:
+            yield self._entry(number, 0)
+        if self.args.file is None:
+            return
+        for row in read_numbers(self.args.file, encoding=self.args.encoding):
+            if isinstance(row, BadRow):
+                self.lines.append(row.line)  # its index stays taken
+                self.unreadable += 1
+                print(f"{self.args.file}:{row.line}: {row.reason}", file=sys.stderr)
+                continue
+            yield self._entry(row.values[0], row.line)
+
+    def _entry(self, number: str, line: int) -> Recipient:
+        self.lines.append(line)
+        return Recipient(number, reference=f"{self.reference}-{len(self.lines)}")
+
+    def where(self, reference: str | None) -> str:
+        """`` (FILE:LINE)`` for an entry of the file, else nothing."""
+        index = (reference or "").rpartition("-")[2]
+        if not index.isdigit() or not 0 < int(index) <= len(self.lines):
+            return ""
+        line = self.lines[int(index) - 1]
+        return f" ({self.args.file}:{line})" if line else ""
 
 
 def _count(args: argparse.Namespace) -> int | None:
-    """How many numbers :func:`_numbers` will yield; ``None`` for a file that can be
-    read only once (a pipe)."""
-    total = len(args.to)
+    """How many entries :class:`_Source` will yield or report; ``None`` for a file
+    that can be read only once (a pipe)."""
     if args.file is None:
-        return total
-    path = Path(args.file)
-    if not path.is_file():
-        return None
-    with path.open(encoding="utf-8-sig") as handle:
-        for line in handle:
-            text = line.strip()
-            if text and not text.startswith("#"):
-                total += 1
-    return total
+        return len(args.to)
+    counted = count_numbers(args.file, encoding=args.encoding)
+    return None if counted is None else len(args.to) + counted
 
 
 def _write(
@@ -84,8 +115,13 @@ def _cmd_enqueue(args: argparse.Namespace, out: TextIO) -> int:
         strict = config.strict_numbers
         location = location or config.store
     reference = args.reference or new_reference()
-    batch = Batch(lambda: _numbers(args), body=args.body, sender=args.sender, reference=reference)
-    total = _count(args)
+    source = _Source(args, reference)
+    batch = Batch(source, body=args.body, sender=args.sender, reference=reference)
+    try:
+        total = _count(args)
+    except InputFileError as exc:
+        print(f"smsbridge enqueue: {exc}", file=sys.stderr)
+        return EXIT_USAGE
     hint = None if args.reference else reference
     try:
         store = open_store(location)
@@ -102,12 +138,13 @@ def _cmd_enqueue(args: argparse.Namespace, out: TextIO) -> int:
         store.close()
     for refused in result.refused:
         error = refused.error.text if refused.error is not None else refused.status.value
-        out.write(f"refused {refused.recipient}: {error}\n")
+        out.write(f"refused {refused.recipient}{source.where(refused.reference)}: {error}\n")
+    unreadable = f", {source.unreadable} unreadable" if source.unreadable else ""
     out.write(
         f"batch {reference}: {result.added} enqueued, {result.existing} already there, "
-        f"{result.duplicates} duplicates, {len(result.refused)} refused\n"
+        f"{result.duplicates} duplicates, {len(result.refused)} refused{unreadable}\n"
     )
-    return EXIT_FAILED if result.refused else EXIT_OK
+    return EXIT_FAILED if result.refused or source.unreadable else EXIT_OK
 
 
 def register(sub: Any) -> None:
@@ -117,6 +154,11 @@ def register(sub: Any) -> None:
     cmd.add_argument("--store", default=None, help="outbox path or URL (default: the config's)")
     cmd.add_argument("--to", action="append", default=[], help="recipient (repeatable)")
     cmd.add_argument("--file", default=None, help="file with one number per line")
+    cmd.add_argument(
+        "--encoding",
+        default=DEFAULT_ENCODING,
+        help="the file's encoding (default utf-8-sig; a UTF-16/32 byte-order mark wins)",
+    )
     cmd.add_argument("--body", required=True, help="the text")
     cmd.add_argument("--sender", default=None, help="sender id")
     cmd.add_argument("--reference", default=None, help="batch reference (default: random)")

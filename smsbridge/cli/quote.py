@@ -25,6 +25,7 @@ from smsbridge.cli import EXIT_FAILED, EXIT_OK, EXIT_USAGE
 from smsbridge.cli.output import render_table, write_json
 from smsbridge.cli.progress import Progress
 from smsbridge.errors import ConfigurationError, InvalidMessageError
+from smsbridge.inputs import DEFAULT_ENCODING, BadRow, CsvRows, InputFileError, count_rows
 from smsbridge.model import Batch, Recipient, SendOptions, Template
 from smsbridge.plugins import default_plugin_manager
 from smsbridge.pricing import (
@@ -119,42 +120,32 @@ def _rates(values: list[str]) -> CreditRates:
     return CreditRates(rates)
 
 
-def _recipients(path: Path, header: list[str]) -> Iterator[Recipient]:
+def _recipients(path: Path, encoding: str) -> Iterator[Recipient]:
     """The lines of the file as recipients, read lazily; bad lines reported and skipped."""
-    with path.open(newline="", encoding="utf-8-sig") as handle:
-        reader = csv.reader(handle)
-        next(reader, None)
-        for row in reader:
-            if not row:
+    with CsvRows(path, encoding=encoding) as reader:
+        header = reader.header
+        for row in reader.rows(header.index("to")):
+            if isinstance(row, BadRow):
+                print(f"{path}:{row.line}: {row.reason}", file=sys.stderr)
                 continue
-            if len(row) != len(header):
-                print(
-                    f"{path}:{reader.line_num}: expected {len(header)} columns, found {len(row)}",
-                    file=sys.stderr,
-                )
-                continue
-            values = dict(zip(header, row, strict=True))
+            values = dict(zip(header, row.values, strict=True))
             number = values.pop("to").strip()
             values.pop("reference", None)
             yield Recipient(number, values)
 
 
-def _read_header(path: Path) -> list[str]:
-    with path.open(newline="", encoding="utf-8-sig") as handle:
-        return [name.strip() for name in next(csv.reader(handle), [])]
+def _read_header(path: Path, encoding: str) -> tuple[str, ...]:
+    with CsvRows(path, encoding=encoding) as reader:
+        return reader.header
 
 
-def _count_rows(path: Path) -> int:
-    with path.open(newline="", encoding="utf-8-sig") as handle:
-        return max(sum(1 for _ in csv.reader(handle)) - 1, 0)
-
-
-def _batch(args: argparse.Namespace, path: Path, header: list[str]) -> Batch:
+def _batch(args: argparse.Namespace, path: Path, header: tuple[str, ...]) -> Batch:
     if "to" not in header:
         raise InvalidMessageError(f"{path}:1: no 'to' column in the header", field="to")
     options = SendOptions(transliterate=args.transliterate)
+    encoding = args.encoding
     if args.body is not None:
-        return Batch(lambda: _recipients(path, header), body=args.body, options=options)
+        return Batch(lambda: _recipients(path, encoding), body=args.body, options=options)
     template = Template(args.template if args.template is not None else "{body}")
     if args.template is None and "body" not in header:
         raise InvalidMessageError("give --body, --template, or a 'body' column", field="body")
@@ -163,7 +154,7 @@ def _batch(args: argparse.Namespace, path: Path, header: list[str]) -> Batch:
         raise InvalidMessageError(
             f"template variable {missing[0]!r} is not a column of {path}", field="template"
         )
-    return Batch(lambda: _recipients(path, header), template=template, options=options)
+    return Batch(lambda: _recipients(path, encoding), template=template, options=options)
 
 
 def _print_table(result: Quote, out: TextIO) -> None:
@@ -230,10 +221,10 @@ def _cmd_quote(args: argparse.Namespace, out: TextIO) -> int:
         return EXIT_USAGE
     path = Path(args.file)
     try:
-        header = _read_header(path)
+        header = _read_header(path, args.encoding)
         batch = _batch(args, path, header)
-    except OSError as exc:
-        print(f"smsbridge quote: cannot read {path}: {exc.strerror or exc}", file=sys.stderr)
+    except InputFileError as exc:
+        print(f"smsbridge quote: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except InvalidMessageError as exc:
         print(f"smsbridge quote: {exc}", file=sys.stderr)
@@ -245,7 +236,9 @@ def _cmd_quote(args: argparse.Namespace, out: TextIO) -> int:
         table = settings.table()
         progress = Progress(label="quoting", enabled=False if args.quiet else None)
         if progress.enabled:
-            progress.total = _count_rows(path)
+            progress.total = count_rows(
+                path, encoding=args.encoding, number_column=header.index("to")
+            )
 
         def advance(done: int) -> None:
             progress.advance(n=done - progress.done)
@@ -340,6 +333,11 @@ def register(sub: Any) -> None:
     text.add_argument("--body", default=None, metavar="TEXT", help="the same text for everyone")
     text.add_argument(
         "--template", default=None, metavar="TEXT", help="text with {column} placeholders"
+    )
+    cmd.add_argument(
+        "--encoding",
+        default=DEFAULT_ENCODING,
+        help="the file's encoding (default utf-8-sig; a UTF-16/32 byte-order mark wins)",
     )
     cmd.add_argument("--providers", default=None, metavar="NAME,...", help="providers to compare")
     cmd.add_argument("--prices", default=None, metavar="FILE.csv", help="the price table")

@@ -27,6 +27,7 @@ from smsbridge.cli.progress import Progress
 from smsbridge.config import find_config, load_config
 from smsbridge.dispatch import Dispatcher
 from smsbridge.errors import ConfigurationError
+from smsbridge.inputs import DEFAULT_ENCODING
 from smsbridge.outbox import ItemState, default_path
 from smsbridge.router import Router
 from smsbridge.tasks import (
@@ -187,6 +188,7 @@ def _cmd_create(args: argparse.Namespace, out: TextIO) -> int:
                 scheduled_at=_when(args.at),
                 number_column=args.column,
                 sheet=args.sheet,
+                encoding=args.encoding,
                 **kw,
             ),
         )
@@ -204,6 +206,7 @@ def _cmd_copy(args: argparse.Namespace, out: TextIO) -> int:
                 scheduled_at=_when(args.at),
                 number_column=args.column,
                 sheet=args.sheet,
+                encoding=args.encoding,
                 **kw,
             ),
         )
@@ -332,6 +335,11 @@ def _importing(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--at", default=None, metavar="TIME", help="start time, ISO 8601 with zone")
     parser.add_argument("--column", default=None, help="the number column's header")
     parser.add_argument("--sheet", default=None, help="the XLSX sheet (default: the first)")
+    parser.add_argument(
+        "--encoding",
+        default=DEFAULT_ENCODING,
+        help="a CSV's encoding (default utf-8-sig; a UTF-16/32 byte-order mark wins)",
+    )
     parser.add_argument("--region", default=None, help="region of national numbers, e.g. GB")
     parser.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
 

@@ -6,12 +6,15 @@ a set here. The first row is the header: the number column is ``to``, ``number``
 ``phone`` or ``mobile`` (any case) unless named, and every other column is a template
 variable.
 
+A CSV is read through :class:`smsbridge.inputs.CsvRows`: a line that cannot be read
+(undecodable bytes, broken or unterminated quoting, wrong number of columns) becomes an
+invalid line of the report with its reason, and the lines after it are imported.
+
 XLSX needs the optional extra: ``pip install 'smsbridge[xlsx]'``.
 """
 
 from __future__ import annotations
 
-import csv
 import os
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import date, datetime
@@ -20,8 +23,9 @@ from typing import NamedTuple
 
 import attrs
 
-from smsbridge.errors import ConfigurationError, InvalidNumberError
-from smsbridge.model import Template
+from smsbridge.errors import ConfigurationError, InvalidMessageError, InvalidNumberError
+from smsbridge.inputs import DEFAULT_ENCODING, BadRow, CsvRows, InputFileError
+from smsbridge.model import Template, check_text
 from smsbridge.numbers import NumberNormaliser
 from smsbridge.tasks.model import ImportReport, InvalidLine, TaskImportError
 
@@ -38,11 +42,14 @@ class RecipientRow(NamedTuple):
         line: The 1-based line (or sheet row), the header being line 1.
         number: The number, as written or (after :func:`valid_rows`) in E.164.
         variables: The other columns by header name.
+        problem: Why the line could not be read (then ``number`` holds the start of
+            the line as read, and ``variables`` is empty).
     """
 
     line: int
     number: str
     variables: dict[str, str]
+    problem: str | None = None
 
 
 @attrs.define
@@ -132,9 +139,25 @@ def _rows(
         yield RecipientRow(line, values[index], variables)
 
 
-def _csv_records(path: Path) -> Iterator[Sequence[object]]:
-    with path.open(newline="", encoding="utf-8-sig") as handle:
-        yield from csv.reader(handle)
+def _csv_rows(source: Path, number_column: str | None, encoding: str) -> Iterator[RecipientRow]:
+    try:
+        reader = CsvRows(source, encoding=encoding)
+    except InputFileError as exc:
+        raise TaskImportError(str(exc)) from exc
+    with reader:
+        header = list(reader.header)
+        index = header.index(_number_column(header, number_column, source))
+        for row in reader.rows(index):
+            if isinstance(row, BadRow):
+                yield RecipientRow(row.line, row.text, {}, row.reason)
+                continue
+            values = [value.strip() for value in row.values]
+            variables = {
+                name: value
+                for position, (name, value) in enumerate(zip(header, values, strict=True))
+                if position != index and name
+            }
+            yield RecipientRow(row.line, values[index], variables)
 
 
 def _xlsx_records(path: Path, sheet: str | None) -> Iterator[Sequence[object]]:
@@ -156,18 +179,24 @@ def _xlsx_records(path: Path, sheet: str | None) -> Iterator[Sequence[object]]:
 
 
 def read_rows(
-    path: str | os.PathLike[str], *, number_column: str | None = None, sheet: str | None = None
+    path: str | os.PathLike[str],
+    *,
+    number_column: str | None = None,
+    sheet: str | None = None,
+    encoding: str = DEFAULT_ENCODING,
 ) -> Iterator[RecipientRow]:
     """Stream a recipient file's lines as written (numbers not yet checked).
 
     Args:
-        path: A ``.csv`` file (UTF-8, with or without BOM) or an ``.xlsx`` workbook.
+        path: A ``.csv`` file or an ``.xlsx`` workbook.
         number_column: The number column's header; found among :data:`NUMBER_COLUMNS`
             when ``None``.
         sheet: For XLSX, the sheet to read (the first one by default).
+        encoding: For CSV, the encoding unless the file starts with a byte-order mark.
 
     Returns:
-        A lazy iterator of rows; blank lines are skipped.
+        A lazy iterator of rows; blank lines are skipped; a CSV line that cannot be
+        read is a row with its ``problem``.
 
     Raises:
         TaskImportError: For an unreadable or empty file or a header without the
@@ -179,8 +208,8 @@ def read_rows(
         if source.suffix.lower() in (".xlsx", ".xlsm"):
             yield from _rows(_xlsx_records(source, sheet), source, number_column)
         else:
-            yield from _rows(_csv_records(source), source, number_column)
-    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+            yield from _csv_rows(source, number_column, encoding)
+    except OSError as exc:
         raise TaskImportError(f"{source}: cannot read the file: {exc}") from exc
     except (ValueError, KeyError) as exc:
         # openpyxl reports a file that is not a workbook this way.
@@ -196,7 +225,7 @@ def valid_rows(
     template: Template | None = None,
 ) -> Iterator[RecipientRow]:
     """The rows whose number is valid (in E.164) and which fill the template; the others
-    are counted in ``counter`` as invalid, with the reason.
+    (unreadable lines too) are counted in ``counter`` as invalid, with the reason.
 
     Args:
         rows: Rows as read.
@@ -209,6 +238,9 @@ def valid_rows(
     """
     needed = template.variables if template is not None else ()
     for row in rows:
+        if row.problem is not None:
+            counter.drop(row.line, row.number, row.problem)
+            continue
         if not row.number:
             counter.drop(row.line, row.number, "empty number")
             continue
@@ -220,5 +252,11 @@ def valid_rows(
         empty = [name for name in needed if not row.variables.get(name)]
         if empty:
             counter.drop(row.line, row.number, f"template variable {empty[0]!r} has no value")
+            continue
+        try:
+            for name in needed:
+                check_text(row.variables[name], f"variables.{name}")
+        except InvalidMessageError as exc:
+            counter.drop(row.line, row.number, exc.message)
             continue
         yield RecipientRow(row.line, e164, row.variables)

@@ -18,6 +18,7 @@ from pathlib import Path
 import attrs
 
 from smsbridge.errors import InvalidMessageError, InvalidNumberError
+from smsbridge.inputs import DEFAULT_ENCODING
 from smsbridge.model import SendOptions, Template
 from smsbridge.numbers import NumberNormaliser
 from smsbridge.outbox.base import OutboxItem, OutboxStore
@@ -112,6 +113,7 @@ class Tasks:
         sheet: str | None = None,
         copied_from: str | None = None,
         on_line: Callable[[], None] | None = None,
+        encoding: str = DEFAULT_ENCODING,
     ) -> tuple[Task, ImportReport]:
         """Import a recipient file and create a pending task.
 
@@ -134,6 +136,7 @@ class Tasks:
             sheet: The XLSX sheet (the first by default).
             copied_from: The task this one copies (set by :meth:`copy`).
             on_line: Called once per line read (a progress bar's tick).
+            encoding: The CSV's encoding, unless it starts with a byte-order mark.
 
         Returns:
             The task and its import report.
@@ -162,7 +165,9 @@ class Tasks:
         )
         counter = ImportCounter()
         try:
-            rows = read_rows(recipients, number_column=number_column, sheet=sheet)
+            rows = read_rows(
+                recipients, number_column=number_column, sheet=sheet, encoding=encoding
+            )
             if on_line is not None:
                 rows = _observed(rows, on_line)
             good = valid_rows(rows, self.normaliser, counter, template)
@@ -186,6 +191,7 @@ class Tasks:
         number_column: str | None = None,
         sheet: str | None = None,
         on_line: Callable[[], None] | None = None,
+        encoding: str = DEFAULT_ENCODING,
     ) -> tuple[Task, ImportReport]:
         """A new task with another task's text, sender, provider and options; the
         recipients are imported again from ``recipients``.
@@ -198,6 +204,7 @@ class Tasks:
             number_column: As for :meth:`create`.
             sheet: As for :meth:`create`.
             on_line: As for :meth:`create`.
+            encoding: As for :meth:`create`.
 
         Returns:
             The new task and its import report.
@@ -220,6 +227,7 @@ class Tasks:
             sheet=sheet,
             copied_from=source.id,
             on_line=on_line,
+            encoding=encoding,
         )
 
     # -- reading --------------------------------------------------------------------
