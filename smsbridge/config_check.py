@@ -25,7 +25,15 @@ from smsbridge.plugins import PluginManager
 from smsbridge.provider import Provider
 from smsbridge.router import Delivery, RetryPolicy
 
-__all__ = ["POLICIES", "LineIndex", "Problem", "ProviderConfig", "Routing", "check_text"]
+__all__ = [
+    "POLICIES",
+    "LineIndex",
+    "Problem",
+    "ProviderConfig",
+    "Routing",
+    "check_text",
+    "resolve_store",
+]
 
 #: Routing policies a configuration file may name.
 POLICIES = ("priority", "weighted", "least-cost")
@@ -341,6 +349,12 @@ def _routing(
     return Routing(**kwargs)
 
 
+def resolve_store(store: str, base: Path) -> str:
+    """A configured ``store``: a URL (``scheme://``) as it is, a path relative to the
+    configuration file's folder ``base``."""
+    return store if "://" in store else str(base / store)
+
+
 def check_text(
     text: str, *, base: Path, environ: Mapping[str, str], manager: PluginManager
 ) -> tuple[dict[str, Any] | None, list[Problem]]:
@@ -373,8 +387,7 @@ def check_text(
             c.add(("region",), f'region must be a two-letter code like "GB", not {region!r}')
     store = c.typed(data, "store", (str,), (), "a path or URL")
     if store is not None:
-        # A URL (scheme://) is kept as is; a plain path is relative to the file.
-        out["store"] = store if "://" in store else str(base / store)
+        out["store"] = resolve_store(store, base)
     prices = c.typed(data, "prices", (str,), (), "a path to a price table CSV")
     if prices is not None:
         resolved = base / prices

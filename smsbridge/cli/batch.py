@@ -27,8 +27,10 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from smsbridge.bridge import SmsBridge, new_reference
-from smsbridge.cli import EXIT_FAILED, EXIT_OK, EXIT_STORAGE, EXIT_USAGE
+from smsbridge.cli import EXIT_STORAGE, EXIT_USAGE
 from smsbridge.cli.config_cmd import add_config_option, bridge_from_args
+from smsbridge.cli.failover import provider_lines, provider_rows, watched_plugin_manager
+from smsbridge.cli.outcome import Tally
 from smsbridge.cli.output import (
     render_table,
     result_dict,
@@ -42,7 +44,6 @@ from smsbridge.model import Batch, Recipient, Template
 from smsbridge.outbox.base import StorageError
 from smsbridge.outbox.batch_sizes import forget_size, record_size
 from smsbridge.results import SendResult
-from smsbridge.status import Status
 
 __all__ = ["BAD_INPUT", "register"]
 
@@ -61,6 +62,8 @@ class _Run:
         self.counts: Counter[str] = Counter()
         self.failures: list[tuple[int | None, SendResult]] = []
         self.unlisted = 0
+        self.tally = Tally()
+        self.providers: list[dict[str, Any]] = []
         self.progress = Progress(label="sending", enabled=False if args.quiet else None)
 
     def bad(self, line: int, problem: str, recipient: str | None = None) -> None:
@@ -68,6 +71,7 @@ class _Run:
         self.progress.clear()
         print(f"{self.path}:{line}: {problem}", file=sys.stderr)
         self.counts[BAD_INPUT] += 1
+        self.tally.refused += 1
         self.progress.advance(BAD_INPUT)
         if self.args.json:
             write_json_line(
@@ -85,6 +89,7 @@ class _Run:
         """Record and print one recipient's result."""
         line = self.lines.pop(result.reference or "", None)
         self.counts[result.status.value] += 1
+        self.tally.add(result)
         self.progress.advance(result.status.value)
         if self.args.json:
             write_json_line(self.out, {"line": line, **result_dict(result)})
@@ -219,8 +224,7 @@ def _cmd_batch(args: argparse.Namespace, out: TextIO) -> int:
             )
             return EXIT_STORAGE
     _report(run)
-    ok = all(status != BAD_INPUT and Status(status).is_success for status in run.counts)
-    return EXIT_OK if ok else EXIT_FAILED
+    return run.tally.code
 
 
 def _send(
@@ -237,7 +241,9 @@ def _send(
             it, or is ``None`` when nothing was written this time.
     """
     body, template = text
-    with bridge_from_args(run.args) as bridge:
+    manager, watch = watched_plugin_manager()
+    with bridge_from_args(run.args, plugin_manager=manager) as bridge:
+        names = [provider.name for provider in bridge.providers]
         recipients = run.rows(reader, header, template, bridge)
         batch = Batch(
             recipients, body=body, template=template, sender=run.args.sender, reference=run.prefix
@@ -254,11 +260,17 @@ def _send(
             if exc.written is None and (count := stored_count(bridge.store, run.prefix)):
                 exc.count(count)
             raise
+        finally:
+            run.providers = provider_rows(watch, bridge.store, names)
 
 
 def _report(run: _Run) -> None:
-    """The failed recipients (the first ones) and the counts, unless --json or --quiet."""
+    """The failed recipients (the first ones), the counts and what each provider did,
+    unless --quiet; with --json, one last ``{"summary": ...}`` line."""
     args, out = run.args, run.out
+    if args.json:
+        summary = {"counts": dict(run.counts), **run.tally.as_dict(), "providers": run.providers}
+        write_json_line(out, {"summary": summary})
     if not args.json and not args.quiet:
         if run.failures:
             rows = (
@@ -268,6 +280,7 @@ def _report(run: _Run) -> None:
             out.write(render_table(("line", "recipient", "status", "provider", "error"), rows))
             if run.unlisted:
                 out.write(f"... and {run.unlisted} more failed (--json lists every one)\n")
+        out.write("\n".join(provider_lines(run.providers)) + "\n\n")
         out.write(_summary(run))
 
 
