@@ -10,6 +10,7 @@ multi-line strings; keys inside inline tables (``x = {a = 1}``) get the line of 
 
 from __future__ import annotations
 
+import math
 import re
 import tomllib
 from collections.abc import Mapping
@@ -188,6 +189,17 @@ class _Checker:
                     f"unknown key {key!r} in {where}; known: {', '.join(sorted(known))}",
                 )
 
+    def at_least(
+        self, path: tuple[str, ...], value: float, low: float, *, above: bool = False
+    ) -> bool:
+        """Check a number's range (finite, ``>= low`` or ``> low``); False after adding
+        a problem naming the key and the value."""
+        if math.isfinite(value) and (value > low if above else value >= low):
+            return True
+        bound = f"> {low}" if above else f">= {low}"
+        self.add(path, f"{'.'.join(path)} must be a number {bound}, not {value!r}")
+        return False
+
     def typed(
         self,
         data: Mapping[str, Any],
@@ -227,6 +239,46 @@ def _wrap(field: attrs.Attribute[Any], value: str) -> str | Secret:
     # Credentials are held as Secret from the moment they are read, so no repr of a
     # Config, ProviderConfig or error can show them.
     return Secret(value) if _is_secret(field) else value
+
+
+_NUMBER_TYPES = {"float": float, "float | None": float, "int": int, "int | None": int}
+
+
+def _number_problem(field: attrs.Attribute[Any], value: object) -> str | None:
+    """What is wrong with a numeric option's value (its type), or ``None``."""
+    kind = _NUMBER_TYPES.get(str(field.type))
+    if kind is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return f"must be a number, not {value!r}"
+    if kind is int and not isinstance(value, int):
+        return f"must be a whole number, not {value!r}"
+    if not math.isfinite(value):
+        return f"must be a finite number, not {value!r}"
+    return None
+
+
+def _range_problem(field: attrs.Attribute[Any], value: object) -> str | None:
+    """The option's own validator run on its value alone, so that every out-of-range
+    number is reported at its line, not only the first one the options class meets."""
+    if field.validator is None or str(field.type) not in _NUMBER_TYPES:
+        return None
+    try:
+        field.validator(None, field, value)
+    except (ValueError, TypeError, SmsBridgeError) as exc:
+        return str(exc)
+    except AttributeError:
+        return None  # a validator that needs the other options; the class checks it
+    return None
+
+
+def _named(message: str, options: Mapping[str, Any]) -> str | None:
+    """The option an options-class error is about: the one its message starts with
+    (``timeout must be...``) or quotes (attrs' ``'batch_size' must be >= 1``)."""
+    for option in options:
+        if message.startswith((f"{option} ", f"'{option}'")):
+            return option
+    return None
 
 
 def _provider(
@@ -272,6 +324,12 @@ def _provider(
             else:
                 options[option] = _wrap(fields[option], environ[value])
             continue
+        if (problem := _number_problem(fields[key], value)) is not None:
+            c.add(where, f"providers.{name}.{key} {problem}")
+            continue
+        if (problem := _range_problem(fields[key], value)) is not None:
+            c.add(where, f"providers.{name}: {problem}")
+            continue
         if isinstance(value, str):
             filled, missing = _interpolate(value, environ)
             for var in missing:
@@ -293,7 +351,10 @@ def _provider(
         c.add(path, f"providers.{name}: {exc}")
         return None
     except (ValueError, SmsBridgeError) as exc:
-        c.add(path, f"providers.{name}: {exc}")
+        # A range error belongs on its option's line, where the editor shows it.
+        named = _named(str(exc), options)
+        at = named if named is None or named in entry else f"{named}{_ENV_SUFFIX}"
+        c.add(path if at is None else (*path, at), f"providers.{name}: {exc}")
         return None
     return ProviderConfig(name=name, type=kind, options=options)
 
@@ -324,24 +385,40 @@ def _routing(
             allowed = ", ".join(d.value for d in Delivery)
             c.add((*path, "delivery"), f"unknown delivery {delivery!r}; use one of {allowed}")
     wait = c.typed(data, "max_wait", (int, float), path, "a number of seconds")
-    if wait is not None:
+    if wait is not None and c.at_least((*path, "max_wait"), wait, 0):
         kwargs["max_wait"] = float(wait)
     if "weights" in data and (weights := c.table(data["weights"], (*path, "weights"))) is not None:
         for key, weight in weights.items():
             where = (*path, "weights", key)
             if key not in names:
                 c.add(where, f"weight for {key!r}, which is not a configured provider")
-            elif isinstance(weight, bool) or not isinstance(weight, int | float) or weight < 0:
-                c.add(where, f"the weight of {key!r} must be a number >= 0")
+            elif (
+                isinstance(weight, bool)
+                or not isinstance(weight, int | float)
+                or not math.isfinite(weight)
+                or weight < 0
+            ):
+                c.add(where, f"the weight of {key!r} must be a number >= 0, not {weight!r}")
         kwargs["weights"] = weights
     if "retry" in data and (retry := c.table(data["retry"], (*path, "retry"))) is not None:
         c.unknown(retry, _RETRY_KEYS, (*path, "retry"))
         values = {k: v for k, v in retry.items() if k in _RETRY_KEYS}
+        checked = len(c.problems)
         for key, value in values.items():
+            where = (*path, "retry", key)
             if isinstance(value, bool) or not isinstance(value, int | float):
-                c.add((*path, "retry", key), f"routing.retry.{key} must be a number")
+                c.add(where, f"routing.retry.{key} must be a number, not {value!r}")
+            elif key == "max_attempts":
+                if not isinstance(value, int) or value < 1:
+                    c.add(
+                        where,
+                        f"routing.retry.max_attempts must be a whole number >= 1, not {value!r}",
+                    )
+            else:
+                c.at_least(where, value, 0, above=key == "cap")
         try:
-            kwargs["retry"] = RetryPolicy(**values)
+            if len(c.problems) == checked:  # else the problems above already say why
+                kwargs["retry"] = RetryPolicy(**values)
         except (TypeError, ValueError) as exc:
             c.add((*path, "retry"), f"routing.retry: {exc}")
     if len(c.problems) > before:
