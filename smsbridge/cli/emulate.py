@@ -154,8 +154,7 @@ def register(sub: Any) -> None:
     emulate.add_argument(
         "--region",
         default="GB",
-        help="region for national numbers in the printed configuration (default GB; "
-        "'' for none)",
+        help="region for national numbers in the printed configuration (default GB; '' for none)",
     )
     emulate.add_argument(
         "--json",

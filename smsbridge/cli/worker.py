@@ -49,8 +49,7 @@ def parse_limits(rates: list[str], caps: list[str]) -> dict[str, Limit]:
                     entry["burst"] = float(burst or 1)
                     if not (0 < entry["rate"] < math.inf and 1 <= entry["burst"] < math.inf):
                         raise ConfigurationError(
-                            f"--rate {text!r}: the rate must be > 0 per second and the burst "
-                            ">= 1"
+                            f"--rate {text!r}: the rate must be > 0 per second and the burst >= 1"
                         )
                 else:
                     entry["concurrency"] = int(value)
