@@ -10,10 +10,11 @@ multi-line strings; keys inside inline tables (``x = {a = 1}``) get the line of 
 
 from __future__ import annotations
 
+import difflib
 import math
 import re
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -162,6 +163,12 @@ class LineIndex:
         return 1
 
 
+def _suggest(word: str, choices: Iterable[str]) -> str:
+    """``"; did you mean 'x'?"`` for the nearest choice to a misspelt key, else ``""``."""
+    close = difflib.get_close_matches(word, list(choices), n=1)
+    return f"; did you mean {close[0]!r}?" if close else ""
+
+
 class _Checker:
     """Collects problems while turning parsed TOML into configuration values."""
 
@@ -186,7 +193,8 @@ class _Checker:
                 where = ".".join(path) or "the top level"
                 self.add(
                     (*path, key),
-                    f"unknown key {key!r} in {where}; known: {', '.join(sorted(known))}",
+                    f"unknown key {key!r} in {where}; known: {', '.join(sorted(known))}"
+                    + _suggest(key, known),
                 )
 
     def at_least(
@@ -310,7 +318,8 @@ def _provider(
             c.add(
                 where,
                 f"{kind} has no option {key!r}; it accepts {', '.join(sorted(fields))} "
-                f"(any of them as NAME{_ENV_SUFFIX} to read it from the environment)",
+                f"(any of them as NAME{_ENV_SUFFIX} to read it from the environment)"
+                + _suggest(option, fields),
             )
             continue
         if option in options or (option != key and option in entry):

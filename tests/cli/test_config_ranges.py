@@ -109,3 +109,20 @@ def test_quote_reads_the_configuration_in_the_working_directory(
     # No --config, no --providers: providers, prices and region all come from the file.
     assert main(["quote", "to.csv", "--body", "hi", "--format", "json", "-q"], out=out) == 0
     assert '"cheapest": "clickatell"' in out.getvalue().replace("\n", "").replace("  ", "")
+
+
+def test_a_misspelt_key_gets_a_suggestion(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CK", "x")
+    path = tmp_path / "smsbridge.toml"
+    path.write_text(
+        'regoin = "GB"\n[providers.clickatell]\napi_id_env = "CK"\nuser_env = "CK"\n'
+        'password_env = "CK"\ntimeuot = 3\n',
+        encoding="utf-8",
+    )
+    out = io.StringIO()
+    assert main(["config", "check", str(path)], out=out) == EXIT_CONFIG
+    first, second = out.getvalue().splitlines()
+    assert first.startswith(f"{path}:1: unknown key 'regoin'")
+    assert first.endswith("; did you mean 'region'?")
+    assert second.startswith(f"{path}:6: clickatell has no option 'timeuot'")
+    assert second.endswith("; did you mean 'timeout'?")
