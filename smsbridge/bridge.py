@@ -399,7 +399,8 @@ class SmsBridge:
     def _result(self, reference: str, item: OutboxItem | ItemOutcome | None) -> SendResult:
         if item is None:  # only if someone deleted it under us
             raise MessageNotFoundError(f"outbox item {reference!r} disappeared")
-        if self._waiting(item):
+        waiting = self._waiting(item)
+        if waiting:
             status = Status.QUEUED
         elif item.state is ItemState.UNKNOWN or item.status is None:
             status = Status.UNKNOWN
@@ -413,7 +414,9 @@ class SmsBridge:
             reference=item.reference,
             parts=item.parts,
             cost=item.cost,
-            error=item.last_error if status is Status.QUEUED or not status.is_success else None,
+            # A waiting item carries its last error (why it waits); one a provider took
+            # carries none, even when an earlier provider failed it (failover).
+            error=item.last_error if waiting or not status.is_success else None,
             attempts=item.attempts,
         )
 

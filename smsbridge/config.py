@@ -22,6 +22,7 @@ raises one :class:`ConfigFileError` listing them all.
 from __future__ import annotations
 
 import os
+import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -35,6 +36,7 @@ from smsbridge.config_check import (
     ProviderConfig,
     Routing,
     check_text,
+    resolve_store,
 )
 from smsbridge.errors import ConfigurationError
 from smsbridge.plugins import PluginManager, default_plugin_manager
@@ -51,6 +53,7 @@ __all__ = [
     "ProviderConfig",
     "Routing",
     "check_config",
+    "configured_store",
     "find_config",
     "load_config",
 ]
@@ -202,6 +205,32 @@ def _read(path: Path) -> str:
         raise ConfigurationError(f"cannot read {path}: {exc.strerror or exc}") from None
     except UnicodeDecodeError as exc:
         raise ConfigurationError(f"{path} is not UTF-8 text: {exc.reason}") from None
+
+
+def configured_store(path: str | os.PathLike[str] | None = None) -> str | None:
+    """The ``store`` of the configuration :func:`find_config` finds, or ``None`` (no
+    file, or no ``store`` in it).
+
+    Only that key is read, so commands that just read the outbox (``status``,
+    ``breakers``) work without the providers' credentials in the environment.
+
+    Raises:
+        ConfigurationError: When a named file cannot be read or is not valid TOML, or
+            ``store`` is not a string.
+    """
+    found = find_config(path)
+    if found is None:
+        return None
+    try:
+        data = tomllib.loads(_read(found))
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigurationError(f"{found}: invalid TOML: {exc}") from None
+    store = data.get("store")
+    if store is None:
+        return None
+    if not isinstance(store, str):
+        raise ConfigurationError(f"{found}: store must be a path or URL")
+    return resolve_store(store, found.parent)
 
 
 def check_config(

@@ -10,9 +10,11 @@ multi-line strings; keys inside inline tables (``x = {a = 1}``) get the line of 
 
 from __future__ import annotations
 
+import difflib
+import math
 import re
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -25,7 +27,15 @@ from smsbridge.plugins import PluginManager
 from smsbridge.provider import Provider
 from smsbridge.router import Delivery, RetryPolicy
 
-__all__ = ["POLICIES", "LineIndex", "Problem", "ProviderConfig", "Routing", "check_text"]
+__all__ = [
+    "POLICIES",
+    "LineIndex",
+    "Problem",
+    "ProviderConfig",
+    "Routing",
+    "check_text",
+    "resolve_store",
+]
 
 #: Routing policies a configuration file may name.
 POLICIES = ("priority", "weighted", "least-cost")
@@ -153,6 +163,12 @@ class LineIndex:
         return 1
 
 
+def _suggest(word: str, choices: Iterable[str]) -> str:
+    """``"; did you mean 'x'?"`` for the nearest choice to a misspelt key, else ``""``."""
+    close = difflib.get_close_matches(word, list(choices), n=1)
+    return f"; did you mean {close[0]!r}?" if close else ""
+
+
 class _Checker:
     """Collects problems while turning parsed TOML into configuration values."""
 
@@ -177,8 +193,20 @@ class _Checker:
                 where = ".".join(path) or "the top level"
                 self.add(
                     (*path, key),
-                    f"unknown key {key!r} in {where}; known: {', '.join(sorted(known))}",
+                    f"unknown key {key!r} in {where}; known: {', '.join(sorted(known))}"
+                    + _suggest(key, known),
                 )
+
+    def at_least(
+        self, path: tuple[str, ...], value: float, low: float, *, above: bool = False
+    ) -> bool:
+        """Check a number's range (finite, ``>= low`` or ``> low``); False after adding
+        a problem naming the key and the value."""
+        if math.isfinite(value) and (value > low if above else value >= low):
+            return True
+        bound = f"> {low}" if above else f">= {low}"
+        self.add(path, f"{'.'.join(path)} must be a number {bound}, not {value!r}")
+        return False
 
     def typed(
         self,
@@ -221,6 +249,46 @@ def _wrap(field: attrs.Attribute[Any], value: str) -> str | Secret:
     return Secret(value) if _is_secret(field) else value
 
 
+_NUMBER_TYPES = {"float": float, "float | None": float, "int": int, "int | None": int}
+
+
+def _number_problem(field: attrs.Attribute[Any], value: object) -> str | None:
+    """What is wrong with a numeric option's value (its type), or ``None``."""
+    kind = _NUMBER_TYPES.get(str(field.type))
+    if kind is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return f"must be a number, not {value!r}"
+    if kind is int and not isinstance(value, int):
+        return f"must be a whole number, not {value!r}"
+    if not math.isfinite(value):
+        return f"must be a finite number, not {value!r}"
+    return None
+
+
+def _range_problem(field: attrs.Attribute[Any], value: object) -> str | None:
+    """The option's own validator run on its value alone, so that every out-of-range
+    number is reported at its line, not only the first one the options class meets."""
+    if field.validator is None or str(field.type) not in _NUMBER_TYPES:
+        return None
+    try:
+        field.validator(None, field, value)
+    except (ValueError, TypeError, SmsBridgeError) as exc:
+        return str(exc)
+    except AttributeError:
+        return None  # a validator that needs the other options; the class checks it
+    return None
+
+
+def _named(message: str, options: Mapping[str, Any]) -> str | None:
+    """The option an options-class error is about: the one its message starts with
+    (``timeout must be...``) or quotes (attrs' ``'batch_size' must be >= 1``)."""
+    for option in options:
+        if message.startswith((f"{option} ", f"'{option}'")):
+            return option
+    return None
+
+
 def _provider(
     c: _Checker,
     name: str,
@@ -250,7 +318,8 @@ def _provider(
             c.add(
                 where,
                 f"{kind} has no option {key!r}; it accepts {', '.join(sorted(fields))} "
-                f"(any of them as NAME{_ENV_SUFFIX} to read it from the environment)",
+                f"(any of them as NAME{_ENV_SUFFIX} to read it from the environment)"
+                + _suggest(option, fields),
             )
             continue
         if option in options or (option != key and option in entry):
@@ -263,6 +332,12 @@ def _provider(
                 c.add(where, f"environment variable {value} ({kind} option {option}) is not set")
             else:
                 options[option] = _wrap(fields[option], environ[value])
+            continue
+        if (problem := _number_problem(fields[key], value)) is not None:
+            c.add(where, f"providers.{name}.{key} {problem}")
+            continue
+        if (problem := _range_problem(fields[key], value)) is not None:
+            c.add(where, f"providers.{name}: {problem}")
             continue
         if isinstance(value, str):
             filled, missing = _interpolate(value, environ)
@@ -285,7 +360,10 @@ def _provider(
         c.add(path, f"providers.{name}: {exc}")
         return None
     except (ValueError, SmsBridgeError) as exc:
-        c.add(path, f"providers.{name}: {exc}")
+        # A range error belongs on its option's line, where the editor shows it.
+        named = _named(str(exc), options)
+        at = named if named is None or named in entry else f"{named}{_ENV_SUFFIX}"
+        c.add(path if at is None else (*path, at), f"providers.{name}: {exc}")
         return None
     return ProviderConfig(name=name, type=kind, options=options)
 
@@ -316,29 +394,51 @@ def _routing(
             allowed = ", ".join(d.value for d in Delivery)
             c.add((*path, "delivery"), f"unknown delivery {delivery!r}; use one of {allowed}")
     wait = c.typed(data, "max_wait", (int, float), path, "a number of seconds")
-    if wait is not None:
+    if wait is not None and c.at_least((*path, "max_wait"), wait, 0):
         kwargs["max_wait"] = float(wait)
     if "weights" in data and (weights := c.table(data["weights"], (*path, "weights"))) is not None:
         for key, weight in weights.items():
             where = (*path, "weights", key)
             if key not in names:
                 c.add(where, f"weight for {key!r}, which is not a configured provider")
-            elif isinstance(weight, bool) or not isinstance(weight, int | float) or weight < 0:
-                c.add(where, f"the weight of {key!r} must be a number >= 0")
+            elif (
+                isinstance(weight, bool)
+                or not isinstance(weight, int | float)
+                or not math.isfinite(weight)
+                or weight < 0
+            ):
+                c.add(where, f"the weight of {key!r} must be a number >= 0, not {weight!r}")
         kwargs["weights"] = weights
     if "retry" in data and (retry := c.table(data["retry"], (*path, "retry"))) is not None:
         c.unknown(retry, _RETRY_KEYS, (*path, "retry"))
         values = {k: v for k, v in retry.items() if k in _RETRY_KEYS}
+        checked = len(c.problems)
         for key, value in values.items():
+            where = (*path, "retry", key)
             if isinstance(value, bool) or not isinstance(value, int | float):
-                c.add((*path, "retry", key), f"routing.retry.{key} must be a number")
+                c.add(where, f"routing.retry.{key} must be a number, not {value!r}")
+            elif key == "max_attempts":
+                if not isinstance(value, int) or value < 1:
+                    c.add(
+                        where,
+                        f"routing.retry.max_attempts must be a whole number >= 1, not {value!r}",
+                    )
+            else:
+                c.at_least(where, value, 0, above=key == "cap")
         try:
-            kwargs["retry"] = RetryPolicy(**values)
+            if len(c.problems) == checked:  # else the problems above already say why
+                kwargs["retry"] = RetryPolicy(**values)
         except (TypeError, ValueError) as exc:
             c.add((*path, "retry"), f"routing.retry: {exc}")
     if len(c.problems) > before:
         return None
     return Routing(**kwargs)
+
+
+def resolve_store(store: str, base: Path) -> str:
+    """A configured ``store``: a URL (``scheme://``) as it is, a path relative to the
+    configuration file's folder ``base``."""
+    return store if "://" in store else str(base / store)
 
 
 def check_text(
@@ -373,8 +473,7 @@ def check_text(
             c.add(("region",), f'region must be a two-letter code like "GB", not {region!r}')
     store = c.typed(data, "store", (str,), (), "a path or URL")
     if store is not None:
-        # A URL (scheme://) is kept as is; a plain path is relative to the file.
-        out["store"] = store if "://" in store else str(base / store)
+        out["store"] = resolve_store(store, base)
     prices = c.typed(data, "prices", (str,), (), "a path to a price table CSV")
     if prices is not None:
         resolved = base / prices

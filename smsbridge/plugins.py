@@ -13,6 +13,7 @@ skip plugins without uninstalling them.
 
 from __future__ import annotations
 
+import difflib
 import os
 import warnings
 from collections.abc import Iterator, Mapping
@@ -185,8 +186,10 @@ class ProviderRegistry:
             return self._providers[name].cls
         except KeyError:
             installed = ", ".join(sorted(self._providers)) or "none"
+            close = difflib.get_close_matches(str(name), list(self._providers), n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
             raise ConfigurationError(
-                f"no provider named {name!r} is installed (installed: {installed})"
+                f"no provider named {name!r} is installed (installed: {installed}){hint}"
             ) from None
 
     def infos(self) -> list[ProviderInfo]:

@@ -9,6 +9,7 @@ no-op. Its options are a frozen attrs class deriving from :class:`ProviderOption
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Hashable, Iterable, Iterator, Mapping, Sequence
 from datetime import timedelta
@@ -104,6 +105,25 @@ class Capabilities:
         return data
 
 
+def _seconds(*, zero: bool) -> Any:
+    """A validator for a duration option: a finite number of seconds, above zero (or
+    at least zero when ``zero``), ``None`` passing through. The message names the
+    option and the value (durations are never secret)."""
+
+    def check(_inst: object, attribute: attrs.Attribute[Any], value: object) -> None:
+        if value is None:
+            return
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            fits = False
+        else:
+            fits = math.isfinite(value) and (value >= 0 if zero else value > 0)
+        if not fits:
+            bound = ">= 0" if zero else "> 0"
+            raise ValueError(f"{attribute.name} must be a number of seconds {bound}, not {value!r}")
+
+    return check
+
+
 @attrs.frozen(kw_only=True, slots=True)
 class ProviderOptions:
     """Options every provider accepts. Providers subclass this with their credentials.
@@ -124,11 +144,11 @@ class ProviderOptions:
     """
 
     base_url: str
-    timeout: float = 15.0
-    connect_timeout: float = 5.0
+    timeout: float = attrs.field(default=15.0, validator=_seconds(zero=False))
+    connect_timeout: float = attrs.field(default=5.0, validator=_seconds(zero=False))
     allow_insecure: bool = False
     ca_certs: str | None = None
-    lookup_horizon: float | None = None
+    lookup_horizon: float | None = attrs.field(default=None, validator=_seconds(zero=True))
 
     def secrets(self) -> tuple[Secret, ...]:
         """Every credential among the options, for redaction."""

@@ -31,8 +31,10 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from smsbridge.bridge import SmsBridge, new_reference
-from smsbridge.cli import EXIT_FAILED, EXIT_OK, EXIT_STORAGE, EXIT_USAGE
+from smsbridge.cli import EXIT_STORAGE, EXIT_USAGE
 from smsbridge.cli.config_cmd import add_config_option, bridge_from_args
+from smsbridge.cli.failover import provider_lines, provider_rows, watched_plugin_manager
+from smsbridge.cli.outcome import Tally
 from smsbridge.cli.output import (
     render_table,
     result_dict,
@@ -47,7 +49,6 @@ from smsbridge.model import Batch, Recipient, Template
 from smsbridge.outbox.base import StorageError
 from smsbridge.outbox.batch_sizes import forget_size, record_size
 from smsbridge.results import SendResult
-from smsbridge.status import Status
 
 __all__ = ["BAD_INPUT", "DUPLICATE", "register"]
 
@@ -81,6 +82,8 @@ class _Run:
         self.waiting: Counter[str] = Counter()  # references in ``pending``
         self.failures: list[list[object]] = []
         self.unlisted = 0
+        self.tally = Tally()
+        self.providers: list[dict[str, Any]] = []
         self.progress = Progress(label="sending", enabled=False if args.quiet else None)
 
     def bad(self, line: int, problem: str, recipient: str | None = None) -> None:
@@ -88,6 +91,7 @@ class _Run:
         self.progress.clear()
         print(f"{self.path}:{line}: {problem}", file=sys.stderr)
         self.counts[BAD_INPUT] += 1
+        self.tally.refused += 1
         self.progress.advance(BAD_INPUT)
         if self.args.json:
             write_json_line(
@@ -105,6 +109,7 @@ class _Run:
         """Record and print one recipient's result."""
         line = self._settle(result.reference)
         self.counts[result.status.value] += 1
+        self.tally.add(result)
         self.progress.advance(result.status.value)
         if self.args.json:
             write_json_line(self.out, {"line": line, **result_dict(result)})
@@ -291,11 +296,7 @@ def _cmd_batch(args: argparse.Namespace, out: TextIO) -> int:
             )
             return EXIT_STORAGE
     _report(run)
-    ok = all(
-        status == DUPLICATE or (status != BAD_INPUT and Status(status).is_success)
-        for status in run.counts
-    )
-    return EXIT_OK if ok else EXIT_FAILED
+    return run.tally.code
 
 
 def _send(
@@ -308,7 +309,9 @@ def _send(
             it, or is ``None`` when nothing was written this time.
     """
     body, template = text
-    with bridge_from_args(run.args) as bridge:
+    manager, watch = watched_plugin_manager()
+    with bridge_from_args(run.args, plugin_manager=manager) as bridge:
+        names = [provider.name for provider in bridge.providers]
         recipients = run.rows(reader, template, bridge)
         batch = Batch(
             recipients, body=body, template=template, sender=run.args.sender, reference=run.prefix
@@ -326,17 +329,24 @@ def _send(
             if exc.written is None and (count := stored_count(bridge.store, run.prefix)):
                 exc.count(count)
             raise
+        finally:
+            run.providers = provider_rows(watch, bridge.store, names)
 
 
 def _report(run: _Run) -> None:
-    """The lines not sent (the first ones) and the counts, unless --json or --quiet."""
+    """The failed recipients (the first ones), the counts and what each provider did,
+    unless --quiet; with --json, one last ``{"summary": ...}`` line."""
     args, out = run.args, run.out
+    if args.json:
+        summary = {"counts": dict(run.counts), **run.tally.as_dict(), "providers": run.providers}
+        write_json_line(out, {"summary": summary})
     if not args.json and not args.quiet:
         if run.failures:
             keys = ("line", "recipient", "status", "provider", "error")
             out.write(render_table(keys, run.failures))
             if run.unlisted:
                 out.write(f"... and {run.unlisted} more not sent (--json lists every one)\n")
+        out.write("\n".join(provider_lines(run.providers)) + "\n\n")
         out.write(_summary(run))
 
 

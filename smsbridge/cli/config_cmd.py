@@ -19,23 +19,28 @@ from smsbridge.errors import ConfigurationError
 __all__ = ["add_config_option", "bridge_from_args", "register"]
 
 
-def add_config_option(parser: argparse.ArgumentParser) -> None:
+def add_config_option(parser: argparse.ArgumentParser, *, default: object = None) -> None:
     """Add ``--config PATH`` (default: ``$SMSBRIDGE_CONFIG``, then ``./smsbridge.toml``)."""
     parser.add_argument(
         "--config",
         metavar="PATH",
-        default=None,
+        default=default,
         help=f"configuration file (default: ${CONFIG_ENV}, then ./{DEFAULT_NAME})",
     )
 
 
-def bridge_from_args(args: argparse.Namespace) -> SmsBridge:
+def bridge_from_args(args: argparse.Namespace, **overrides: Any) -> SmsBridge:
     """The bridge the configuration named by ``args.config`` describes.
+
+    Args:
+        args: The parsed command line.
+        **overrides: Keyword arguments of :class:`~smsbridge.SmsBridge` that win over
+            the configuration (``plugin_manager``...).
 
     Raises:
         ConfigurationError: For a missing file or any problem in it (all are listed).
     """
-    return load_config(args.config).build_bridge()
+    return load_config(args.config).build_bridge(**overrides)
 
 
 def _cmd_check(args: argparse.Namespace, out: TextIO) -> int:

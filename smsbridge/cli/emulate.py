@@ -2,8 +2,10 @@
 
 For manual testing: each named provider's loopback emulator starts on 127.0.0.1, and the
 command prints its URL, the emulator's fixed test credentials (they open nothing but the
-emulator), and a ``smsbridge.toml`` snippet plus ``export`` lines to paste. It serves
-until Ctrl-C or SIGTERM, then stops every emulator.
+emulator), and a complete ``smsbridge.toml`` plus ``export`` lines to paste: with
+``region`` set (``--region``, GB by default), so national numbers such as the README's
+``07700 900123`` are accepted. It serves until Ctrl-C or SIGTERM, then stops every
+emulator.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from smsbridge.plugins import default_plugin_manager
 from smsbridge.provider import Provider
 from smsbridge.testing import Emulator
 
-__all__ = ["register"]
+__all__ = ["config_text", "describe", "register"]
 
 
 def _is_secret(cls: type[Provider], option: str) -> bool:
@@ -71,14 +73,21 @@ def describe(cls: type[Provider], emulator: Emulator) -> dict[str, Any]:
     }
 
 
-def _print_human(out: TextIO, described: list[dict[str, Any]]) -> None:
+def config_text(described: list[dict[str, Any]], region: str | None) -> str:
+    """A whole ``smsbridge.toml`` for these emulators: the region first (top-level keys
+    come before tables in TOML), then each provider's table."""
+    head = f"region = {_toml_value(region)}\n\n" if region else ""
+    return head + "\n\n".join(item["toml"] for item in described) + "\n"
+
+
+def _print_human(out: TextIO, described: list[dict[str, Any]], region: str | None) -> None:
     for item in described:
         out.write(f"{item['provider']} emulator: {item['url']}\n")
         for key, value in item["options"].items():
             if key != "base_url":
                 out.write(f"  {key} = {value}\n")
     out.write("\n# smsbridge.toml\n")
-    out.write("\n\n".join(item["toml"] for item in described) + "\n")
+    out.write(config_text(described, region))
     out.write("\n# environment (the emulators' fixed test credentials)\n")
     for item in described:
         for var, value in item["env"].items():
@@ -118,9 +127,9 @@ def _cmd_emulate(args: argparse.Namespace, out: TextIO) -> int:
         if args.json:
             for item in described:
                 write_json_line(out, item)
-            write_json_line(out, {"ready": True})
+            write_json_line(out, {"ready": True, "toml": config_text(described, args.region)})
         else:
-            _print_human(out, described)
+            _print_human(out, described, args.region)
             out.flush()
         # A bounded wait keeps the loop responsive to signals on every platform.
         while not stop.wait(0.5):
@@ -142,6 +151,11 @@ def register(sub: Any) -> None:
         "emulate", help="run provider emulators on loopback for manual testing (Ctrl-C stops)"
     )
     emulate.add_argument("providers", nargs="+", metavar="PROVIDER", help="registered names")
+    emulate.add_argument(
+        "--region",
+        default="GB",
+        help="region for national numbers in the printed configuration (default GB; '' for none)",
+    )
     emulate.add_argument(
         "--json",
         action="store_true",

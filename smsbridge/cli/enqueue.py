@@ -26,8 +26,9 @@ from collections.abc import Iterator
 from typing import Any, TextIO
 
 from smsbridge.bridge import new_reference
-from smsbridge.cli import EXIT_FAILED, EXIT_OK, EXIT_STORAGE, EXIT_USAGE
+from smsbridge.cli import EXIT_STORAGE, EXIT_USAGE
 from smsbridge.cli.config_cmd import add_config_option
+from smsbridge.cli.outcome import exit_code
 from smsbridge.cli.output import storage_failure, stored_count
 from smsbridge.config import find_config, load_config
 from smsbridge.inputs import (
@@ -144,7 +145,8 @@ def _cmd_enqueue(args: argparse.Namespace, out: TextIO) -> int:
         f"batch {reference}: {result.added} enqueued, {result.existing} already there, "
         f"{result.duplicates} duplicates, {len(result.refused)} refused{unreadable}\n"
     )
-    return EXIT_FAILED if result.refused or source.unreadable else EXIT_OK
+    # Written is this command's "accepted": sending is the workers' business.
+    return exit_code(refused=len(result.refused) + source.unreadable, unsettled=0)
 
 
 def register(sub: Any) -> None:

@@ -105,12 +105,20 @@ def result_dict(result: SendResult) -> dict[str, Any]:
 
 
 def result_row(result: SendResult) -> list[object]:
-    """The cells of a result in the send/batch table: recipient, status, provider, id, error."""
+    """The cells of a result in the send table: recipient, reference (what ``smsbridge
+    status`` finds it by), status, provider, id, error."""
     error = None if result.error is None else result.error.text
-    return [result.recipient, result.status.value, result.provider, result.message_id, error]
+    return [
+        result.recipient,
+        result.reference,
+        result.status.value,
+        result.provider,
+        result.message_id,
+        error,
+    ]
 
 
-RESULT_HEADERS = ("recipient", "status", "provider", "message id", "error")
+RESULT_HEADERS = ("recipient", "reference", "status", "provider", "message id", "error")
 """Column titles matching :func:`result_row`."""
 
 

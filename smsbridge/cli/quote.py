@@ -1,11 +1,13 @@
 """``smsbridge quote RECIPIENTS.csv``: what a send would cost, per provider, before sending.
 
 The file needs a header row with a ``to`` column; the text is ``--body``, ``--template``
-(``{column}`` placeholders) or a ``body`` column. Providers come from ``--config`` (the
-configured ones, with their prices and region) or ``--providers`` (registered names);
-prices from ``--prices``. Nothing is sent and no request is made unless ``--use-api``
-asks providers that can quote to do so. The file is read once, lazily, so a
-million-line file is quoted in bounded memory, with a progress bar on a terminal.
+(``{column}`` placeholders) or a ``body`` column. Providers come from the configuration
+every command reads (``--config``, else ``$SMSBRIDGE_CONFIG``, else ./smsbridge.toml: the
+configured ones, with their prices, region and store), narrowed or extended by
+``--providers`` (registered names); prices from ``--prices``. Nothing is sent and no
+request is made unless ``--use-api`` asks providers that can quote to do so. The file
+is read once, lazily, so a million-line file is quoted in bounded memory, with a
+progress bar on a terminal.
 
 ``--actual`` compares instead the estimate with what providers reported they charged,
 for the messages in the outbox (``--store``), and lists those billed although they
@@ -24,6 +26,8 @@ from typing import Any, TextIO
 from smsbridge.cli import EXIT_FAILED, EXIT_OK, EXIT_USAGE
 from smsbridge.cli.output import render_table, write_json
 from smsbridge.cli.progress import Progress
+from smsbridge.cli.stores import open_existing_store
+from smsbridge.config import find_config, load_config
 from smsbridge.errors import ConfigurationError, InvalidMessageError
 from smsbridge.inputs import DEFAULT_ENCODING, BadRow, CsvRows, InputFileError, count_rows
 from smsbridge.model import Batch, Recipient, SendOptions, Template
@@ -64,21 +68,26 @@ class _Settings:
         self.prices: Path | None = Path(args.prices) if args.prices else None
         self.region: str | None = args.region
         names = [n.strip() for n in (args.providers or "").split(",") if n.strip()]
-        if args.config is not None:
-            from smsbridge.config import load_config
-
-            config = load_config(args.config)
-            built = config.build_providers()
-            keep = [p for p in built if not names or p.name in names]
-            for provider in built:
-                if provider not in keep:
-                    provider.close()
-            self.providers = keep
-            self.prices = self.prices or config.prices
-            self.region = self.region or config.region
-        else:
-            registry = default_plugin_manager().registry
+        registry = default_plugin_manager().registry
+        # The same file every command reads: --config, $SMSBRIDGE_CONFIG, ./smsbridge.toml.
+        found = find_config(args.config)
+        if found is None:
             self.providers = [_build(registry.get(name), args.use_api) for name in names]
+            return
+        config = load_config(found)
+        built = config.build_providers()
+        keep = [p for p in built if not names or p.name in names]
+        for provider in built:
+            if provider not in keep:
+                provider.close()
+        self.providers = keep
+        # A name the file does not configure is compared with its default options.
+        configured = {p.name for p in built}
+        for name in names:
+            if name not in configured:
+                self.providers.append(_build(registry.get(name), args.use_api))
+        self.prices = self.prices or config.prices
+        self.region = self.region or config.region
 
     def table(self) -> PriceTable:
         """The price table (an empty one when only provider APIs are asked)."""
@@ -266,14 +275,12 @@ def _cmd_quote(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def _cmd_actual(args: argparse.Namespace, out: TextIO) -> int:
-    from smsbridge.outbox.factory import open_store
-
     settings = _Settings(args)
     try:
         if settings.prices is None:
             raise ConfigurationError("--actual needs --prices (or prices in --config)")
         table = settings.table()
-        store = open_store(args.store)
+        store = open_existing_store(args)
         try:
             report = compare_spend(
                 store.iter_items(batch=args.batch),
@@ -342,7 +349,11 @@ def register(sub: Any) -> None:
     cmd.add_argument("--providers", default=None, metavar="NAME,...", help="providers to compare")
     cmd.add_argument("--prices", default=None, metavar="FILE.csv", help="the price table")
     cmd.add_argument(
-        "--config", default=None, metavar="PATH", help="take providers, prices, region from it"
+        "--config",
+        default=None,
+        metavar="PATH",
+        help="take providers, prices, region and store from it "
+        "(default: $SMSBRIDGE_CONFIG, then ./smsbridge.toml)",
     )
     cmd.add_argument("--region", default=None, help="default region for national numbers")
     cmd.add_argument("--currency", default=None, help="compare totals in this currency")

@@ -6,8 +6,10 @@ import argparse
 import sys
 from typing import Any, TextIO
 
-from smsbridge.cli import EXIT_FAILED, EXIT_OK, EXIT_USAGE
+from smsbridge.cli import EXIT_USAGE
 from smsbridge.cli.config_cmd import add_config_option, bridge_from_args
+from smsbridge.cli.failover import notable, provider_lines, provider_rows, watched_plugin_manager
+from smsbridge.cli.outcome import Tally
 from smsbridge.cli.output import (
     RESULT_HEADERS,
     result_dict,
@@ -28,15 +30,23 @@ def _cmd_send(args: argparse.Namespace, out: TextIO) -> int:
     except InvalidMessageError as exc:
         print(f"smsbridge send: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    with bridge_from_args(args) as bridge:
+    manager, watch = watched_plugin_manager()
+    with bridge_from_args(args, plugin_manager=manager) as bridge:
         outcome = bridge.send(message)
+        providers = provider_rows(watch, bridge.store, (p.name for p in bridge.providers))
     results: list[SendResult] = [outcome] if isinstance(outcome, SendResult) else list(outcome)
+    tally = Tally()
+    for result in results:
+        tally.add(result)
     if args.json:
         for result in results:
             write_json_line(out, result_dict(result))
+        write_json_line(out, {"summary": {**tally.as_dict(), "providers": providers}})
     elif not args.quiet:
         write_table(out, RESULT_HEADERS, (result_row(r) for r in results))
-    return EXIT_OK if all(r.ok for r in results) else EXIT_FAILED
+        if notable(providers):
+            out.write("\n" + "\n".join(provider_lines(providers)) + "\n")
+    return tally.code
 
 
 def register(sub: Any) -> None:

@@ -22,6 +22,7 @@ from typing import Any, TextIO
 
 from smsbridge.cli import EXIT_OK, EXIT_USAGE
 from smsbridge.cli.config_cmd import add_config_option
+from smsbridge.cli.outcome import exit_code
 from smsbridge.cli.output import write_json, write_table
 from smsbridge.cli.progress import Progress
 from smsbridge.config import find_config, load_config
@@ -69,15 +70,17 @@ def _clock() -> Callable[[], float]:
     return lambda: fixed
 
 
-def _when(text: str | None) -> datetime | None:
-    if text is None:
-        return None
+def _when(text: str) -> datetime:
+    """``--at``, checked while the options are parsed, so its error names the option
+    (not the recipient file)."""
     try:
         when = datetime.fromisoformat(text)
     except ValueError:
-        raise TaskImportError(f"--at {text!r} is not an ISO 8601 time") from None
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not an ISO 8601 time, e.g. 2030-01-31T10:00+01:00"
+        ) from None
     if when.tzinfo is None:
-        raise TaskImportError(f"--at {text!r} needs a time zone, e.g. {text}+00:00")
+        raise argparse.ArgumentTypeError(f"{text!r} needs a time zone, e.g. {text}+00:00")
     return when
 
 
@@ -167,7 +170,7 @@ def _import(args: argparse.Namespace, out: TextIO, create: Callable[..., Any]) -
             print(f"smsbridge task: {args.file}: refused: {exc}", file=sys.stderr)
             return EXIT_USAGE
     _print_created(args, out, task, report)
-    return EXIT_OK
+    return exit_code(refused=report.invalid, unsettled=0)
 
 
 def _cmd_create(args: argparse.Namespace, out: TextIO) -> int:
@@ -185,7 +188,7 @@ def _cmd_create(args: argparse.Namespace, out: TextIO) -> int:
                 template=args.template,
                 sender=args.sender,
                 provider=args.provider,
-                scheduled_at=_when(args.at),
+                scheduled_at=args.at,
                 number_column=args.column,
                 sheet=args.sheet,
                 encoding=args.encoding,
@@ -203,7 +206,7 @@ def _cmd_copy(args: argparse.Namespace, out: TextIO) -> int:
                 args.id,
                 args.name,
                 args.file,
-                scheduled_at=_when(args.at),
+                scheduled_at=args.at,
                 number_column=args.column,
                 sheet=args.sheet,
                 encoding=args.encoding,
@@ -332,7 +335,9 @@ def _common(parser: argparse.ArgumentParser) -> None:
 
 def _importing(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("file", metavar="FILE", help="recipients: .csv or .xlsx with a header")
-    parser.add_argument("--at", default=None, metavar="TIME", help="start time, ISO 8601 with zone")
+    parser.add_argument(
+        "--at", default=None, type=_when, metavar="TIME", help="start time, ISO 8601 with zone"
+    )
     parser.add_argument("--column", default=None, help="the number column's header")
     parser.add_argument("--sheet", default=None, help="the XLSX sheet (default: the first)")
     parser.add_argument(

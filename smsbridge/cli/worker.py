@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import logging
+import math
 import sys
 from collections.abc import Iterator
 from typing import Any, TextIO
@@ -46,8 +47,14 @@ def parse_limits(rates: list[str], caps: list[str]) -> dict[str, Limit]:
                     rate, _, burst = value.partition("/")
                     entry["rate"] = float(rate)
                     entry["burst"] = float(burst or 1)
+                    if not (0 < entry["rate"] < math.inf and 1 <= entry["burst"] < math.inf):
+                        raise ConfigurationError(
+                            f"--rate {text!r}: the rate must be > 0 per second and the burst >= 1"
+                        )
                 else:
                     entry["concurrency"] = int(value)
+                    if entry["concurrency"] < 1:
+                        raise ConfigurationError(f"--connections {text!r}: must be at least 1")
             except ValueError:
                 raise ConfigurationError(f"--{flag} {text!r}: write NAME=NUMBER") from None
     return {

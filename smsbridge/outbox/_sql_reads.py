@@ -351,6 +351,19 @@ class SqlReads(SqlBase[ConnT]):
             ).fetchone()
         return BreakerState() if row is None else BreakerState(row[0], row[1], row[2])
 
+    @operation("get_breaker")
+    def breakers(self) -> dict[str, BreakerState]:
+        """Every stored breaker state, by provider (``smsbridge breakers`` lists them).
+
+        Raises:
+            OutboxError: For database errors.
+        """
+        with self._read_tx() as conn:
+            rows = self._run(
+                conn, "SELECT provider, state, failures, opened_at FROM breakers ORDER BY provider"
+            ).fetchall()
+        return {str(row[0]): BreakerState(row[1], row[2], row[3]) for row in rows}
+
     @operation("put_breaker")
     def put_breaker(self, provider: str, state: BreakerState) -> None:
         """Store the provider's breaker state for every worker.

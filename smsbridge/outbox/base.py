@@ -620,6 +620,10 @@ class OutboxStore(Protocol):
         """Store the provider's breaker state."""
         ...
 
+    def breakers(self) -> Mapping[str, BreakerState]:
+        """Every stored breaker state, by provider."""
+        ...
+
     def close(self) -> None:
         """Release the store's connections."""
         ...

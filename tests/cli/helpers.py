@@ -12,6 +12,9 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import IO
 
+from smsbridge.cli.emulate import config_text, describe
+from smsbridge.plugins import default_plugin_manager
+from smsbridge.testing import Emulator
 from smsbridge_clickatell.emulator import ClickatellEmulator
 
 TIMEOUT = 60
@@ -103,3 +106,16 @@ class LineReader:
         while (line := self._lines.get_nowait()) is not None:
             parts.append(line)
         return "".join(parts)
+
+
+def emulated_config(
+    path: Path, emulators: list[Emulator], extra: str = "", tables: str = ""
+) -> dict[str, str]:
+    """Write the configuration ``smsbridge emulate`` prints for these emulators (providers
+    in this order, region GB) to ``path``, with ``extra`` top-level lines first and
+    ``tables`` (``[routing]``...) last; returns the credential environment it needs."""
+    registry = default_plugin_manager().registry
+    described = [describe(registry.get(emulator.name), emulator) for emulator in emulators]
+    text = f"{extra}\n" + config_text(described, "GB") + f"\n{tables}"
+    path.write_text(text, encoding="utf-8")
+    return {name: value for item in described for name, value in item["env"].items()}

@@ -66,8 +66,11 @@ def test_json_gives_one_object_per_line_with_its_line_number(
     proc = run("batch", str(data), "--template", "Hi {name}", "--json", "--config", str(config),
                env=env)  # fmt: skip
     assert proc.returncode == 1
-    rows = [json.loads(line) for line in proc.stdout.splitlines()]
+    *rows, last = [json.loads(line) for line in proc.stdout.splitlines()]
     by_line = {row["line"]: row for row in rows}
+    summary = last["summary"]
+    assert (summary["ok"], summary["refused"], summary["unsettled"]) == (3, 4, 0)
+    assert summary["counts"] == {"accepted": 3, "bad_input": 4} and summary["exit"] == 1
     assert sorted(by_line) == [2, 3, 4, 5, 6, 7, 9]
     assert {n: by_line[n]["status"] for n in (2, 7, 9)} == dict.fromkeys((2, 7, 9), "accepted")
     assert by_line[2]["recipient"] == "+447700900201" and by_line[2]["message_id"]
@@ -88,7 +91,8 @@ def test_body_column_and_everything_good_exits_0(
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout == "" and proc.stderr == ""
     proc = run("batch", str(data), "--json", "--config", str(config), env=env)
-    rows = [json.loads(line) for line in proc.stdout.splitlines()]
+    *rows, last = [json.loads(line) for line in proc.stdout.splitlines()]
+    assert last["summary"]["exit"] == proc.returncode == 0
     assert {(r["line"], r["reference"]) for r in rows} == {(2, "ref-a"), (3, "ref-b")}
     assert all(r["status"] == "accepted" and r["message_id"] for r in rows)
 

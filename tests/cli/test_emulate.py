@@ -5,13 +5,14 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 from smsbridge import Message, get_provider
 
-from .helpers import TIMEOUT, LineReader, environment
+from .helpers import TIMEOUT, LineReader, environment, run
 
 
-def test_emulate_serves_until_terminated() -> None:
+def test_emulate_serves_until_terminated(tmp_path: Path) -> None:
     proc = subprocess.Popen(
         [sys.executable, "-m", "smsbridge", "emulate", "clickatell", "bulksms", "--json"],
         stdout=subprocess.PIPE,
@@ -35,6 +36,15 @@ def test_emulate_serves_until_terminated() -> None:
                     Message("+447700900123", "hello", reference=f"emulate-{item['provider']}")
                 )
             assert result.ok, result
+        # The printed configuration works as it is with the README's national number.
+        ready = items[-1]
+        assert ready["toml"].startswith('region = "GB"\n')
+        (tmp_path / "smsbridge.toml").write_text(ready["toml"], encoding="utf-8")
+        env = {var: value for item in emulators.values() for var, value in item["env"].items()}
+        sent = run("send", "--to", "07700 900123", "--body", "Your code is 482913", "--json",
+                   env=env, cwd=tmp_path)  # fmt: skip
+        assert sent.returncode == 0, sent.stderr
+        assert json.loads(sent.stdout.splitlines()[0])["recipient"] == "+447700900123"
         proc.terminate()
         assert proc.wait(timeout=TIMEOUT) == 0
         assert reader.rest() == ""

@@ -175,16 +175,17 @@ def test_resume_reports_items_it_could_not_settle(
         bridge.send(Message("+447700900003", "never", reference="r-3"))
 
     proc = resume(db, plugin_env, "--timeout", "0")
-    assert proc.returncode == 1
+    assert proc.returncode == 5
     assert counts(proc.stdout)["retry_wait"] == 1
 
 
-def test_status_of_an_unknown_reference_fails(tmp_path: Path) -> None:
+def test_status_of_an_unknown_reference_is_bad_input(tmp_path: Path) -> None:
     db = tmp_path / "outbox.sqlite3"
     SqliteStore(db).close()
     proc = run("status", "nope", "--store", str(db))
-    assert proc.returncode == 1
-    assert proc.stdout == "no outbox item has reference 'nope'\n"
+    assert proc.returncode == 2
+    assert proc.stdout == ""
+    assert proc.stderr == "smsbridge status: no outbox item or message has reference 'nope'\n"
 
 
 def test_resume_without_providers_or_configuration_is_a_configuration_error(

@@ -49,8 +49,9 @@ def test_send_config_from_environment_variable(
     env["SMSBRIDGE_CONFIG"] = str(config)
     proc = run("send", "--to", "+447700900125", "--body", "hi", "--json", env=env)
     assert proc.returncode == 0, proc.stderr
-    [line] = proc.stdout.splitlines()
+    line, summary = proc.stdout.splitlines()
     assert json.loads(line)["status"] == "accepted"
+    assert json.loads(summary)["summary"]["exit"] == 0
 
 
 def test_send_json_with_an_invalid_number_exits_1(
@@ -61,8 +62,9 @@ def test_send_json_with_an_invalid_number_exits_1(
     proc = run("send", "--to", "+447700900126", "--to", "12", "--body", "hi", "--json",
                "--config", str(config), env=env)  # fmt: skip
     assert proc.returncode == 1, proc.stderr
-    results = [json.loads(line) for line in proc.stdout.splitlines()]
+    *results, summary = [json.loads(line) for line in proc.stdout.splitlines()]
     assert [r["status"] for r in results] == ["accepted", "invalid_number"]
+    assert summary["summary"]["refused"] == 1 and summary["summary"]["exit"] == 1
     assert results[0]["ok"] is True and results[0]["message_id"]
     assert results[1]["error"]["code"]
     assert dict(clickatell.submissions.accepted_recipients()) == {"+447700900126": 1}

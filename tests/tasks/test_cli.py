@@ -32,24 +32,39 @@ class Cli:
         assert proc.returncode == code, proc.stderr
         return proc.stdout if code == 0 else proc.stderr
 
-    def json(self, now: str, *args: str) -> Any:
-        return json.loads(self(now, *args, "--json"))
+    def json(self, now: str, *args: str, code: int = 0) -> Any:
+        env = {**self.env, "SMSBRIDGE_TEST_NOW": now}
+        proc = run("task", *args, "--json", "--store", str(self.store), "--config",
+                   str(self.config), env=env)  # fmt: skip
+        assert proc.returncode == code, proc.stderr
+        return json.loads(proc.stdout)
 
 
 def test_task_life_cycle_on_the_command_line(
     tmp_path: Path, recipients_csv: Path, emulator: ClickatellEmulator
 ) -> None:
     cli = Cli(tmp_path, emulator)
-    created = cli.json(T0, "create", "early", str(recipients_csv), "--body", "Hi", "--at", AT)
+    # Invalid lines are refused (exit 1); the rest is imported.
+    created = cli.json(
+        T0, "create", "early", str(recipients_csv), "--body", "Hi", "--at", AT, code=1
+    )
     assert created["import"]["imported"] == 4
     assert created["import"]["duplicates"] == 2
     assert [i["line"] for i in created["import"]["invalid_lines"]] == [5, 7]
     early = created["task"]["id"]
     run_id = cli.json(
-        T0, "create", "run", str(recipients_csv), "--template", "Hi {name}", "--at", AT
+        T0, "create", "run", str(recipients_csv), "--template", "Hi {name}", "--at", AT, code=1
     )["task"]["id"]
     late = cli.json(
-        T0, "create", "late", str(recipients_csv), "--body", "x", "--at", "2026-01-01T02:00:00Z"
+        T0,
+        "create",
+        "late",
+        str(recipients_csv),
+        "--body",
+        "x",
+        "--at",
+        "2026-01-01T02:00:00Z",
+        code=1,
     )["task"]["id"]
 
     assert f"{early} cancelled" in cli(T0, "cancel", early)
