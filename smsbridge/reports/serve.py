@@ -8,8 +8,9 @@ Built on :mod:`wsgiref`, hardened against clients that never finish:
 * at most ``max_clients`` connections are served at once, each by a daemon thread; one
   more is answered 503 with ``Retry-After`` at once, without a thread;
 * :meth:`ReportServer.stop` returns within ``grace`` seconds plus a fraction of one,
-  whatever clients do: requests in progress get ``grace`` seconds to finish, then their
-  sockets are shut down.
+  whatever clients do: connections still sending their request line or headers are cut
+  at once, requests already in the application get ``grace`` seconds to finish, then
+  their sockets are shut down too.
 
 Request lines are kept out of the logs (callback paths carry tokens). Put it behind a
 TLS-terminating proxy when it faces the internet.
@@ -113,6 +114,7 @@ class _Handler(WSGIRequestHandler):
             return
         except OSError:
             return  # the client went away
+        self.server.started(self.connection)
         handler = _QuietServerHandler(
             self.rfile, cast("IO[bytes]", self.wfile), sys.stderr, self.get_environ(),
             multithread=True,
@@ -151,7 +153,8 @@ class _Server(WSGIServer):
     ) -> None:
         self.request_timeout = request_timeout
         self._slots = threading.BoundedSemaphore(max_clients)
-        self._active: set[socket.socket] = set()
+        # Connections being served; True once their request reached the application.
+        self._active: dict[socket.socket, bool] = {}
         self._idle = threading.Condition()
         self._refused = 0
         self._refusal_logged = -_REFUSAL_LOG_EVERY
@@ -175,7 +178,7 @@ class _Server(WSGIServer):
             self.close_request(request)  # no lingering here: this is the accept loop
             return
         with self._idle:
-            self._active.add(request)
+            self._active[request] = False
         thread = threading.Thread(
             target=self._serve_one,
             args=(request, client_address),
@@ -198,7 +201,7 @@ class _Server(WSGIServer):
     def _done(self, request: Any) -> None:
         self.shutdown_request(request)
         with self._idle:
-            self._active.discard(request)
+            self._active.pop(request, None)
             self._idle.notify_all()
         self._slots.release()
 
@@ -230,19 +233,34 @@ class _Server(WSGIServer):
             return len(self._active)
 
     def drain(self, grace: float) -> int:
-        """Wait up to ``grace`` seconds for requests in progress, then shut down the
-        sockets of the rest so that their threads end; how many were cut."""
+        """Cut connections still sending their request head, wait up to ``grace``
+        seconds for requests in the application, then shut down the sockets of the
+        rest so that their threads end; how many were cut."""
+        with self._idle:
+            # Clients still sending their request line or headers have nothing to lose.
+            unstarted = [sock for sock, started in self._active.items() if not started]
+        self._cut(unstarted)
         deadline = time.monotonic() + grace
         with self._idle:
             while self._active and (left := deadline - time.monotonic()) > 0:
                 self._idle.wait(left)
             stragglers = list(self._active)
-        for sock in stragglers:
-            with contextlib.suppress(OSError):
-                sock.shutdown(socket.SHUT_RDWR)
+        self._cut(stragglers)
         with self._idle:
             self._idle.wait_for(lambda: not self._active, timeout=0.5)
-        return len(stragglers)
+        return len(unstarted) + len(stragglers)
+
+    def started(self, request: socket.socket) -> None:
+        """The request reached the application: a stop gives it ``grace`` to finish."""
+        with self._idle:
+            if request in self._active:
+                self._active[request] = True
+
+    @staticmethod
+    def _cut(socks: list[socket.socket]) -> None:
+        for sock in socks:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
 
 
 class ReportServer:
@@ -330,9 +348,11 @@ class ReportServer:
         return self._stopped.wait(timeout)
 
     def stop(self) -> None:
-        """Stop accepting, give requests in progress ``grace`` seconds, cut the rest,
-        close the socket. Returns within about ``grace + 1`` seconds. Idempotent; a call
-        made while another is stopping the server returns at once."""
+        """Stop accepting, cut clients still sending their request head, give requests
+        in the application ``grace`` seconds, cut the rest, close the socket.
+
+        Returns within about ``grace + 1`` seconds. Idempotent; a call made while
+        another is stopping the server returns at once."""
         # Not blocking: a signal handler calling stop() while stop() runs returns at once.
         if not self._stop_lock.acquire(blocking=False):
             return
