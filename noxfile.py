@@ -86,3 +86,11 @@ def packaging(session: nox.Session) -> None:
         "import smsbridge; names = [p.name for p in smsbridge.providers()]; "
         "print(names); assert {'clickatell', 'bulksms', 'huawei'} <= set(names), names",
     )
+    session.run(
+        "python",
+        "-c",
+        "import importlib.resources as r; "
+        "names = ('smsbridge', 'smsbridge_clickatell', 'smsbridge_bulksms', 'smsbridge_huawei'); "
+        "missing = [n for n in names if not r.files(n).joinpath('py.typed').is_file()]; "
+        "assert not missing, f'no py.typed in {missing}'",
+    )

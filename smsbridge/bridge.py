@@ -16,7 +16,7 @@ import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import suppress
 from itertools import islice
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, overload
 
 from smsbridge.dispatch import Dispatcher
 from smsbridge.dispatch.prepare import batch_entries, prepare_message
@@ -27,7 +27,7 @@ from smsbridge.errors import (
     ProviderError,
     Scope,
 )
-from smsbridge.model import Batch, Message
+from smsbridge.model import Batch, Message, SendOptions
 from smsbridge.numbers import NumberNormaliser
 from smsbridge.outbox import (
     History,
@@ -199,20 +199,83 @@ class SmsBridge:
 
     # -- sending ---------------------------------------------------------------------
 
-    def send(self, message: Message) -> SendResult | BatchResult:
+    @overload
+    def send(
+        self,
+        to: str,
+        body: str,
+        /,
+        *,
+        sender: str | None = None,
+        reference: str | None = None,
+        options: SendOptions | None = None,
+    ) -> SendResult: ...
+
+    @overload
+    def send(
+        self,
+        to: list[str] | tuple[str, ...],
+        body: str,
+        /,
+        *,
+        sender: str | None = None,
+        reference: str | None = None,
+        options: SendOptions | None = None,
+    ) -> BatchResult: ...
+
+    @overload
+    def send(self, message: Message, /) -> SendResult | BatchResult: ...
+
+    def send(
+        self,
+        message: Message | str | list[str] | tuple[str, ...],
+        body: str | None = None,
+        /,
+        *,
+        sender: str | None = None,
+        reference: str | None = None,
+        options: SendOptions | None = None,
+    ) -> SendResult | BatchResult:
         """Write a message to the outbox and work it until settled or ``max_wait``.
 
+        ``send("07700 900123", "Your code is 4829")`` (one number) returns a
+        :class:`SendResult`, ``send(["+44...", "+33..."], "Hi")`` (a list or tuple) a
+        :class:`BatchResult`, and type checkers know which. ``send(Message(...))``
+        returns a :class:`SendResult` when the message has one recipient, a
+        :class:`BatchResult` otherwise; its static type is the union.
+
+        Args:
+            message: A :class:`~smsbridge.Message`, or the recipient(s) when ``body``
+                is given.
+            body: The text, when recipients are given directly.
+            sender: Sender id (direct form only).
+            reference: Client reference (direct form only).
+            options: :class:`~smsbridge.SendOptions` (direct form only).
+
         Returns:
-            A :class:`SendResult` for a single recipient, a :class:`BatchResult` for
-            several. Invalid numbers are results with status ``INVALID_NUMBER``, never
-            sent; recipients still waiting are ``QUEUED`` with their last error and
-            stay in the outbox for :meth:`resume`.
+            The result(s). Invalid numbers are results with status ``INVALID_NUMBER``,
+            never sent; recipients still waiting are ``QUEUED`` with their last error
+            and stay in the outbox for :meth:`resume`.
 
         Raises:
             ProviderError: When every recipient was refused with a request-scope error
                 (the input itself is wrong; no provider would take it).
+            InvalidMessageError: For a message that cannot be built (empty body...).
+            TypeError: For a ``Message`` given with ``body`` or direct-form options,
+                or recipients without a body.
             OutboxError: For outbox failures.
         """
+        if isinstance(message, Message):
+            direct = (body, sender, reference, options)
+            if any(value is not None for value in direct):
+                raise TypeError("send(Message) takes no body, sender, reference or options")
+            return self._send(message, single=len(message.to) == 1)
+        if body is None:
+            raise TypeError("send(to, body): the body is missing")
+        built = Message(message, body, sender, reference, options=options or SendOptions())
+        return self._send(built, single=isinstance(message, str))
+
+    def _send(self, message: Message, *, single: bool) -> SendResult | BatchResult:
         prepared = prepare_message(message, self.normalise, message.reference or new_reference())
         results: list[SendResult] = []
         if prepared.items:
@@ -226,7 +289,7 @@ class SmsBridge:
             results = [self._result(reference, stored.get(reference)) for reference in references]
             _raise_request_error(results)
         merged = _merge(len(message.to), prepared.refused, results)
-        if len(message.to) == 1 and len(merged) == 1:
+        if single and len(merged) == 1:
             return merged[0]
         return BatchResult(merged, duplicates=prepared.duplicates)
 

@@ -25,7 +25,7 @@ import os
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
@@ -42,6 +42,9 @@ from smsbridge.errors import ConfigurationError
 from smsbridge.plugins import PluginManager, default_plugin_manager
 from smsbridge.provider import Provider
 from smsbridge.router import Policy, Priority, Weighted
+
+if TYPE_CHECKING:
+    from smsbridge.reports.settings import ReceiverSettings
 
 __all__ = [
     "CONFIG_ENV",
@@ -83,6 +86,7 @@ class Config:
         prices: A price table CSV (needed by the ``least-cost`` policy and quotes).
         region: Default region for numbers written without a country code (``"GB"``).
         strict_numbers: Refuse numbers that are possible but not assigned.
+        receiver: The ``[receiver]`` section (``smsbridge serve-reports``), if any.
         source: The file this configuration was read from, if any.
     """
 
@@ -92,6 +96,7 @@ class Config:
     prices: Path | None = attrs.field(default=None, converter=_optional_path)
     region: str | None = None
     strict_numbers: bool = False
+    receiver: ReceiverSettings | None = None
     source: Path | None = attrs.field(default=None, converter=_optional_path)
 
     def build_providers(self, plugin_manager: PluginManager | None = None) -> list[Provider]:
@@ -286,5 +291,6 @@ def load_config(
         prices=data.get("prices"),
         region=data.get("region"),
         strict_numbers=data.get("strict_numbers", False),
+        receiver=data.get("receiver"),
         source=found,
     )

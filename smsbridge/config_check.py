@@ -41,7 +41,9 @@ __all__ = [
 POLICIES = ("priority", "weighted", "least-cost")
 """Routing policy names accepted in ``[routing] policy``."""
 
-_TOP_KEYS = frozenset({"region", "store", "prices", "strict_numbers", "routing", "providers"})
+_TOP_KEYS = frozenset(
+    {"region", "store", "prices", "strict_numbers", "routing", "providers", "receiver"}
+)
 _ROUTING_KEYS = frozenset({"policy", "weights", "retry", "delivery", "max_wait"})
 _RETRY_KEYS = frozenset(f.name for f in attrs.fields(RetryPolicy))
 _ENV_SUFFIX = "_env"
@@ -453,8 +455,9 @@ def check_text(
         manager: Where provider names are looked up.
 
     Returns:
-        The checked settings (``providers``, ``routing`` and the scalars) and the
-        problems, sorted by line; the settings are ``None`` when there is a problem.
+        The checked settings (``providers``, ``routing``, ``receiver`` when given, and
+        the scalars) and the problems, sorted by line; the settings are ``None`` when
+        there is a problem.
     """
     index = LineIndex(text)
     c = _Checker(index)
@@ -500,5 +503,11 @@ def check_text(
         names = set(section) if isinstance(section, dict) else set()
         routing = _routing(c, table, names, "prices" in data) or routing
     out["routing"] = routing
+    if "receiver" in data and (table := c.table(data["receiver"], ("receiver",))) is not None:
+        # Imported here: the receiver's modules are not needed to send.
+        from smsbridge.reports.settings import check_receiver
+
+        kinds = {entry.name: entry.type for entry in providers}
+        out["receiver"] = check_receiver(table, providers=kinds, environ=environ, add=c.add)
     problems = sorted(c.problems, key=lambda p: p.line)
     return (None if problems else out), problems

@@ -7,11 +7,16 @@ a credential easy to find in a review.
 
 from __future__ import annotations
 
+import base64
+import contextlib
+import html
+import json
+import re
 from collections.abc import Iterable
 from typing import Any, NoReturn
 from urllib.parse import quote, quote_plus
 
-__all__ = ["REDACTED", "Redactor", "Secret", "secret_converter"]
+__all__ = ["REDACTED", "Redactor", "Secret", "secret_converter", "secret_forms"]
 
 REDACTED = "***"
 
@@ -72,25 +77,77 @@ def secret_converter(value: str | Secret) -> Secret:
     return value if isinstance(value, Secret) else Secret(value)
 
 
+#: Shortest base64 fragment hidden: shorter ones would match unrelated base64 by chance.
+_MIN_BASE64_NEEDLE = 8
+
+
+def _percent_forms(raw: str) -> set[str]:
+    encoded = {quote(raw, safe=""), quote_plus(raw), quote(raw)}
+    # Percent escapes are case-insensitive; some servers echo them in lower case.
+    return encoded | {re.sub(r"%[0-9A-F]{2}", lambda m: m[0].lower(), e) for e in encoded}
+
+
+def _base64_forms(raw: bytes) -> set[str]:
+    """The base64 text of ``raw`` alone, and the characters that encode only ``raw``
+    wherever it sits in a longer encoded value (``user:password`` in a Basic header)."""
+    forms: set[str] = set()
+    alone = base64.b64encode(raw).decode("ascii")
+    forms.update({alone, alone.rstrip("=")})
+    for offset in range(3):
+        encoded = base64.b64encode(b"\0" * offset + raw + b"\0\0").decode("ascii")
+        # Character j carries bits [6j, 6j + 6); keep those within raw's bits only.
+        first = -(-8 * offset // 6)
+        last = (8 * (offset + len(raw)) - 6) // 6
+        stable = encoded[first : last + 1]
+        if len(stable) >= _MIN_BASE64_NEEDLE:
+            forms.add(stable)
+    forms |= {form.replace("+", "-").replace("/", "_") for form in forms}
+    return forms
+
+
+def secret_forms(raw: str) -> set[str]:
+    """Every spelling of a credential that an answer echoing it may contain.
+
+    The value itself, URL-encoded (``quote``, ``quote_plus``, either escape case), JSON-
+    and XML-escaped, and base64-encoded (standard and URL-safe, alone or as part of a
+    longer value such as a Basic ``Authorization`` header).
+
+    Args:
+        raw: The credential.
+
+    Returns:
+        The spellings (an empty set for values too short to redact safely).
+    """
+    if len(raw) < 3:
+        return set()
+    forms = {raw, *_percent_forms(raw)}
+    forms.add(json.dumps(raw)[1:-1])
+    forms.add(json.dumps(raw, ensure_ascii=False)[1:-1])
+    forms.add(html.escape(raw, quote=True))
+    forms.add(html.escape(raw, quote=False))
+    forms |= _base64_forms(raw.encode("utf-8"))
+    return {form for form in forms if len(form) >= 3}
+
+
 class Redactor:
-    """Replaces known secrets, raw and URL-encoded, in text headed for logs or errors.
+    """Replaces known secrets, in every spelling :func:`secret_forms` lists, in text
+    headed for logs, errors, results or storage.
 
     Args:
         secrets: The credentials to hide. Empty and very short values are ignored, as
             redacting them would mangle unrelated text without protecting anything.
     """
 
-    __slots__ = ("_needles",)
+    __slots__ = ("_byte_needles", "_needles")
 
     def __init__(self, secrets: Iterable[Secret | str] = ()) -> None:
         needles: set[str] = set()
         for item in secrets:
             raw = item.reveal() if isinstance(item, Secret) else item
-            if len(raw) < 3:
-                continue
-            needles.update({raw, quote(raw, safe=""), quote_plus(raw), quote(raw)})
+            needles |= secret_forms(raw)
         # Longest first so that an encoded form containing the raw one is fully replaced.
         self._needles = tuple(sorted(needles, key=len, reverse=True))
+        self._byte_needles: tuple[tuple[bytes, bytes], ...] | None = None
 
     def __call__(self, text: str) -> str:
         for needle in self._needles:
@@ -104,3 +161,28 @@ class Redactor:
     def redact_any(self, value: Any) -> str:
         """Redact the ``str`` form of any value."""
         return self(str(value))
+
+    def redact_bytes(self, data: bytes) -> bytes:
+        """Redact a body before anything reads it, in whatever charset it is written.
+
+        Every spelling is looked for as UTF-8, Latin-1 and UTF-16 bytes.
+
+        Args:
+            data: The raw bytes.
+
+        Returns:
+            The bytes with every spelling of every secret replaced by ``***``.
+        """
+        if not self._needles or not data:
+            return data
+        if self._byte_needles is None:
+            pairs: dict[bytes, bytes] = {}
+            for needle in self._needles:
+                for codec in ("utf-8", "latin-1", "utf-16-le", "utf-16-be"):
+                    with contextlib.suppress(UnicodeEncodeError):
+                        pairs.setdefault(needle.encode(codec), REDACTED.encode(codec))
+            self._byte_needles = tuple(sorted(pairs.items(), key=lambda p: -len(p[0])))
+        for found, mark in self._byte_needles:
+            if found in data:
+                data = data.replace(found, mark)
+        return data

@@ -238,6 +238,10 @@ class DeliveryReport:
         cost: A charge the report carried.
         error: Details for a failure.
         raw: The report's fields as received (never credentials).
+        tenant_verified: The report named the account it belongs to and the provider
+            checked that name against its own (Clickatell's ``api_id``). The receiver
+            parks a report for a message it does not know yet only when this is true or
+            the route's authentication is specific to this deployment. Not stored.
     """
 
     provider: str
@@ -254,3 +258,4 @@ class DeliveryReport:
     cost: Cost | None = None
     error: ErrorInfo | None = None
     raw: Mapping[str, Any] = attrs.field(default=_EMPTY, converter=_readonly)
+    tenant_verified: bool = attrs.field(default=False, eq=False)

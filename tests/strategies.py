@@ -23,6 +23,7 @@ __all__ = [
     "any_text",
     "astral_char",
     "boundary_text",
+    "callback_request",
     "gsm_char",
     "gsm_extension_heavy_text",
     "gsm_text",
@@ -264,3 +265,81 @@ def hostile_csv(draw: st.DrawFn, max_rows: int = 25, first: int = 0) -> HostileC
             bad.append(line)
             line += 1
     return HostileCsv(b"".join(chunks), good, tuple(bad), tuple(numbers))
+
+
+# --- hostile delivery-report callbacks ----------------------------------------------------
+
+#: Field names the bundled providers' callbacks use, so that garbage reaches the parsers.
+CALLBACK_FIELDS = (
+    "api_id", "apiMsgId", "cliMsgId", "to", "from", "timestamp", "status", "charge", "data",
+    "msisdn", "batch_id", "referring_batch_id", "completed_time",
+    "smsMsgId", "sequence", "total", "extend", "updateTime", "orgCode", "source",
+    "numero", "statut", "smsID", "date_reception", "refClient", "cost", "mcc_mnc",
+)  # fmt: skip
+
+_field_value = st.one_of(
+    st.text(max_size=40),
+    st.from_regex(r"\A[0-9]{1,25}\Z"),
+    st.sampled_from(["", "004", "11", "DELIVRD", "-1", "1e9", "NaN", "0x1F", "+447700900123"]),
+    st.integers(1, 70_000).map(lambda n: "x" * n),  # up to a field beyond any cap
+    st.text(alphabet=st.characters(codec="utf-8"), max_size=20),
+)
+_fields = st.lists(
+    st.tuples(st.one_of(st.sampled_from(CALLBACK_FIELDS), st.text(max_size=12)), _field_value),
+    max_size=12,
+)
+_json_value = st.recursive(
+    st.one_of(st.none(), st.booleans(), st.integers(), st.floats(), st.text(max_size=20)),
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=4), st.dictionaries(st.text(max_size=8), inner, max_size=4)
+    ),
+    max_leaves=12,
+)
+
+
+def _form(pairs: list[tuple[str, str]]) -> bytes:
+    from urllib.parse import urlencode
+
+    return urlencode(pairs).encode("utf-8")
+
+
+def _xml(pairs: list[tuple[str, str]]) -> bytes:
+    from xml.sax.saxutils import escape
+
+    inner = "".join(f"<{k}>{escape(v)}</{k}>" for k, v in pairs if k.isidentifier())
+    return f"<?xml version='1.0'?><callback>{inner}</callback>".encode()
+
+
+_bodies = st.one_of(
+    st.binary(max_size=300),
+    _fields.map(_form),
+    _fields.map(_xml),
+    _fields.map(lambda pairs: _form([("data", _xml(pairs).decode())])),
+    _json_value.map(lambda value: __import__("json").dumps(value).encode()),
+    st.sampled_from([
+        b"%", b"%zz=%", b"a=%e9%ff%fe", b"status=%00&apiMsgId=%0a", b"\xff\xfe\x00<",
+        b"<?xml version='1.0'?><!DOCTYPE x [<!ENTITY a 'aaaa'><!ENTITY b '&a;&a;&a;&a;'>]>"
+        b"<callback><status>&b;</status></callback>",
+        b"<callback><status>004</callback>", b'{"callback": {"apiMsgId": [1, 2]}}',
+        b"data=%3Ccallback%3E%3CapiMsgId%3E%3C%2F", b"a" * 70_000,
+    ]),
+)  # fmt: skip
+
+
+@st.composite
+def callback_request(draw: st.DrawFn) -> tuple[str, str, str, bytes]:
+    """A hostile callback: ``(method, query string, content type, body)``, where the
+    query string and body are anything from valid-looking fields with wrong values to
+    broken encodings and binary garbage."""
+    method = draw(st.sampled_from(["GET", "POST", "POST", "PUT"]))
+    query = draw(st.one_of(st.just(""), _fields.map(lambda p: _form(p).decode())))
+    query = query[: draw(st.integers(0, 8000))]  # a URL over any sane length is refused
+    ctype = draw(
+        st.sampled_from([
+            "application/x-www-form-urlencoded", "text/xml", "application/json",
+            "application/x-www-form-urlencoded; charset=latin-1", "text/plain", "",
+            "multipart/form-data; boundary=x",
+        ])
+    )  # fmt: skip
+    body = draw(_bodies) if method != "GET" else b""
+    return method, query, ctype, body

@@ -109,6 +109,22 @@ def test_a_reference_sent_again_is_not_sent_twice(
     assert history is not None and len(history.attempts) == 1
 
 
+def test_direct_forms_return_what_their_types_say(
+    setup: tuple[SmsBridge, Recording, Events],
+) -> None:
+    bridge, provider, _ = setup
+    one = bridge.send("07700 900123", "hello", reference="direct-1", sender="Shop")
+    assert isinstance(one, SendResult) and one.reference == "direct-1"
+    assert provider.sent[-1].sender == "Shop"
+    # A list is "many" even with one number: the static type promises a BatchResult.
+    listed = bridge.send(["07700 900124"], "hello")
+    assert isinstance(listed, BatchResult) and len(listed.results) == 1
+    many = bridge.send(("07700 900125", "07700 900126"), "hello")
+    assert isinstance(many, BatchResult) and len(many.results) == 2
+    with pytest.raises(TypeError):
+        bridge.send(Message("07700 900123", "hello"), "again")  # type: ignore[call-overload]
+
+
 def test_invalid_number_fails_alone(setup: tuple[SmsBridge, Recording, Events]) -> None:
     bridge, provider, _ = setup
     result = bridge.send(Message(["07700900123", "not-a-number", "+447700900124"], "hi"))

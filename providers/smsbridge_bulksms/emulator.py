@@ -131,6 +131,10 @@ class BulkSmsEmulator(Emulator):
         """EAPI's own "temporarily unavailable": HTTP 200 with code 40."""
         return _reply("40|Temporarily unavailable|")
 
+    def echo_response(self, request: EmulatorRequest, echo: str) -> EmulatorResponse:
+        """Code 24 (data validation failed) quoting the request."""
+        return _reply(f"24|Data validation failed: {echo}|")
+
     # -- helpers --------------------------------------------------------------------------
 
     def _params(self, request: EmulatorRequest) -> dict[str, str]:

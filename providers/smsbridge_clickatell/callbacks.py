@@ -116,7 +116,8 @@ def parse_callback(
         query: The query-string parameters.
         headers: The request headers.
         body: The raw request body.
-        api_id: When given, a callback naming another ``api_id`` is refused.
+        api_id: When given, a callback naming another ``api_id`` is refused, and one
+            naming this one is ``tenant_verified``.
         received_at: When the callback arrived (now by default).
 
     Returns:
@@ -177,5 +178,6 @@ def parse_callback(
             cost=cost,
             error=outcome.info(status) if outcome.is_error else None,
             raw=raw,
+            tenant_verified=api_id is not None and bool(sender_api),
         )
     ]

@@ -115,6 +115,10 @@ class ClickatellGateway(Emulator):
         """Appendix A's "901 Internal error - Please retry", on a 200 like every answer."""
         return EmulatorResponse(200, "ERR: 901, Internal error")
 
+    def echo_response(self, request: EmulatorRequest, echo: str) -> EmulatorResponse:
+        """Error 105 quoting the request, as answers that echo it were seen to."""
+        return EmulatorResponse(200, f"ERR: 105, Invalid Destination Address {echo}")
+
     def _authorise(self, request: EmulatorRequest) -> None:
         if self.allowed_ips is not None and request.client[0] not in self.allowed_ips:
             raise err("007")

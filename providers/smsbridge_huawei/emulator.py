@@ -119,6 +119,10 @@ class HuaweiEmulator(Emulator):
         """Huawei's "system error" with HTTP 503."""
         return _error("E000000", "system busy", 503)
 
+    def echo_response(self, request: EmulatorRequest, echo: str) -> EmulatorResponse:
+        """E000503 (parameter format error) quoting the request."""
+        return _error("E000503", f"parameter format error: {echo}", 400)
+
     # -- routes ------------------------------------------------------------------------
 
     @route("POST", BATCH_PATH)

@@ -1,151 +1,143 @@
 """``smsbridge serve-reports``: run the delivery-report receiver on a host and port.
 
-The configuration is a JSON file naming each provider's options and how its callbacks
-authenticate; secrets may be read from environment variables instead of the file::
+It reads the same ``smsbridge.toml`` as every other command (``--config``,
+``$SMSBRIDGE_CONFIG`` or ``./smsbridge.toml``): the providers from ``[providers.NAME]``,
+the outbox from ``store``, and its own settings, including each served provider's
+callback authentication, from ``[receiver]`` (see :mod:`smsbridge.reports.settings`).
 
-    {
-      "outbox": "/var/lib/smsbridge/outbox.sqlite3",
-      "providers": {
-        "clickatell": {"options": {"api_id_env": "CT_API_ID", "user_env": "CT_USER",
-                                   "password_env": "CT_PASSWORD"},
-                       "auth": {"basic": {"username_env": "CT_CB_USER",
-                                          "password_env": "CT_CB_PASSWORD"}}},
-        "huawei": {"options": {...}, "auth": {"token_env": "HUAWEI_REPORT_TOKEN"}}
-      }
-    }
-
-Any key ending in ``_env`` is replaced by the value of that environment variable.
+SIGTERM and Ctrl-C stop it within the configured ``grace`` plus about a second, whatever
+its clients are doing.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
-import os
 import signal
 import sys
-from collections.abc import Mapping
+import threading
 from typing import Any, TextIO
 
+import attrs
+
 from smsbridge.cli import EXIT_OK
+from smsbridge.config import Config, load_config
 from smsbridge.errors import ConfigurationError
-from smsbridge.outbox import SqliteStore, default_path
-from smsbridge.plugins import get_provider, make_plugin_manager
+from smsbridge.outbox.factory import open_store
 from smsbridge.provider import Provider
-from smsbridge.reports import (
-    Auth,
-    BasicAuth,
-    ReportReceiver,
-    TokenAuth,
-    Unauthenticated,
-    serve,
-)
+from smsbridge.reports import ReportReceiver, serve
+from smsbridge.reports.settings import ReceiverSettings
 
 __all__ = ["build_receiver", "register"]
 
 
-def _resolve(values: Mapping[str, Any]) -> dict[str, Any]:
-    resolved: dict[str, Any] = {}
-    for key, value in values.items():
-        if key.endswith("_env") and isinstance(value, str):
-            if value not in os.environ:
-                raise ConfigurationError(f"environment variable {value} is not set")
-            resolved[key[:-4]] = os.environ[value]
-        else:
-            resolved[key] = value
-    return resolved
-
-
-def _auth(spec: object, name: str) -> Auth:
-    if not isinstance(spec, Mapping):
-        raise ConfigurationError(f"{name}: auth must be an object")
-    spec = _resolve(spec)
-    if "token" in spec:
-        return TokenAuth(str(spec["token"]))
-    if "basic" in spec and isinstance(spec["basic"], Mapping):
-        basic = _resolve(spec["basic"])
-        return BasicAuth(str(basic.get("username", "")), str(basic.get("password", "")))
-    if spec.get("none") is True:
-        return Unauthenticated()
-    raise ConfigurationError(f"{name}: auth needs token, basic, or none: true")
+def _settings(config: Config) -> ReceiverSettings:
+    if config.receiver is None:
+        where = config.source or "the configuration"
+        raise ConfigurationError(
+            f"{where} has no [receiver] section: add [receiver.auth.NAME] for each "
+            "provider whose delivery reports are received (see docs/reports.md)"
+        )
+    return config.receiver
 
 
 def build_receiver(
-    config: Mapping[str, Any], *, store: SqliteStore | None
+    config: Config, *, store: Any, settings: ReceiverSettings | None = None
 ) -> tuple[ReportReceiver, list[Provider]]:
-    """The receiver a configuration describes (see the module docstring).
+    """The receiver a configuration's ``[receiver]`` section describes.
 
     Args:
-        config: The parsed JSON configuration.
-        store: The outbox to record in.
+        config: The loaded configuration.
+        store: The outbox to record in (``None``: hooks only).
+        settings: The receiver settings; ``config.receiver`` by default.
 
     Returns:
         The receiver and the providers it owns (close them when done).
 
     Raises:
-        ConfigurationError: An invalid configuration (never quoting a secret).
+        ConfigurationError: No ``[receiver]`` section, or a provider cannot be built
+            (never quoting a secret).
     """
-    entries = config.get("providers")
-    if not isinstance(entries, Mapping) or not entries:
-        raise ConfigurationError("the configuration needs a non-empty providers object")
-    manager = make_plugin_manager()
-    providers: list[Provider] = []
-    auth: dict[str, Auth] = {}
+    chosen = settings or _settings(config)
+    entries = [entry for entry in config.providers if entry.name in chosen.auth]
+    providers = attrs.evolve(config, providers=tuple(entries)).build_providers()
     try:
-        for name, entry in entries.items():
-            if not isinstance(entry, Mapping):
-                raise ConfigurationError(f"{name}: expected an object")
-            options = _resolve(entry.get("options") or {})
-            providers.append(get_provider(name, manager=manager, **options))
-            auth[name] = _auth(entry.get("auth"), name)
-        receiver = ReportReceiver(providers, store=store, auth=auth, plugin_manager=manager)
-    except (ConfigurationError, ValueError) as exc:
+        auth = {
+            provider.name: chosen.auth[entry.name]
+            for provider, entry in zip(providers, entries, strict=True)
+        }
+        receiver = ReportReceiver(
+            providers, store=store, auth=auth, max_body_bytes=chosen.max_body_bytes
+        )
+    except BaseException:
         for provider in providers:
             provider.close()
-        raise ConfigurationError(str(exc)) from None
+        raise
     return receiver, providers
 
 
 def _cmd_serve_reports(args: argparse.Namespace, out: TextIO) -> int:
+    config = load_config(args.config)
+    settings = _settings(config)
+    host = args.host if args.host is not None else settings.host
+    port = args.port if args.port is not None else settings.port
+    location = args.outbox if args.outbox is not None else config.store
+    # --check builds everything but the outbox, so that it never creates one.
+    store = None if args.check else open_store(location)
     try:
-        with open(args.config, encoding="utf-8") as handle:
-            config = json.load(handle)
-    except (OSError, ValueError) as exc:
-        raise ConfigurationError(f"cannot read {args.config}: {type(exc).__name__}") from None
-    if not isinstance(config, Mapping):
-        raise ConfigurationError("the configuration must be a JSON object")
-    path = args.outbox or config.get("outbox") or default_path()
-    with SqliteStore(path) as store:
-        receiver, providers = build_receiver(config, store=store)
+        receiver, providers = build_receiver(config, store=store, settings=settings)
         try:
             routes = ", ".join(f"/{name}" for name in receiver.provider_names)
             if args.check:
                 out.write(f"configuration OK; routes: {routes}\n")
                 return EXIT_OK
-            server = serve(receiver, args.host, args.port)
+            server = serve(
+                receiver,
+                host,
+                port,
+                request_timeout=settings.request_timeout,
+                max_clients=settings.max_clients,
+                grace=settings.grace,
+            )
             out.write(f"serving {routes} on {server.url} (Ctrl-C stops)\n")
             out.flush()
-            signal.signal(signal.SIGTERM, lambda *_: server.stop())
+            stopping = threading.Event()
+            # The handler only flags: stopping runs in the main loop below, never
+            # re-entered from a signal arriving while it runs.
+            previous = signal.signal(signal.SIGTERM, lambda *_: stopping.set())
             try:
-                server.wait()
+                while not stopping.wait(0.2):
+                    pass
             except KeyboardInterrupt:
-                print("smsbridge serve-reports: stopping", file=sys.stderr)
+                pass
             finally:
+                print("smsbridge serve-reports: stopping", file=sys.stderr)
                 server.stop()
+                signal.signal(signal.SIGTERM, previous)
         finally:
             for provider in providers:
                 provider.close()
+    finally:
+        if store is not None:
+            store.close()
     return EXIT_OK
 
 
 def register(sub: Any) -> None:
     """Add the ``serve-reports`` command."""
     cmd = sub.add_parser(
-        "serve-reports", help="receive delivery-report callbacks on a host and port"
+        "serve-reports",
+        help="receive delivery-report callbacks on a host and port",
+        description="Receive delivery-report callbacks. Reads smsbridge.toml like every "
+        "command: [providers.NAME], store, and the [receiver] section (host, port, "
+        "request_timeout, max_clients, grace, max_body_bytes, [receiver.auth.NAME]).",
     )
-    cmd.add_argument("--config", required=True, help="JSON file: providers, options, auth")
-    cmd.add_argument("--host", default="127.0.0.1", help="address to bind (127.0.0.1)")
-    cmd.add_argument("--port", type=int, default=8080, help="port to bind (8080)")
-    cmd.add_argument("--outbox", default=None, help="outbox file (default: the usual place)")
+    cmd.add_argument(
+        "--config",
+        default=None,
+        help="configuration file (default: $SMSBRIDGE_CONFIG, then ./smsbridge.toml)",
+    )
+    cmd.add_argument("--host", default=None, help="address to bind ([receiver] host)")
+    cmd.add_argument("--port", type=int, default=None, help="port to bind ([receiver] port)")
+    cmd.add_argument("--outbox", default=None, help="outbox path or URL (default: store)")
     cmd.add_argument("--check", action="store_true", help="validate the configuration and exit")
     cmd.set_defaults(func=_cmd_serve_reports)

@@ -78,9 +78,10 @@ class HttpClient:
     Args:
         base_url: ``https://host[:port][/prefix]``; request paths are appended to it.
         provider: The provider's name, used in errors and logs.
-        secrets: Credentials to hide, raw and URL-encoded, in logs, errors and reprs.
-            :class:`~smsbridge.Secret` values passed to :meth:`request` are added for
-            that request automatically.
+        secrets: Credentials to hide (every spelling :func:`~smsbridge.credentials.secret_forms`
+            lists) in logs, errors, reprs and in every response body and header before
+            anyone reads them. :class:`~smsbridge.Secret` values passed to
+            :meth:`request` are added for that request automatically.
         timeout: Read timeout per socket read in seconds, or a full ``urllib3.Timeout``.
         connect_timeout: Connect timeout when ``timeout`` is a number.
         total_timeout: Deadline from sending to the last body byte, so a server dripping
@@ -205,7 +206,9 @@ class HttpClient:
                 a plain, retryable :class:`TransportError`.
 
         Returns:
-            The response, whatever its status (see :func:`raise_for_transport_status`).
+            The response, whatever its status (see :func:`raise_for_transport_status`),
+            with the client's and this request's secrets already redacted from its body
+            and headers.
 
         Raises:
             TransportError: The request did not leave, or (``sent_marker=False``) no answer.
@@ -263,6 +266,11 @@ class HttpClient:
         finally:
             request_state.redactor = None
         elapsed = time.monotonic() - started
+        # The one place every answer passes: a provider that echoes the request (error
+        # texts quoting ``password=...``) must not carry a credential into results,
+        # exceptions, logs or the outbox, and no parser can forget to redact it.
+        data = redact.redact_bytes(data)
+        resp_headers = {name: redact(value) for name, value in resp_headers.items()}
         logger.debug(
             "%s -> %d in %.3fs (sent %d bytes, received %d bytes)",
             where, status, elapsed, len(body or b""), len(data),

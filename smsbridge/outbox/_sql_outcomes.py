@@ -19,6 +19,7 @@ from smsbridge.errors import ErrorInfo
 from smsbridge.outbox import codec
 from smsbridge.outbox._sql_common import ConnT, SqlBase, operation
 from smsbridge.outbox.base import (
+    ItemNotFoundError,
     ItemState,
     OutboxItem,
     OutboxStateError,
@@ -297,7 +298,7 @@ class SqlOutcomes(SqlBase[ConnT]):
     # -- delivery reports -------------------------------------------------------------
 
     @operation("record_report")
-    def record_report(self, report: DeliveryReport, *, now: float) -> bool:
+    def record_report(self, report: DeliveryReport, *, now: float, park: bool = True) -> bool:
         """Store a delivery report and apply its status where the rules allow.
 
         The item is found by ``(provider, message id)`` (ids compared without case and
@@ -310,11 +311,14 @@ class SqlOutcomes(SqlBase[ConnT]):
         Args:
             report: The report.
             now: The current time.
+            park: Keep a report matching no item for :meth:`finish`; when False such a
+                report raises :class:`ItemNotFoundError` and nothing is stored.
 
         Returns:
             True when an item's status changed.
 
         Raises:
+            ItemNotFoundError: No item matches and ``park`` is False.
             OutboxError: For database errors.
             CodecError: When ``report.raw`` holds a value that cannot be stored.
         """
@@ -357,6 +361,8 @@ class SqlOutcomes(SqlBase[ConnT]):
                     row = None
                 rows = [row] if row is not None else []
             if not rows:
+                if not park:
+                    raise ItemNotFoundError(f"no {report.provider} message matches the report")
                 self._store_report(conn, None, report, key, "pending", now, text)
                 return False
             changed_any = False

@@ -554,12 +554,13 @@ class OutboxStore(Protocol):
         """Extend ``owner``'s leases on these items (requests in flight); how many."""
         ...
 
-    def record_report(self, report: DeliveryReport, *, now: float) -> bool:
+    def record_report(self, report: DeliveryReport, *, now: float, park: bool = True) -> bool:
         """Store a delivery report and apply it when allowed; True if status changed.
 
         A report carrying a charge sets the matched item's cost, even when the status
         does not move (reports parked before the submit result keep their charge in the
-        history only).
+        history only). With ``park=False`` a report matching no item raises
+        :class:`ItemNotFoundError` and nothing is stored.
         """
         ...
 

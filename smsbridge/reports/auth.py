@@ -14,7 +14,7 @@ import enum
 import hmac
 import secrets
 from collections.abc import Mapping
-from typing import Protocol, runtime_checkable
+from typing import ClassVar, Protocol, runtime_checkable
 
 import attrs
 
@@ -43,7 +43,14 @@ class Verdict(enum.Enum):
 
 @runtime_checkable
 class Auth(Protocol):
-    """Decides whether a callback request comes from the provider."""
+    """Decides whether a callback request comes from the provider.
+
+    An implementation may also set a class attribute ``identifies_tenant = True`` when a
+    request it accepts can only come from messages this deployment sent (a secret it
+    handed out with them), so that a report for a message the outbox does not know yet
+    may be kept for later; without it such reports are refused (see
+    :meth:`~smsbridge.reports.ReportReceiver.handle`).
+    """
 
     def check(self, *, token: str | None, headers: Mapping[str, str]) -> Verdict:
         """Judge one request.
@@ -88,6 +95,8 @@ class TokenAuth:
     """
 
     token: Secret = attrs.field(converter=secret_converter)
+    identifies_tenant: ClassVar[bool] = True
+    """The token is this deployment's own: only its messages carry the URL."""
 
     def __attrs_post_init__(self) -> None:
         if len(self.token.reveal()) < 16:
@@ -127,6 +136,8 @@ class BasicAuth:
     username: Secret = attrs.field(converter=secret_converter)
     password: Secret = attrs.field(converter=secret_converter)
     realm: str = "smsbridge delivery reports"
+    identifies_tenant: ClassVar[bool] = False
+    """One login may serve several API products of an account: it names no tenant."""
 
     @property
     def challenge(self) -> str | None:
@@ -162,6 +173,9 @@ class BasicAuth:
 class Unauthenticated:
     """Accept every request: only for a receiver behind something that authenticates
     (a VPN, an authenticating proxy). It must be chosen explicitly."""
+
+    identifies_tenant: ClassVar[bool] = False
+    """Anybody may call: nothing ties a request to this deployment."""
 
     @property
     def challenge(self) -> str | None:

@@ -9,9 +9,13 @@ Mount it in any WSGI framework (Flask, Django, ``wsgiref``) or run it with
 
 Answers: 200 once the reports are recorded; 401 (no credentials) or 403 (wrong ones)
 before the body is read; 404 for an unknown provider; 405 for methods other than GET and
-POST; 413 for a body over the cap; 400 for a request the provider's parser refuses; 503
-when the outbox is busy, so that the provider retries. Nothing is recorded unless the
-answer is 200. Paths are never logged: they carry tokens.
+POST; 413 for a body over the cap; 408 for a body that did not arrive in time; 400 for a
+request the provider's parser refuses or a body shorter than announced; 409 for a report
+about a message the outbox does not know that nothing ties to this deployment (see
+:meth:`ReportReceiver.handle`); 503 when the outbox is busy, so that the provider
+retries. Nothing is recorded unless the answer is 200. Paths are never logged: they
+carry tokens. Parsed reports are redacted of the provider's and the route's secrets
+before anything stores, logs or announces them.
 """
 
 from __future__ import annotations
@@ -22,11 +26,13 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl
 
+from smsbridge.credentials import Redactor
 from smsbridge.errors import ConfigurationError, SmsBridgeError
-from smsbridge.outbox import OutboxError, OutboxStore
+from smsbridge.outbox import ItemNotFoundError, OutboxError, OutboxStore
 from smsbridge.provider import Provider
 from smsbridge.reports.auth import Auth, Verdict
 from smsbridge.reports.combine import PartCombiner
+from smsbridge.reports.redact import auth_secrets, redact_report
 from smsbridge.results import DeliveryReport
 
 if TYPE_CHECKING:
@@ -41,6 +47,11 @@ DEFAULT_MAX_BODY = 64 * 1024
 _MAX_FIELDS = 100
 _METHODS = ("GET", "POST")
 StartResponse = Callable[[str, list[tuple[str, str]]], Any]
+_BODY_REFUSALS = {
+    413: ("body too large or length unreadable", b"too large\n"),
+    408: ("body not received in time", b"request timeout\n"),
+    400: ("body shorter than announced", b"bad request\n"),
+}
 _REASONS = {
     200: "200 OK",
     400: "400 Bad Request",
@@ -48,6 +59,8 @@ _REASONS = {
     403: "403 Forbidden",
     404: "404 Not Found",
     405: "405 Method Not Allowed",
+    408: "408 Request Timeout",
+    409: "409 Conflict",
     413: "413 Content Too Large",
     500: "500 Internal Server Error",
     503: "503 Service Unavailable",
@@ -101,6 +114,10 @@ class ReportReceiver:
         if max_body_bytes < 1:
             raise ConfigurationError("max_body_bytes must be positive")
         self._auth = dict(auth)
+        self._redactors = {
+            name: Redactor([*provider.secrets(), *auth_secrets(self._auth[name])])
+            for name, provider in self._providers.items()
+        }
         self._store = store
         self._pm = plugin_manager
         self._max_body = max_body_bytes
@@ -140,6 +157,15 @@ class ReportReceiver:
     def handle(self, environ: Mapping[str, Any]) -> tuple[int, list[tuple[str, str]], bytes]:
         """Decide the answer to one request.
 
+        Authentication is decided from the path and headers alone, before a byte of the
+        body is read. A report about a message the outbox does not hold (yet) is kept
+        for later only when something ties it to this deployment: the report names the
+        account and the provider checked it (:attr:`DeliveryReport.tenant_verified`,
+        Clickatell's ``api_id``), or the route's authentication is this deployment's
+        own (a :class:`TokenAuth` path token, handed out only with its own messages).
+        Otherwise it is refused with 409 and nothing is stored: behind shared
+        credentials (one Basic login for several API products) it may be anybody's.
+
         Args:
             environ: The WSGI environment.
 
@@ -162,9 +188,10 @@ class ReportReceiver:
         if method not in _METHODS:
             return 405, [("Allow", ", ".join(_METHODS))], b"method not allowed\n"
         body = self._read_body(environ)
-        if body is None:
-            logger.warning("refused %s callback: body over %d bytes", name, self._max_body)
-            return 413, [], b"too large\n"
+        if isinstance(body, int):
+            reason, answer = _BODY_REFUSALS[body]
+            logger.warning("refused %s callback: %s", name, reason)
+            return body, [], answer
         query = _query(str(environ.get("QUERY_STRING", "")))
         if query is None:
             return 400, [], b"bad request\n"
@@ -189,27 +216,37 @@ class ReportReceiver:
         except Exception as exc:  # a parser bug must not leak the request into a traceback
             logger.error("%s callback parser failed with %s", name, type(exc).__name__)
             return 500, [], b"error\n"
+        redact = self._redactors[name]
+        reports = [redact_report(report, redact) for report in reports]
+        route_identifies = getattr(self._auth[name], "identifies_tenant", False) is True
         try:
             for report in reports:
-                self.record(report)
+                self.record(report, park=route_identifies or report.tenant_verified)
+        except ItemNotFoundError:
+            logger.warning("refused %s report: unknown message and no tenant named", name)
+            return 409, [], b"unknown message\n"
         except OutboxError as exc:
             logger.warning("could not record %s report (%s)", name, type(exc).__name__)
             return 503, [("Retry-After", "5")], b"busy, try again\n"
         return 200, [], b"OK\n"
 
-    def record(self, report: DeliveryReport) -> None:
+    def record(self, report: DeliveryReport, *, park: bool = True) -> None:
         """Combine, store and announce one parsed report (also used by polling).
 
         Args:
             report: The report as the provider parsed it.
+            park: Keep a report for a message the outbox does not hold yet, to apply
+                when its submit result lands; when False such a report is refused.
 
         Raises:
+            ItemNotFoundError: The message is unknown and ``park`` is False; the report
+                was neither stored nor announced.
             OutboxError: The store failed; nothing later in the report's list was done.
         """
         for item in self._combiner.add(report):
             changed = False
             if self._store is not None:
-                changed = self._store.record_report(item, now=self._clock())
+                changed = self._store.record_report(item, now=self._clock(), park=park)
             logger.debug(
                 "%s report %s (part %s/%s), %s",
                 item.provider,
@@ -230,19 +267,26 @@ class ReportReceiver:
         except Exception as exc:
             logger.error("a smsbridge_delivery_report hook failed with %s", type(exc).__name__)
 
-    def _read_body(self, environ: Mapping[str, Any]) -> bytes | None:
+    def _read_body(self, environ: Mapping[str, Any]) -> bytes | int:
+        """The body, or the status refusing it: 413 (too large or unreadable length),
+        408 (the server's deadline passed while reading), 400 (shorter than announced)."""
         raw_length = str(environ.get("CONTENT_LENGTH") or "0").strip()
         try:
             length = int(raw_length)
         except ValueError:
-            return None
+            return 413
         if length < 0 or length > self._max_body:
-            return None
+            return 413
         if length == 0:
             return b""
         stream = environ["wsgi.input"]
-        data: bytes = stream.read(length)
-        return data
+        try:
+            data = stream.read(length)
+        except TimeoutError:
+            return 408
+        except OSError:
+            return 400
+        return data if isinstance(data, bytes) and len(data) == length else 400
 
 
 def _headers(environ: Mapping[str, Any]) -> dict[str, str]:

@@ -163,6 +163,16 @@ class Emulator:
             503, "service temporarily unavailable", headers={"Retry-After": "1"}
         )
 
+    def echo_response(self, request: EmulatorRequest, echo: str) -> EmulatorResponse:
+        """The provider's refusal of ``request`` quoting ``echo`` (see ``EchoRequest``):
+        HTTP 400 with the quote as the body here; emulators answer in their protocol.
+
+        Args:
+            request: The refused request.
+            echo: :meth:`EmulatorRequest.echo` of it: one line, no ``|``.
+        """
+        return EmulatorResponse(400, f"bad request: {echo}")
+
     def handle(self, request: EmulatorRequest) -> EmulatorResponse | None:
         """Act out the request's fault, if any, around normal processing.
 
@@ -182,6 +192,9 @@ class Emulator:
                 return self.transient_error_response(request)
         elif isinstance(fault, f.Garbage) and not fault.process:
             return EmulatorResponse(200, fault.body)
+        elif isinstance(fault, f.EchoRequest):
+            with self.lock:
+                return self.echo_response(request, request.echo())
         response = self._process(request)
         if isinstance(fault, f.AcceptThenDrop):
             return None

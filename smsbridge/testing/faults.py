@@ -22,6 +22,7 @@ __all__ = [
     "CallbackPlan",
     "ConnectionReset",
     "Delay",
+    "EchoRequest",
     "Fault",
     "FaultPlan",
     "FaultRule",
@@ -112,8 +113,29 @@ class SlowDrip:
     bytes_per_second: float = attrs.field(validator=_positive)
 
 
+@attrs.frozen
+class EchoRequest:
+    """Refuse the request, without processing it, with the provider's own error whose
+    text quotes the whole request back (credentials included, raw, URL-encoded and
+    base64), as careless gateways do.
+
+    What that looks like is protocol-specific: the emulator's ``echo_response`` decides
+    (HTTP 400 with the quote as the body unless overridden). Tests use it to prove that
+    no echoed secret reaches results, exceptions, logs or the outbox.
+    """
+
+
 #: Any one of the fault kinds a rule can act out.
-Fault = Delay | HttpStatus | ConnectionReset | AcceptThenDrop | Garbage | TransientCode | SlowDrip
+Fault = (
+    Delay
+    | HttpStatus
+    | ConnectionReset
+    | AcceptThenDrop
+    | Garbage
+    | TransientCode
+    | SlowDrip
+    | EchoRequest
+)
 Matcher = Callable[["EmulatorRequest"], bool]
 
 

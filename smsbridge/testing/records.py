@@ -6,6 +6,7 @@ requests and logs them) and :mod:`smsbridge.testing.emulator` (which records sub
 
 from __future__ import annotations
 
+import base64
 import codecs
 import contextlib
 import json as jsonlib
@@ -15,7 +16,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from decimal import Decimal
 from types import MappingProxyType
 from typing import Any, Generic, TypeVar
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import attrs
 
@@ -138,6 +139,20 @@ class EmulatorRequest:
     def text(self) -> str:
         """The body decoded with the declared charset (UTF-8 otherwise)."""
         return self.body.decode(_charset(self.headers.get("content-type", "")), "replace")
+
+    def echo(self) -> str:
+        """The request quoted back as a careless gateway does, on one line without
+        ``|``: the query string and body as sent and decoded, every header, and a Basic
+        ``Authorization`` decoded."""
+        pieces = [f"{self.method} {self.path}?{urlencode(self.query.pairs)}"]
+        pieces.append(self.body.decode("latin-1"))
+        pieces += [f"{k}={v}" for k, v in (*self.query.pairs, *self.form.pairs)]
+        pieces += [f"{k}: {v}" for k, v in self.headers.items()]
+        scheme, _, value = self.headers.get("authorization", "").partition(" ")
+        if scheme.lower() == "basic":
+            with contextlib.suppress(ValueError):
+                pieces.append(base64.b64decode(value).decode("utf-8", "replace"))
+        return " ".join(" ".join(pieces).replace("|", "/").split())
 
 
 @attrs.frozen

@@ -241,3 +241,55 @@ def test_every_provider_needs_an_explicit_auth(providers: list[Any]) -> None:
         )
     with pytest.raises(ValueError, match="16"):
         TokenAuth("short")
+
+
+def _unknown_report(with_api_id: bool) -> str:
+    fields = {**CT_FIELDS, "apiMsgId": "aa00000000000000000000000000beef", "cliMsgId": "late1"}
+    if not with_api_id:
+        del fields["api_id"]
+    return urlencode(fields)
+
+
+def test_an_unknown_message_reported_without_a_tenant_is_refused_never_parked(
+    url: str, store: SqliteStore, http: urllib3.PoolManager
+) -> None:
+    # Behind a Basic login that several API products may share, only the api_id says
+    # whose message it is: without it, a report for an unknown message is refused.
+    query = _unknown_report(with_api_id=False)
+    reply = http.request("GET", f"{url}/clickatell?{query}", headers=_basic(*BASIC))
+    assert reply.status == 409
+    _sent(store, "late1", "clickatell", "aa00000000000000000000000000beef", "+447700900123")
+    history = store.history("late1")
+    assert history is not None and history.reports == ()
+    assert history.item.status is Status.ACCEPTED
+    # Once the message is known, the same report is ours: accepted and applied.
+    assert http.request("GET", f"{url}/clickatell?{query}", headers=_basic(*BASIC)).status == 200
+    item = store.get("late1")
+    assert item is not None and item.status is Status.DELIVERED
+
+
+def test_an_unknown_message_reported_with_its_tenant_is_parked(
+    url: str, store: SqliteStore, http: urllib3.PoolManager
+) -> None:
+    query = _unknown_report(with_api_id=True)
+    reply = http.request("GET", f"{url}/clickatell?{query}", headers=_basic(*BASIC))
+    assert reply.status == 200
+    _sent(store, "late1", "clickatell", "aa00000000000000000000000000beef", "+447700900123")
+    item = store.get("late1")
+    assert item is not None and item.status is Status.DELIVERED
+
+
+def test_a_report_quoting_secrets_is_stored_without_them(
+    url: str, store: SqliteStore, http: urllib3.PoolManager
+) -> None:
+    _sent(store, "ref1", "clickatell", "996411ad91fa211e7d17bc873aa4a41d", "+447700900123")
+    # The callback password (the route's) and the api_id (the provider's) in a field the
+    # parser keeps: neither may reach the outbox.
+    fields = {**CT_FIELDS, "from": "cb-password-7781 3141592"}
+    reply = http.request("GET", f"{url}/clickatell?{urlencode(fields)}", headers=_basic(*BASIC))
+    assert reply.status == 200
+    history = store.history("ref1")
+    assert history is not None
+    stored = repr(history.reports)
+    assert "***" in stored
+    assert "cb-password-7781" not in stored and "3141592" not in stored

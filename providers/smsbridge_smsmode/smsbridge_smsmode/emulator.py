@@ -110,6 +110,10 @@ class SmsmodeEmulator(Emulator):
         """Code 50, "temporarily unavailable", on a 200 like every answer."""
         return EmulatorResponse(200, f"50 | {ANSWERS['50']}")
 
+    def echo_response(self, request: EmulatorRequest, echo: str) -> EmulatorResponse:
+        """Code 32 (authentication error) quoting the request."""
+        return EmulatorResponse(200, f"32 | {ANSWERS['32']}: {echo}")
+
     # -- plumbing ---------------------------------------------------------------------
 
     @staticmethod
