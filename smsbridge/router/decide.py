@@ -382,7 +382,7 @@ def _not_found(
     error: ErrorInfo, provider: ProviderFacts, situation: Situation, rules: Rules
 ) -> Decision:
     trusted_from = situation.started_at + provider.lookup_horizon
-    if situation.now < trusted_from:
+    if situation.now - situation.started_at < provider.lookup_horizon:
         # The request may still be in the provider's hands (a slow answer we stopped
         # waiting for): "not found" is not yet proof. Ask again once it is.
         wait = ErrorInfo(
@@ -393,7 +393,7 @@ def _not_found(
             scope=Scope.PROVIDER,
             kind=Kind.TRANSIENT,
         )
-        return Decision(Action.RECONCILE, at=trusted_from, error=wait)
+        return Decision(Action.RECONCILE, at=max(trusted_from, situation.now), error=wait)
     never = ErrorInfo(
         error.code,
         f"not found on {provider.name} {situation.now - situation.started_at:.0f} s after "

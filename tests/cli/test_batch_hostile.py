@@ -61,7 +61,9 @@ def test_good_rows_are_sent_once_and_bad_rows_reported_once(
     sent = {line: row for line, row in case.good.items() if row[1].strip()}
     unfilled = sorted(set(case.good) - set(sent))
     assert code == (0 if not case.bad and not unfilled else 1), err.getvalue()
-    results = [json.loads(line) for line in out.getvalue().splitlines()]
+    lines = [json.loads(line) for line in out.getvalue().splitlines()]
+    assert "summary" in lines[-1]  # one closing summary line, then no more
+    results = lines[:-1]
     assert sorted(r["line"] for r in results) == sorted([*case.good, *case.bad])
     assert {r["line"] for r in results if r["status"] == "accepted"} == set(sent)
     reported = [line.split(": ")[0] for line in err.getvalue().splitlines()]

@@ -173,7 +173,14 @@ def test_every_row_appears_once_duplicates_and_invalid_repeats_included(
         {"+447700900601": 1, "+447700900602": 1}
     )
     proc = run(*args, "--reference", "dups-json", "--json", env=env)
-    by_line = {row["line"]: row for row in map(json.loads, proc.stdout.splitlines())}
+    rows = [json.loads(line) for line in proc.stdout.splitlines()]
+    assert rows[-1]["summary"]["counts"] == {
+        "accepted": 2,
+        "duplicate": 2,
+        "bad_input": 2,
+        "rejected": 1,
+    }
+    by_line = {row["line"]: row for row in rows[:-1]}
     assert sorted(by_line) == [2, 3, 4, 5, 6, 7, 8]
     assert {n: by_line[n]["status"] for n in by_line} == {
         2: "accepted",

@@ -72,7 +72,7 @@ def test_task_create_lists_unreadable_lines_as_invalid(tmp_path: Path) -> None:
     store = tmp_path / "tasks.sqlite3"
     proc = run("task", "create", "spring", str(people), "--template", "Hi {name}",
                "--store", str(store), "--quiet")  # fmt: skip
-    assert proc.returncode == 0, proc.stderr
+    assert proc.returncode == 1, proc.stderr  # some lines refused
     errors = proc.stderr.splitlines()
     assert errors[0].startswith(f"{people}:3: '+447700900902,\"unterminated': unterminated quote")
     assert errors[1].startswith(f"{people}:4: '': cannot be decoded as utf-8: byte 0xeb")
