@@ -455,10 +455,6 @@ class SmsBridge:
         times = [i.next_attempt_at for i in items if self._waiting(i)]
         return min(times) if times else None
 
-    def _results(self, references: Sequence[str]) -> list[SendResult]:
-        stored = self.store.outcomes(references)
-        return [self._result(reference, stored.get(reference)) for reference in references]
-
     def _result(self, reference: str, item: OutboxItem | ItemOutcome | None) -> SendResult:
         if item is None:  # only if someone deleted it under us
             raise MessageNotFoundError(f"outbox item {reference!r} disappeared")

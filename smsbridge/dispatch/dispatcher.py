@@ -231,18 +231,15 @@ class Dispatcher(ChunkSender):
         """
         item = _leased(new, now, self.owner, now + self.lease_seconds)
         message = item_message(item)
-        self._allows = {}  # breakers as this one-item round sees them
-        self._clean = set()
+        self._fresh_breakers()  # a round of one item
         provider = self._choose(item, message)
         if provider is None or as_chunking(provider) is not None:
             return False
-        self._hold([item.reference], True)
+        # _request holds the item (renews its lease) while its request is out.
         try:
             self._request(provider, [item], lambda: provider.send(message), new=[new])
         except ItemExistsError:
             return False
-        finally:
-            self._hold([item.reference], False)
         return True
 
     def run_once(self, limit: int | None = None) -> int:
@@ -271,9 +268,7 @@ class Dispatcher(ChunkSender):
         return len(items)
 
     def _round(self, items: Sequence[OutboxItem]) -> None:
-        # Breakers are read afresh each round (see Requests._open).
-        self._allows = {}
-        self._clean = set()
+        self._fresh_breakers()
         jobs = self._plan(items)
         if self.concurrency == 1 or len(jobs) == 1:
             for job in jobs:
@@ -283,6 +278,12 @@ class Dispatcher(ChunkSender):
                 self._pool = ThreadPoolExecutor(self.concurrency, thread_name_prefix="smsbridge")
             for _ in self._pool.map(self._run, jobs):
                 pass
+
+    def _fresh_breakers(self) -> None:
+        # Breakers are read afresh each round (see Requests._open), unless one was read
+        # closed within BREAKER_REFRESH (see Requests._allowed).
+        self._allows = {}
+        self._clean = set()
 
     def drain(self, timeout: float) -> None:
         """Run until nothing is pending, waiting for a retry, in flight or waiting for a

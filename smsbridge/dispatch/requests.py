@@ -140,7 +140,7 @@ class Requests(Decisions):
                 provider=provider.name,
                 now=started_at,
                 lease_seconds=self.lease_seconds,
-                **({"new": new} if new else {}),
+                new=new,
             )
             self._hold(references, True)
             try:

@@ -249,7 +249,7 @@ class SqlBase(abc.ABC, Generic[ConnT]):
     """The plumbing every shared part of a store relies on; each store fills it in.
 
     A store provides :attr:`_dialect`, its transactions (:meth:`_tx` for changes,
-    :meth:`_read_tx` for reads), and :meth:`_lock_items`; where a transaction does not
+    :meth:`_read_tx` for reads), and :meth:`_lock_rows`; where a transaction does not
     exclude other writers by itself it also provides :meth:`_lock_keys`.
     """
 
@@ -279,15 +279,6 @@ class SqlBase(abc.ABC, Generic[ConnT]):
         Raises:
             ItemNotFoundError: For an unknown reference.
         """
-
-    def _lock_items(self, conn: ConnT, references: Sequence[str]) -> list[OutboxItem]:
-        """The items, in the order given, protected from other writers until the
-        transaction ends.
-
-        Raises:
-            ItemNotFoundError: For an unknown reference.
-        """
-        return [self._item(row) for row in self._lock_rows(conn, references, ITEM_COLUMNS)]
 
     def _lock_keys(self, conn: ConnT, keys: Iterable[str]) -> None:
         """Serialize this transaction with any other touching the same message keys.
