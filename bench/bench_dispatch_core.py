@@ -17,6 +17,7 @@
 from __future__ import annotations
 
 import resource
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -89,6 +90,42 @@ def bulk(count: int, root: Path) -> None:
         f"durable BulkSMS {count:,}, distinct texts   bridge {distinct:>9,.0f}/s  shared "
         f"{shared:>9,.0f}/s  ratio {distinct / shared:4.2f}  (target >= 0.67, within 1.5x)"
     )
+    floor = sqlite_floor(count, root / "floor.sqlite3")
+    print(
+        f"SQLite floor {count:,} (1 insert + 1 update per row, nothing else)  "
+        f"{count / (direct + floor):>9,.0f}/s  direct {count / direct:>9,.0f}/s  "
+        f"best possible ratio {direct / (direct + floor):4.2f}"
+    )
+
+
+def sqlite_floor(count: int, path: Path) -> float:
+    """Seconds for the least a durable path must write per recipient: the row added
+    and the row settled, in one transaction each, as executemany with no bookkeeping.
+    The provider's own time plus this is the fastest any durable send can be."""
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=NORMAL")
+    conn.execute(
+        "CREATE TABLE items (seq INTEGER PRIMARY KEY, reference TEXT UNIQUE, "
+        "recipient TEXT, body TEXT, state TEXT, message_id TEXT)"
+    )
+    rows = [(f"b-{i}", f"+4474{i:08d}", "Doors open at 7") for i in range(count)]
+    start = time.perf_counter()
+    conn.execute("BEGIN")
+    conn.executemany(
+        "INSERT INTO items (reference, recipient, body, state) VALUES (?, ?, ?, 'pending')",
+        rows,
+    )
+    conn.execute("COMMIT")
+    conn.execute("BEGIN")
+    conn.executemany(
+        "UPDATE items SET state = 'done', message_id = ? WHERE seq = ?",
+        [(f"m{i}", i + 1) for i in range(count)],
+    )
+    conn.execute("COMMIT")
+    elapsed = time.perf_counter() - start
+    conn.close()
+    return elapsed
 
 
 def requests(root: Path) -> None:

@@ -222,12 +222,32 @@ def _check_leases(
         )
 
 
-@lru_cache(maxsize=256)
+_KNOWN_OPTIONS: dict[str, SendOptions] = {}
+"""Options by their stored text: written by :func:`remember_options` when items are
+added, read by claims. Bounded by :data:`_KNOWN_LIMIT`; emptied when full."""
+
+_KNOWN_LIMIT = 10_000
+
+
+def remember_options(text: str, options: SendOptions) -> None:
+    """Keep ``options`` as the decoded form of ``text`` for the claims that follow.
+
+    Items of one batch share their options text, so decoding it once is what keeps a
+    claim cheap; a personalised batch stores a distinct text per recipient, and the
+    process that added it (a bridge, usually the one that claims next) knows the value
+    already. SendOptions is frozen: sharing one value between items is safe.
+    """
+    if len(_KNOWN_OPTIONS) >= _KNOWN_LIMIT:
+        _KNOWN_OPTIONS.clear()
+    _KNOWN_OPTIONS[text] = options
+
+
 def _options(text: str) -> SendOptions:
-    # Items of one batch share their options text; decoding it once, not once per row,
-    # is the difference between a cheap and an expensive claim. SendOptions is frozen,
-    # so one decoded value can be shared by every item that stored the same text.
-    return codec.options_from_json(text)
+    found = _KNOWN_OPTIONS.get(text)
+    if found is None:
+        found = codec.options_from_json(text)
+        remember_options(text, found)
+    return found
 
 
 def decode_attempt(row: Sequence[Any]) -> Attempt:

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Sequence
 
 from smsbridge.model import SendOptions
 from smsbridge.outbox import codec
-from smsbridge.outbox._sql_common import ConnT, SqlBase, operation
+from smsbridge.outbox._sql_common import ConnT, SqlBase, operation, remember_options
 from smsbridge.outbox.base import (
     AddResult,
     Attempt,
@@ -84,6 +84,7 @@ class SqlItems(SqlBase[ConnT]):
             # Items of one batch share one options object: encode it once.
             if item.options is not last[0]:
                 last = (item.options, codec.options_to_json(item.options))
+                remember_options(last[1], item.options)
             rows.append(_new_row(item, last[1], now))
             if len(rows) >= chunk_size:
                 flush()
