@@ -279,9 +279,10 @@ class SmsBridge:
         prepared = prepare_message(message, self.normalise, message.reference or new_reference())
         results: list[SendResult] = []
         if prepared.items:
-            self.dispatcher.add_and_send(prepared.items)
+            settled: dict[str, ItemOutcome] = {}
+            self.dispatcher.add_and_send(prepared.items, settled)
             references = [item.reference for item in prepared.items]
-            stored = self.store.outcomes(references)
+            stored = settled if len(settled) == len(references) else self.store.outcomes(references)
             if any(self._waiting(item) for item in stored.values()):
                 batch = prepared.reference if len(references) > 1 else None
                 self._settle(references, batch)

@@ -9,6 +9,7 @@ request in one commit.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Sequence
 
 from smsbridge.errors import ErrorInfo, Scope, SmsBridgeError
@@ -55,6 +56,8 @@ class Decisions:
     breakers: BreakerBoard
     _provider_failed: Callable[[str], None]
     _facts: dict[str, ProviderFacts]
+    _finished: threading.local
+    """``outcomes``: a dict this thread's finishing fills (see ``add_and_send``)."""
 
     # -- inputs -----------------------------------------------------------------------
 
@@ -191,7 +194,12 @@ class Decisions:
             else:
                 self._write(item, provider, decision, situation.now)
         if finals:
-            self.store.finish_many(finals, owner=self.owner, now=self.clock())
+            self.store.finish_many(
+                finals,
+                owner=self.owner,
+                now=self.clock(),
+                outcomes=getattr(self._finished, "outcomes", None),
+            )
         for item in lookups:
             self._look_up(item, provider, started_at, attempts=item.attempts + 1)
 

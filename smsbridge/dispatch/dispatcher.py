@@ -43,6 +43,7 @@ from smsbridge.outbox.base import (
     AddResult,
     History,
     ItemExistsError,
+    ItemOutcome,
     ItemState,
     LeaseError,
     NewItem,
@@ -165,6 +166,7 @@ class Dispatcher(ChunkSender):
         self._clean_since: dict[str, float] = {}
         self._out: dict[str, int] = {}
         self._out_lock = threading.Lock()
+        self._finished = threading.local()
         self._renewer: _LeaseRenewer | None = None
         self._install_allocators()
 
@@ -201,14 +203,21 @@ class Dispatcher(ChunkSender):
         self.store.add(items, now=self.clock())
         return references
 
-    def add_and_send(self, items: Sequence[NewItem]) -> AddResult:
+    def add_and_send(
+        self, items: Sequence[NewItem], outcomes: dict[str, ItemOutcome] | None = None
+    ) -> AddResult:
         """Write items; a lone new one that is due now is sent at once, written with
         its first attempt in one commit (no claim, no separate write).
 
-        Per-message sending is then a commit before the request, one after it, and the
-        read of the result. Everything else is only written, for :meth:`run_once`'s
-        claims: items written leased to this process would wait out the lease if it
-        died before working them, where unleased ones go to any process at once.
+        Per-message sending is then a commit before the request and one after it.
+        Everything else is only written, for :meth:`run_once`'s claims: items written
+        leased to this process would wait out the lease if it died before working them,
+        where unleased ones go to any process at once.
+
+        Args:
+            items: The items.
+            outcomes: Filled with the stored outcome of an item settled by this call:
+                its sender need not read it back.
 
         Returns:
             What was written, as :meth:`~smsbridge.outbox.OutboxStore.add` says.
@@ -217,8 +226,13 @@ class Dispatcher(ChunkSender):
         if len(items) == 1:
             item = items[0]
             due = item.next_attempt_at is None or item.next_attempt_at <= now
-            if due and item.batch is None and self._first_request(item, now):
-                return AddResult(1, 0)
+            if due and item.batch is None:
+                self._finished.outcomes = outcomes
+                try:
+                    if self._first_request(item, now):
+                        return AddResult(1, 0)
+                finally:
+                    self._finished.outcomes = None
         return self.store.add(items, now=now)
 
     def _first_request(self, new: NewItem, now: float) -> bool:

@@ -48,6 +48,9 @@ DEFAULT_TOTAL_TIMEOUT = 60.0
 #: Largest response body read; provider answers are small, garbage can be huge.
 DEFAULT_MAX_BODY_BYTES = 4 * 1024 * 1024
 
+_REDACTORS_KEPT = 16
+"""Per-request redactors a client keeps (one per set of request credentials)."""
+
 #: A form or query value; a Secret is revealed only on the wire.
 FieldValue = str | int | Secret
 #: Form or query fields, as a mapping or as ordered pairs (repeated names allowed).
@@ -116,6 +119,9 @@ class HttpClient:
     ) -> None:
         self._secrets = tuple(secrets)
         self._redact = Redactor(self._secrets)
+        # Redactors for requests that carry secrets of their own (credentials as form
+        # fields), by those values: building one costs more than the request itself.
+        self._redactors: dict[tuple[str, ...], Redactor] = {}
         self.provider = provider
         shown = self._redact(redact_query(base_url))
         try:
@@ -243,7 +249,7 @@ class HttpClient:
         target = f"{self._prefix}/{path.lstrip('/')}"
         if params:
             target += ("&" if "?" in target else "?") + urlencode(params)
-        redact = Redactor([*self._secrets, *found_secrets]) if found_secrets else self._redact
+        redact = self._redactor_for(found_secrets) if found_secrets else self._redact
         shown = redact(redact_query(target))
         where = f"{method} {shown if len(shown) <= 160 else shown[:160] + '...'}"
         request_state.redactor, request_state.sent = redact, False
@@ -284,6 +290,15 @@ class HttpClient:
             provider=self.provider,
             redactor=redact,
         )
+
+    def _redactor_for(self, found: Sequence[Secret]) -> Redactor:
+        key = tuple(sorted({secret.reveal() for secret in found}))
+        redactor = self._redactors.get(key)
+        if redactor is None:
+            if len(self._redactors) >= _REDACTORS_KEPT:
+                self._redactors.clear()
+            redactor = self._redactors[key] = Redactor([*self._secrets, *found])
+        return redactor
 
     def _exchange(
         self, method: str, target: str, body: bytes | None, headers: dict[str, str]

@@ -246,14 +246,18 @@ class SqlItems(SqlBase[ConnT]):
                     raise ItemExistsError(
                         "an item to be written with its first attempt is stored already"
                     )
-            for lease in self._held_leases(conn, wanted, owner, now):
+            # Items written just now hold our lease and have no attempt yet: only the
+            # others need their leases checked and their interrupted attempts closed.
+            fresh = {item.reference for item in new}
+            older = [reference for reference in wanted if reference not in fresh]
+            for lease in self._held_leases(conn, older, owner, now) if older else ():
                 status = None if lease.status is None else Status(lease.status)
                 if lease.state == ItemState.DONE.value or (status and status.is_success):
                     raise OutboxStateError(
                         f"item {lease.reference!r} is {lease.state} with status "
                         f"{lease.status}; not sending again"
                     )
-            return self._open_attempts(conn, wanted, provider, now, until)
+            return self._open_attempts(conn, wanted, provider, now, until, older)
 
     @abc.abstractmethod
     def _open_attempts(
@@ -263,11 +267,13 @@ class SqlItems(SqlBase[ConnT]):
         provider: str,
         now: float,
         until: float | None,
+        interrupted: list[str],
     ) -> list[Attempt]:
         """Open one attempt per reference (in order) on checked items.
 
-        An attempt still open was interrupted (crash, lost lease) and never reconciled
-        into a result: it is closed with its outcome unknown, for the record. Each item
+        An attempt still open on one of ``interrupted`` (the references that may have
+        one) was interrupted (crash, lost lease) and never reconciled into a result: it
+        is closed with its outcome unknown, for the record. Each item
         becomes in flight with ``provider``, forgets the last attempt's id, parts and
         cost, counts the attempt, and has its lease renewed to ``until`` when given.
         """

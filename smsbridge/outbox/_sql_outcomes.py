@@ -20,6 +20,7 @@ from smsbridge.outbox import codec
 from smsbridge.outbox._sql_common import ConnT, SqlBase, operation
 from smsbridge.outbox.base import (
     ItemNotFoundError,
+    ItemOutcome,
     ItemState,
     OutboxItem,
     OutboxStateError,
@@ -62,9 +63,21 @@ class SqlOutcomes(SqlBase[ConnT]):
 
     @operation("finish")
     def finish_many(
-        self, results: Sequence[tuple[str, SendResult]], *, owner: str, now: float
+        self,
+        results: Sequence[tuple[str, SendResult]],
+        *,
+        owner: str,
+        now: float,
+        outcomes: dict[str, ItemOutcome] | None = None,
     ) -> int:
         """:meth:`finish` for every recipient of one request, in one commit.
+
+        Args:
+            results: The results, by reference.
+            owner: The worker holding the items.
+            now: The current time.
+            outcomes: Filled with each item as stored, when given: what a sender
+                reports back, without a read after the commit.
 
         Returns:
             How many results were recorded. The items are not read back: the caller
@@ -75,10 +88,15 @@ class SqlOutcomes(SqlBase[ConnT]):
             ItemNotFoundError: For an unknown reference.
         """
         with self._tx() as conn:
-            return self._finish(conn, results, owner, now)
+            return self._finish(conn, results, owner, now, outcomes)
 
     def _finish(
-        self, conn: ConnT, results: Sequence[tuple[str, SendResult]], owner: str, now: float
+        self,
+        conn: ConnT,
+        results: Sequence[tuple[str, SendResult]],
+        owner: str,
+        now: float,
+        outcomes: dict[str, ItemOutcome] | None = None,
     ) -> int:
         keys = [message_key(result.message_id) for _, result in results]
         attempt_rows: list[tuple[object, ...]] = []
@@ -103,6 +121,7 @@ class SqlOutcomes(SqlBase[ConnT]):
                     parked[provider] = self._any_parked(conn, provider)
                 if parked[provider]:
                     status, state = self._unpark(conn, reference, provider, key, status, state)
+            last_error = lease.last_error if error is None else error
             item_rows.append(
                 (
                     state.value,
@@ -112,11 +131,27 @@ class SqlOutcomes(SqlBase[ConnT]):
                     key,
                     result.parts,
                     codec.cost_to_json(result.cost),
-                    lease.last_error if error is None else error,
+                    last_error,
                     when,
                     reference,
                 )
             )
+            if outcomes is not None and state is ItemState.DONE:
+                # (An UNKNOWN one's next look depends on columns not read here.)
+                outcomes[reference] = ItemOutcome(
+                    reference=reference,
+                    recipient=result.recipient,
+                    state=state,
+                    provider=provider,
+                    status=status,
+                    message_id=result.message_id,
+                    parts=result.parts,
+                    cost=result.cost,
+                    attempts=result.attempts,
+                    next_attempt_at=when,
+                    updated_at=when,
+                    last_error=codec.error_from_json(last_error),
+                )
         self._run_many(
             conn,
             "UPDATE attempts SET finished_at = ?, outcome = ?, error = ?, outcome_unknown = ? "

@@ -512,10 +512,16 @@ class OutboxStore(Protocol):
         ...
 
     def finish_many(
-        self, results: Sequence[tuple[str, SendResult]], *, owner: str, now: float
+        self,
+        results: Sequence[tuple[str, SendResult]],
+        *,
+        owner: str,
+        now: float,
+        outcomes: dict[str, ItemOutcome] | None = None,
     ) -> int:
         """:meth:`finish` for the recipients of one request, in one commit; returns how
-        many were recorded (the items are not read back: the caller holds the results)."""
+        many were recorded (the items are not read back: the caller holds the results).
+        With ``outcomes``, each item's stored :class:`ItemOutcome` is put there too."""
         ...
 
     def retry_later(

@@ -114,13 +114,15 @@ class PostgresStore(
         provider: str,
         now: float,
         until: float | None,
+        interrupted: list[str],
     ) -> list[Attempt]:
         # One statement per step for the whole request, whatever its size.
-        conn.execute(
-            "UPDATE attempts SET finished_at = %s, outcome_unknown = true "
-            "WHERE reference = ANY(%s::text[]) AND finished_at IS NULL",
-            (float(now), references),
-        )
+        if interrupted:
+            conn.execute(
+                "UPDATE attempts SET finished_at = %s, outcome_unknown = true "
+                "WHERE reference = ANY(%s::text[]) AND finished_at IS NULL",
+                (float(now), interrupted),
+            )
         conn.execute(
             "UPDATE items SET state = 'inflight', provider = %s, status = NULL, "
             "message_id = NULL, message_key = NULL, parts = NULL, cost = NULL, "

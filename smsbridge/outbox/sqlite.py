@@ -94,13 +94,15 @@ class SqliteStore(
         provider: str,
         now: float,
         until: float | None,
+        interrupted: list[str],
     ) -> list[Attempt]:
         # One batch per step for the whole request, whatever its size.
-        conn.executemany(
-            "UPDATE attempts SET finished_at = ?, outcome_unknown = 1 "
-            "WHERE reference = ? AND finished_at IS NULL",
-            [(now, reference) for reference in references],
-        )
+        if interrupted:
+            conn.executemany(
+                "UPDATE attempts SET finished_at = ?, outcome_unknown = 1 "
+                "WHERE reference = ? AND finished_at IS NULL",
+                [(now, reference) for reference in interrupted],
+            )
         conn.executemany(
             "UPDATE items SET state = 'inflight', provider = ?, status = NULL, "
             "message_id = NULL, message_key = NULL, parts = NULL, cost = NULL, "

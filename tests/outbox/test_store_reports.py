@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
+import attrs
 import pytest
 
-from smsbridge.outbox import BreakerState, Chunk, ItemState, message_key
+from smsbridge.errors import ErrorInfo, Kind, Scope
+from smsbridge.outbox import BreakerState, Chunk, ItemOutcome, ItemState, message_key
 from smsbridge.outbox.batch_sizes import BatchSize, forget_size, record_size, recorded_batches
-from smsbridge.results import Cost, DeliveryReport
+from smsbridge.results import Cost, DeliveryReport, SendResult
 from smsbridge.status import Status
 from tests.outbox.conftest import AnyStore, StoreFactory
 from tests.outbox.test_store_items import TIMEOUT, in_flight, new, report, result
@@ -226,3 +230,37 @@ def test_breaker_state_is_shared(store_factory: StoreFactory) -> None:
         one.put_breaker("A", BreakerState("open", 5, 123.5))
         assert two.get_breaker("A") == BreakerState("open", 5, 123.5)
         assert two.get_breaker("B") == BreakerState()
+
+
+def test_finishing_hands_back_each_item_as_stored(store: AnyStore) -> None:
+    """A sender that passes ``outcomes`` reads nothing back: what it gets must be what a
+    read would say, including a report that had waited for the message id."""
+    store.add([new("a"), new("b", "+447700900999")], now=0)
+    store.claim("w1", limit=2, now=0, lease_seconds=30)
+    store.begin_attempts(["a", "b"], owner="w1", provider="A", now=1)
+    assert not store.record_report(report(Status.DELIVERED, "m-a"), now=1.5)  # parked
+    failed = SendResult(
+        "+447700900999",
+        Status.FAILED_PERMANENT,
+        provider="A",
+        error=ErrorInfo("114", "no route", scope=Scope.RECIPIENT, kind=Kind.PERMANENT),
+        attempts=1,
+    )
+    accepted = SendResult(
+        "+447700900123",
+        Status.ACCEPTED,
+        provider="A",
+        message_id="m-a",
+        parts=2,
+        cost=Cost(Decimal("0.05"), "EUR"),
+        attempts=1,
+    )
+    handed: dict[str, ItemOutcome] = {}
+    store.finish_many([("a", accepted), ("b", failed)], owner="w1", now=2, outcomes=handed)
+    read = store.outcomes(["a", "b"])
+    assert set(handed) == {"a", "b"}
+    for reference, outcome in handed.items():
+        stored = read[reference]
+        assert outcome == attrs.evolve(stored, next_attempt_at=outcome.next_attempt_at)
+    assert handed["a"].status is Status.DELIVERED
+    assert handed["b"].last_error is not None and handed["b"].last_error.code == "114"
