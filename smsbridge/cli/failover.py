@@ -17,7 +17,7 @@ from typing import Any
 
 from smsbridge.errors import SmsBridgeError
 from smsbridge.model import Message
-from smsbridge.outbox.base import BreakerState, OutboxError, OutboxStore
+from smsbridge.outbox.base import BreakerState, BreakerStore, OutboxError
 from smsbridge.plugins import PluginManager, hookimpl, make_plugin_manager
 from smsbridge.results import SendResult
 
@@ -116,7 +116,7 @@ def breaker_dict(state: BreakerState | None) -> dict[str, Any] | None:
     return {"state": state.state, "failures": state.failures, "opened_at": _iso(state.opened_at)}
 
 
-def _breaker(store: OutboxStore | None, name: str) -> BreakerState | None:
+def _breaker(store: BreakerStore | None, name: str) -> BreakerState | None:
     if store is None:
         return None
     try:
@@ -126,7 +126,7 @@ def _breaker(store: OutboxStore | None, name: str) -> BreakerState | None:
 
 
 def provider_rows(
-    watch: ProviderWatch, store: OutboxStore | None, names: Iterable[str]
+    watch: ProviderWatch, store: BreakerStore | None, names: Iterable[str]
 ) -> list[dict[str, Any]]:
     """One entry per provider: the configured ones in order, then any other seen.
 

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 
 import attrs
 
-from smsbridge.outbox.base import ItemState, OutboxStore
+from smsbridge.outbox.base import ItemState, ItemStore
 from smsbridge.status import Status
 
 __all__ = ["Summary", "summarize"]
@@ -95,7 +95,7 @@ class Summary:
         return out
 
 
-def summarize(store: OutboxStore, *, now: float, recheck: float) -> Summary:
+def summarize(store: ItemStore, *, now: float, recheck: float) -> Summary:
     """Count the outbox's items as a :class:`Summary`.
 
     Args:

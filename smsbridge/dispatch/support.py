@@ -22,7 +22,7 @@ import attrs
 from smsbridge.errors import ErrorInfo, InvalidMessageError, Kind, Scope
 from smsbridge.model import Message, SendOptions, Template
 from smsbridge.outbox.base import BreakerState as StoredBreakerState
-from smsbridge.outbox.base import OutboxItem, OutboxStore
+from smsbridge.outbox.base import BreakerStore, OutboxItem, OutboxStore
 from smsbridge.provider import Provider
 from smsbridge.results import SendResult
 from smsbridge.router.breaker import BreakerState
@@ -128,7 +128,7 @@ class OutboxBreakerStorage:
         store: The outbox.
     """
 
-    def __init__(self, store: OutboxStore) -> None:
+    def __init__(self, store: BreakerStore) -> None:
         self.store = store
 
     def get_breaker(self, provider: str) -> BreakerState:

@@ -33,17 +33,23 @@ from smsbridge.status import Status
 __all__ = [
     "AddResult",
     "Attempt",
+    "AttemptStore",
     "BreakerState",
+    "BreakerStore",
     "Chunk",
+    "ChunkStore",
+    "CounterStore",
     "History",
     "ItemNotFoundError",
     "ItemState",
+    "ItemStore",
     "LeaseError",
     "NewItem",
     "OutboxError",
     "OutboxItem",
     "OutboxStateError",
     "OutboxStore",
+    "ReportStore",
     "StorageBusyError",
     "StorageError",
     "StorageFullError",
@@ -451,15 +457,8 @@ class Chunk(NamedTuple):
 
 
 @runtime_checkable
-class OutboxStore(Protocol):
-    """The durable store behind the router. See ``docs/outbox.md`` for the life cycle.
-
-    Methods that change an item held under a lease take the worker's ``owner`` name and
-    raise :class:`LeaseError` when that worker does not hold it. All of them raise
-    :class:`OutboxError` for database failures; the SQLite store raises a
-    :class:`StorageError` naming itself and the method, and :meth:`add` says how many
-    items it had committed (``written``).
-    """
+class ItemStore(Protocol):
+    """Items: writing them and reading where they stand."""
 
     def add(self, items: Iterable[NewItem], *, now: float) -> AddResult:
         """Write items unless their reference exists (idempotent), or their batch holds
@@ -473,6 +472,32 @@ class OutboxStore(Protocol):
     def outcomes(self, references: Sequence[str]) -> dict[str, ItemOutcome]:
         """Where the items among ``references`` stand, without their messages."""
         ...
+
+    def get(self, reference: str) -> OutboxItem | None:
+        """The item with this reference, or ``None``."""
+        ...
+
+    def history(self, reference: str) -> History | None:
+        """The item with its attempts and reports, or ``None``."""
+        ...
+
+    def counts(self, batch: str | None = None) -> Mapping[ItemState, int]:
+        """Items per state, in the whole store or one batch."""
+        ...
+
+    def iter_items(
+        self, batch: str | None = None, state: ItemState | None = None
+    ) -> Iterator[OutboxItem]:
+        """Stream items in insertion order, optionally filtered."""
+        ...
+
+
+@runtime_checkable
+class AttemptStore(Protocol):
+    """Leases and attempts: what a dispatcher does to the items it works.
+
+    Methods that change an item held under a lease take the worker's ``owner`` name
+    and raise :class:`LeaseError` when that worker does not hold it."""
 
     def claim(
         self, owner: str, *, limit: int, now: float, lease_seconds: float
@@ -560,6 +585,11 @@ class OutboxStore(Protocol):
         """Extend ``owner``'s leases on these items (requests in flight); how many."""
         ...
 
+
+@runtime_checkable
+class ReportStore(Protocol):
+    """Delivery reports, matched to items."""
+
     def record_report(self, report: DeliveryReport, *, now: float, park: bool = True) -> bool:
         """Store a delivery report and apply it when allowed; True if status changed.
 
@@ -570,23 +600,11 @@ class OutboxStore(Protocol):
         """
         ...
 
-    def get(self, reference: str) -> OutboxItem | None:
-        """The item with this reference, or ``None``."""
-        ...
 
-    def history(self, reference: str) -> History | None:
-        """The item with its attempts and reports, or ``None``."""
-        ...
-
-    def counts(self, batch: str | None = None) -> Mapping[ItemState, int]:
-        """Items per state, in the whole store or one batch."""
-        ...
-
-    def iter_items(
-        self, batch: str | None = None, state: ItemState | None = None
-    ) -> Iterator[OutboxItem]:
-        """Stream items in insertion order, optionally filtered."""
-        ...
+@runtime_checkable
+class CounterStore(Protocol):
+    """Durable counters and named integers every process shares (references,
+    recorded batch sizes, limits' state)."""
 
     def allocate(self, name: str, *, low: int = 1, high: int = 2**31 - 1) -> int:
         """The next value of a durable counter, wrapping from ``high`` to ``low``."""
@@ -605,6 +623,11 @@ class OutboxStore(Protocol):
         """Every named integer whose name starts with ``prefix``."""
         ...
 
+
+@runtime_checkable
+class ChunkStore(Protocol):
+    """Request bodies kept for a byte-identical resend."""
+
     def save_chunk(
         self, key: str, provider: str, payload: bytes, references: Sequence[str], *, now: float
     ) -> None:
@@ -619,6 +642,11 @@ class OutboxStore(Protocol):
         """The key of the latest chunk carrying this item, or ``None``."""
         ...
 
+
+@runtime_checkable
+class BreakerStore(Protocol):
+    """Circuit-breaker states every process shares."""
+
     def get_breaker(self, provider: str) -> BreakerState:
         """The provider's shared breaker state (closed when never stored)."""
         ...
@@ -630,6 +658,22 @@ class OutboxStore(Protocol):
     def breakers(self) -> Mapping[str, BreakerState]:
         """Every stored breaker state, by provider."""
         ...
+
+
+@runtime_checkable
+class OutboxStore(
+    ItemStore, AttemptStore, ReportStore, CounterStore, ChunkStore, BreakerStore, Protocol
+):
+    """The durable store behind the router: every narrow protocol above, and ``close``.
+    See ``docs/outbox.md`` for the life cycle. Code that needs one part (breakers,
+    counters) asks for that protocol, so a part can be stored elsewhere.
+
+    Methods that change an item held under a lease take the worker's ``owner`` name and
+    raise :class:`LeaseError` when that worker does not hold it. All of them raise
+    :class:`OutboxError` for database failures; the SQLite store raises a
+    :class:`StorageError` naming itself and the method, and :meth:`add` says how many
+    items it had committed (``written``).
+    """
 
     def close(self) -> None:
         """Release the store's connections."""

@@ -7,7 +7,7 @@ crash): :func:`recorded_batches` compares it with the items the outbox holds, wh
 how ``smsbridge resume`` can say "10,000 of 20,000 recipients were written" instead of
 reporting a half batch as finished.
 
-The records are named values of the store (:meth:`~smsbridge.outbox.OutboxStore.
+The records are named values of the store (:meth:`~smsbridge.outbox.CounterStore.
 set_meta`) called ``batch-size:<batch reference>``; no table of their own.
 """
 
@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import attrs
 
-from smsbridge.outbox.base import OutboxStore
+from smsbridge.outbox.base import CounterStore, OutboxStore
 
 __all__ = ["PREFIX", "BatchSize", "forget_size", "record_size", "recorded_batches"]
 
@@ -44,7 +44,7 @@ class BatchSize:
         return self.written >= self.expected
 
 
-def record_size(store: OutboxStore, batch: str, size: int) -> None:
+def record_size(store: CounterStore, batch: str, size: int) -> None:
     """Record, before writing, that ``batch`` should end up with ``size`` recipients.
 
     Args:
@@ -59,7 +59,7 @@ def record_size(store: OutboxStore, batch: str, size: int) -> None:
     store.set_meta(PREFIX + batch, size)
 
 
-def forget_size(store: OutboxStore, batch: str) -> None:
+def forget_size(store: CounterStore, batch: str) -> None:
     """Drop the record once the whole input was written (bad lines and all).
 
     Raises:

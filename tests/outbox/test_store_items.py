@@ -7,19 +7,28 @@ from __future__ import annotations
 
 import pytest
 
+from smsbridge.dispatch.support import OutboxBreakerStorage
 from smsbridge.errors import ErrorInfo, Kind, Scope
 from smsbridge.model import SendOptions
 from smsbridge.outbox import (
+    AttemptStore,
+    BreakerState,
+    BreakerStore,
+    ChunkStore,
+    CounterStore,
     ItemExistsError,
     ItemNotFoundError,
     ItemState,
+    ItemStore,
     LeaseError,
     NewItem,
     OutboxError,
     OutboxStateError,
     OutboxStore,
+    ReportStore,
 )
 from smsbridge.results import Cost, DeliveryReport, SendResult
+from smsbridge.router.breaker import BreakerState as RouterBreakerState
 from smsbridge.status import Status
 from tests.outbox.conftest import AnyStore, StoreFactory
 
@@ -51,6 +60,33 @@ def in_flight(store: AnyStore, reference: str = "r1", provider: str = "A") -> No
 def test_it_implements_the_protocol(store: AnyStore) -> None:
     typed: OutboxStore = store
     assert isinstance(typed, OutboxStore)
+    for part in (ItemStore, AttemptStore, ReportStore, CounterStore, ChunkStore, BreakerStore):
+        assert isinstance(typed, part), part.__name__
+
+
+class _DictBreakers:
+    """A breaker store that is nothing else: what a narrow protocol allows."""
+
+    def __init__(self) -> None:
+        self.states: dict[str, BreakerState] = {}
+
+    def get_breaker(self, provider: str) -> BreakerState:
+        return self.states.get(provider, BreakerState())
+
+    def put_breaker(self, provider: str, state: BreakerState) -> None:
+        self.states[provider] = state
+
+    def breakers(self) -> dict[str, BreakerState]:
+        return dict(self.states)
+
+
+def test_breakers_need_only_a_breaker_store() -> None:
+    kept = _DictBreakers()
+    assert isinstance(kept, BreakerStore) and not isinstance(kept, OutboxStore)
+    shared = OutboxBreakerStorage(kept)
+    shared.put_breaker("A", RouterBreakerState("open", 3, 12.5))
+    assert shared.get_breaker("A") == RouterBreakerState("open", 3, 12.5)
+    assert kept.states["A"].failures == 3
 
 
 def test_add_is_idempotent_by_reference(store: AnyStore) -> None:
