@@ -134,10 +134,13 @@ class SqlItems(SqlBase[ConnT]):
         rows: Sequence[NewRow],
         now: float,
         lease: tuple[str, float] | None = None,
+        provider: str | None = None,
     ) -> int:
         """Insert ``rows`` as pending items created at ``now`` (leased to ``lease``'s
         owner until its time, when given), in order, skipping any whose reference is
-        stored (or repeated among them); returns how many went in."""
+        stored (or repeated among them); returns how many went in. With ``provider``
+        they go in already in flight to it, their first attempt counted: the caller
+        opens that attempt in the same commit."""
 
     @operation("claim")
     def claim(
@@ -242,7 +245,8 @@ class SqlItems(SqlBase[ConnT]):
                 rows = [_new_row(item, codec.options_to_json(item.options), now) for item in new]
                 if until is None:
                     raise ValueError("writing new items with their attempt needs lease_seconds")
-                if self._insert_items(conn, rows, float(now), (owner, until)) != len(rows):
+                written = self._insert_items(conn, rows, float(now), (owner, until), provider)
+                if written != len(rows):
                     raise ItemExistsError(
                         "an item to be written with its first attempt is stored already"
                     )
@@ -267,13 +271,14 @@ class SqlItems(SqlBase[ConnT]):
         provider: str,
         now: float,
         until: float | None,
-        interrupted: list[str],
+        stored: list[str],
     ) -> list[Attempt]:
         """Open one attempt per reference (in order) on checked items.
 
-        An attempt still open on one of ``interrupted`` (the references that may have
-        one) was interrupted (crash, lost lease) and never reconciled into a result: it
-        is closed with its outcome unknown, for the record. Each item
+        ``stored`` are those stored before this commit; the others were just written in
+        flight, their attempt counted. An attempt still open on one of ``stored`` was
+        interrupted (crash, lost lease) and never reconciled into a result: it
+        is closed with its outcome unknown, for the record. Each stored item
         becomes in flight with ``provider``, forgets the last attempt's id, parts and
         cost, counts the attempt, and has its lease renewed to ``until`` when given.
         """

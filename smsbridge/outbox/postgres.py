@@ -71,19 +71,23 @@ class PostgresStore(
         rows: Sequence[NewRow],
         now: float,
         lease: tuple[str, float] | None = None,
+        provider: str | None = None,
     ) -> int:
         # unnest turns seven arrays into rows in one round trip; ORDER BY ord keeps the
         # input order in seq. A reference repeated in the chunk conflicts with its own
         # first row and is skipped like any existing one.
         columns: list[list[Any]] = [list(column) for column in zip(*rows, strict=True)]
+        state, attempts = ("pending", 0) if provider is None else ("inflight", 1)
+        owner, until = lease if lease is not None else (None, None)
         cur = conn.execute(
             "INSERT INTO items (reference, recipient, body, sender, options, batch, "
-            "state, next_attempt_at, created_at, updated_at, lease_owner, lease_until) "
-            "SELECT r, rc, b, s, o, bt, 'pending', d, %s, %s, %s, %s::float8 FROM unnest("
+            "state, next_attempt_at, created_at, updated_at, lease_owner, lease_until, "
+            "provider, attempts) "
+            "SELECT r, rc, b, s, o, bt, %s, d, %s, %s, %s, %s::float8, %s, %s FROM unnest("
             "%s::text[], %s::text[], %s::text[], %s::text[], %s::text[], %s::text[], "
             "%s::float8[]) WITH ORDINALITY AS t (r, rc, b, s, o, bt, d, ord) "
             "ORDER BY ord ON CONFLICT (reference) DO NOTHING",
-            (now, now, *(lease if lease is not None else (None, None)), *columns),
+            (state, now, now, owner, until, provider, attempts, *columns),
         )
         return cur.rowcount
 
@@ -114,23 +118,23 @@ class PostgresStore(
         provider: str,
         now: float,
         until: float | None,
-        interrupted: list[str],
+        stored: list[str],
     ) -> list[Attempt]:
         # One statement per step for the whole request, whatever its size.
-        if interrupted:
+        if stored:
             conn.execute(
                 "UPDATE attempts SET finished_at = %s, outcome_unknown = true "
                 "WHERE reference = ANY(%s::text[]) AND finished_at IS NULL",
-                (float(now), interrupted),
+                (float(now), stored),
             )
-        conn.execute(
-            "UPDATE items SET state = 'inflight', provider = %s, status = NULL, "
-            "message_id = NULL, message_key = NULL, parts = NULL, cost = NULL, "
-            "attempts = attempts + 1, updated_at = %s, "
-            "lease_until = COALESCE(%s::float8, lease_until) "
-            "WHERE reference = ANY(%s::text[])",
-            (provider, float(now), until, references),
-        )
+            conn.execute(
+                "UPDATE items SET state = 'inflight', provider = %s, status = NULL, "
+                "message_id = NULL, message_key = NULL, parts = NULL, cost = NULL, "
+                "attempts = attempts + 1, updated_at = %s, "
+                "lease_until = COALESCE(%s::float8, lease_until) "
+                "WHERE reference = ANY(%s::text[])",
+                (provider, float(now), until, stored),
+            )
         rows = conn.execute(
             "INSERT INTO attempts (reference, provider, started_at) "
             "SELECT r, %s, %s FROM unnest(%s::text[]) WITH ORDINALITY AS t (r, ord) "

@@ -55,14 +55,17 @@ class SqliteStore(
         rows: Sequence[NewRow],
         now: float,
         lease: tuple[str, float] | None = None,
+        provider: str | None = None,
     ) -> int:
         owner, until = lease if lease is not None else (None, None)
+        state, attempts = ("pending", 0) if provider is None else ("inflight", 1)
         cur = conn.executemany(
             "INSERT INTO items (reference, recipient, body, sender, options, batch, "
-            "state, next_attempt_at, created_at, updated_at, lease_owner, lease_until) "
-            "VALUES (?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?, ?) "
+            "next_attempt_at, state, created_at, updated_at, lease_owner, lease_until, "
+            "provider, attempts) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
             "ON CONFLICT (reference) DO NOTHING",
-            [(*row, now, now, owner, until) for row in rows],
+            [(*row, state, now, now, owner, until, provider, attempts) for row in rows],
         )
         return cur.rowcount
 
@@ -94,22 +97,22 @@ class SqliteStore(
         provider: str,
         now: float,
         until: float | None,
-        interrupted: list[str],
+        stored: list[str],
     ) -> list[Attempt]:
         # One batch per step for the whole request, whatever its size.
-        if interrupted:
+        if stored:
             conn.executemany(
                 "UPDATE attempts SET finished_at = ?, outcome_unknown = 1 "
                 "WHERE reference = ? AND finished_at IS NULL",
-                [(now, reference) for reference in interrupted],
+                [(now, reference) for reference in stored],
             )
-        conn.executemany(
-            "UPDATE items SET state = 'inflight', provider = ?, status = NULL, "
-            "message_id = NULL, message_key = NULL, parts = NULL, cost = NULL, "
-            "attempts = attempts + 1, updated_at = ?, "
-            "lease_until = COALESCE(?, lease_until) WHERE reference = ?",
-            [(provider, now, until, reference) for reference in references],
-        )
+            conn.executemany(
+                "UPDATE items SET state = 'inflight', provider = ?, status = NULL, "
+                "message_id = NULL, message_key = NULL, parts = NULL, cost = NULL, "
+                "attempts = attempts + 1, updated_at = ?, "
+                "lease_until = COALESCE(?, lease_until) WHERE reference = ?",
+                [(provider, now, until, reference) for reference in stored],
+            )
         conn.executemany(
             "INSERT INTO attempts (reference, provider, started_at) VALUES (?, ?, ?)",
             [(reference, provider, now) for reference in references],
