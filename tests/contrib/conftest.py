@@ -7,6 +7,8 @@ from collections.abc import Iterator
 
 import pytest
 
+from smsbridge.testing.redis import RedisServer
+
 
 @pytest.fixture(scope="session")
 def django_configured() -> Iterator[None]:
@@ -30,3 +32,17 @@ def django_configured() -> Iterator[None]:
         from smsbridge.contrib.django.conf import reset
 
         reset()
+
+
+@pytest.fixture(scope="session")
+def redis_session() -> Iterator[RedisServer]:
+    """A Redis server for the whole session (``redis-server`` on a free port)."""
+    with RedisServer.start() as server:
+        yield server
+
+
+@pytest.fixture
+def redis_server(redis_session: RedisServer) -> RedisServer:
+    """The session's Redis server, emptied of what earlier tests left."""
+    redis_session.flush()
+    return redis_session
