@@ -51,7 +51,6 @@ def enqueue_sms(
     writes nothing the first run wrote.
 
     Args:
-        self: The bound task.
         to: A number, or several.
         body: The text.
         sender: Sender id; the account's default when ``None``.
@@ -105,7 +104,6 @@ def resume_outbox(
     leases, so each is sent by one of them.
 
     Args:
-        self: The bound task.
         timeout: Most seconds to work (keep it under the beat interval).
         patience: Longest wait for an item due later; later ones are left to the next
             run and counted as unsettled.

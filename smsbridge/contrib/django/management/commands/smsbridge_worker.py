@@ -50,7 +50,8 @@ class Command(BaseCommand):
         parser.add_argument("--health-file", default=None, metavar="PATH", help="health JSON")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        """Run the worker; print what it claimed and the outbox's counts at the end.
+        """Run the worker; print what it claimed and the outbox's counts at the end
+        (nothing with ``--verbosity 0``).
 
         Raises:
             CommandError: For bad options or settings (the message names them).
@@ -74,18 +75,23 @@ class Command(BaseCommand):
             )
         except ConfigurationError as exc:
             raise CommandError(str(exc)) from None
+        say = self.stdout.write if options.get("verbosity", 1) > 0 else _silent
         with worker:
             worker.install_signal_handlers()
-            self.stdout.write(f"worker {worker.owner} started")
+            say(f"worker {worker.owner} started")
             self.stdout.flush()
             claimed = worker.run(until_idle=options["until_idle"], timeout=options["timeout"])
             try:
                 counts = worker.store.counts()
             except OutboxError:
                 counts = None
-        self.stdout.write(f"worker stopped: {claimed} claimed; released {worker.released}")
+        say(f"worker stopped: {claimed} claimed; released {worker.released}")
         if counts is None:
-            self.stdout.write("counts unavailable: the outbox database did not answer")
+            say("counts unavailable: the outbox database did not answer")
             return
         for state in ItemState:
-            self.stdout.write(f"{state.value}: {counts.get(state, 0)}")
+            say(f"{state.value}: {counts.get(state, 0)}")
+
+
+def _silent(*_: object, **__: object) -> None:
+    return None
