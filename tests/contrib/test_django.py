@@ -15,7 +15,7 @@ from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 from django.core.management import call_command
-from django.core.management.base import SystemCheckError
+from django.core.management.base import CommandError, SystemCheckError
 from django.test import Client, override_settings
 
 from smsbridge import Status
@@ -203,3 +203,14 @@ def test_report_view_answers_as_the_receiver_does(
         pytest.raises(SettingsError, match="receiver"),
     ):
         client.post(f"/sms/reports/clickatell/{TOKEN}", {"apiMsgId": "x"})
+
+
+def test_worker_command_refuses_bad_options_and_settings(tmp_path: Path) -> None:
+    with pytest.raises(CommandError, match="must be positive"):
+        call_command("smsbridge_worker", "--concurrency", "0")
+    with pytest.raises(CommandError, match="--rate 'clickatell'"):
+        call_command("smsbridge_worker", "--rate", "clickatell", "--until-idle")
+    bad = {"providers": {"clickatell": {"api_id": "1", "user": "u", "password": "p"}},
+           "routing": {"policy": "fastest"}}  # fmt: skip
+    with override_settings(SMSBRIDGE=bad), pytest.raises(CommandError, match="fastest"):
+        call_command("smsbridge_worker", "--until-idle")

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from celery import Celery
-from celery.signals import worker_process_init, worker_process_shutdown
+from celery.signals import worker_process_init, worker_process_shutdown, worker_shutdown
 
 from smsbridge.bridge import SmsBridge
 from smsbridge.config import Config, load_config
@@ -144,4 +144,7 @@ def _forked(**_: object) -> None:
 
 
 worker_process_init.connect(_forked, weak=False, dispatch_uid="smsbridge-celery-init")
+# A pool process closes at its end; the solo and threads pools run tasks in the main
+# process, which closes at the worker's end. Closing gives the leases back at once.
 worker_process_shutdown.connect(reset, weak=False, dispatch_uid="smsbridge-celery-shutdown")
+worker_shutdown.connect(reset, weak=False, dispatch_uid="smsbridge-celery-worker-shutdown")
