@@ -16,8 +16,9 @@ from typing import Any
 import pytest
 from celery import Celery
 
+from smsbridge import Message
 from smsbridge.config import config_from_mapping
-from smsbridge.contrib.celery import beat_schedule, configure, enqueue_sms, reset
+from smsbridge.contrib.celery import beat_schedule, configure, enqueue_sms, reset, task_reference
 from smsbridge.contrib.celery.tasks import RESUME_TASK
 from smsbridge.errors import InvalidMessageError
 from smsbridge.outbox import SqliteStore
@@ -177,3 +178,20 @@ def test_beat_schedule_drains_within_its_interval() -> None:
     assert entry["task"] == RESUME_TASK
     assert entry["schedule"] == 30
     assert entry["kwargs"]["timeout"] < 30
+
+
+@pytest.mark.parametrize(
+    ("task_id", "readable"),
+    [
+        ("1fccfe03-087c-4d70-98b7-64cdce5b7ae5", True),
+        ("order/1234 resend", False),
+        ("x" * 200, False),
+        ("-leading-dash", False),
+    ],
+)
+def test_every_task_id_gives_a_valid_distinct_reference(task_id: str, readable: bool) -> None:
+    reference = task_reference(task_id)
+    Message("+447700900123", "hi", None, reference)  # a valid reference, or this raises
+    assert (reference == f"celery:{task_id}") is readable
+    assert task_reference(task_id) == reference
+    assert task_reference(task_id + "x") != reference

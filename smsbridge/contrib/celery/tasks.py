@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import re
 from typing import Any
 
 from celery import Task, shared_task
@@ -27,14 +29,21 @@ RESUME_TASK = "smsbridge.resume"
 """The registered name of :func:`resume_outbox`."""
 _RETRIES = RetryPolicy(max_attempts=8, base=1.0, cap=60.0)
 """Waits before retrying an enqueue the database refused for now (busy, restarting)."""
+# What a reference holds after "celery:" with room for the per-recipient "-N" suffixes.
+_PLAIN_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,47}")
 
 
 def task_reference(task_id: str) -> str:
     """The reference a message enqueued by task ``task_id`` gets when none is given.
 
-    A task id survives retries and redeliveries, so the reference does too.
+    A task id survives retries and redeliveries, so the reference does too. Celery's
+    own ids (UUIDs) are kept readable, ``celery:<id>``; an id of your own that a
+    reference cannot hold (too long, other characters) becomes ``celery:`` and its
+    SHA-256, so two ids never share a reference.
     """
-    return f"celery:{task_id}"[:64]
+    if _PLAIN_ID.fullmatch(task_id):
+        return f"celery:{task_id}"
+    return f"celery:{hashlib.sha256(task_id.encode('utf-8', 'surrogatepass')).hexdigest()[:48]}"
 
 
 @shared_task(name=ENQUEUE_TASK, bind=True, acks_late=True, max_retries=_RETRIES.max_attempts)
