@@ -55,13 +55,17 @@ def _write_config(folder: Path, emulator: ClickatellEmulator) -> dict[str, str]:
 
 
 @contextmanager
-def _worker(redis: RedisServer, folder: Path, env: dict[str, str]) -> Iterator[Celery]:
-    """A Celery worker subprocess (solo pool) on ``redis``; yields a client app."""
+def _worker(
+    redis: RedisServer, folder: Path, env: dict[str, str], *, pool: str = "solo"
+) -> Iterator[Celery]:
+    """A Celery worker subprocess on ``redis`` (``solo`` pool: tasks in the worker's own
+    process; ``prefork``: two forked pool processes); yields a client app."""
     log = (folder / "worker.log").open("w", encoding="utf-8")
     process = subprocess.Popen(
         [
             sys.executable, "-m", "celery", "-A", "tests.contrib.celery_app", "worker",
-            "--pool=solo", "--concurrency=1", "--without-gossip", "--without-mingle",
+            f"--pool={pool}", f"--concurrency={1 if pool == 'solo' else 2}",
+            "--without-gossip", "--without-mingle",
             "--without-heartbeat", "--loglevel=WARNING", "-n", f"t{uuid.uuid4().hex[:8]}@%h",
         ],
         cwd=ROOT,
@@ -93,12 +97,16 @@ def _call(client: Celery, name: str, folder: Path, **options: Any) -> Any:
         raise
 
 
+@pytest.mark.parametrize("pool", ["solo", "prefork"])
 def test_enqueue_twice_then_resume_sends_each_message_once(
-    tmp_path: Path, redis_server: RedisServer, smsbridge_emulator_factory: EmulatorFactory
+    tmp_path: Path,
+    redis_server: RedisServer,
+    smsbridge_emulator_factory: EmulatorFactory,
+    pool: str,
 ) -> None:
     emulator = smsbridge_emulator_factory(ClickatellEmulator)
     env = _write_config(tmp_path, emulator)
-    with _worker(redis_server, tmp_path, env) as client:
+    with _worker(redis_server, tmp_path, env, pool=pool) as client:
         args = {"to": NUMBERS, "body": "Your order has shipped"}
         task_id = str(uuid.uuid4())
         first = _call(client, ENQUEUE, tmp_path, kwargs=args, task_id=task_id)
@@ -107,7 +115,11 @@ def test_enqueue_twice_then_resume_sends_each_message_once(
         client.AsyncResult(task_id).forget()
         again = _call(client, ENQUEUE, tmp_path, kwargs=args, task_id=task_id)
         assert not emulator.submissions.snapshot()  # enqueueing sends nothing
+        # Two drains at once (in two pool processes with prefork) share the outbox.
+        drains = [client.send_task(RESUME_TASK, kwargs={"timeout": 60}) for _ in range(2)]
         summary = _call(client, RESUME_TASK, tmp_path, kwargs={"timeout": 60})
+        for drain in drains:
+            drain.get(timeout=90)  # a drain that failed in the worker raises here
     assert (first["added"], first["existing"]) == (3, 0)
     assert (again["added"], again["existing"]) == (0, 3)
     assert again["references"] == first["references"]
@@ -195,3 +207,26 @@ def test_every_task_id_gives_a_valid_distinct_reference(task_id: str, readable: 
     assert (reference == f"celery:{task_id}") is readable
     assert task_reference(task_id) == reference
     assert task_reference(task_id + "x") != reference
+
+
+@pytest.mark.usefixtures("django_configured")
+def test_a_django_projects_tasks_use_its_settings(tmp_path: Path) -> None:
+    from django.test import override_settings
+
+    site = {
+        "region": "GB",
+        "store": tmp_path / "site-outbox.sqlite3",
+        "providers": {"clickatell": {"api_id": "1", "user": "u", "password": "p"}},
+    }
+    reset()
+    try:
+        with override_settings(SMSBRIDGE=site):
+            outcome = enqueue_sms.apply(
+                kwargs={"to": "07700 900601", "body": "Hi"}, task_id="django-1"
+            ).get()
+    finally:
+        reset()
+    assert outcome["references"] == ["celery:django-1"]
+    with SqliteStore(tmp_path / "site-outbox.sqlite3") as store:
+        item = store.get("celery:django-1")
+        assert item is not None and item.recipient == "+447700900601"

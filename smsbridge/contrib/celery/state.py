@@ -43,7 +43,10 @@ def configure(config: Config | None = None, *, store: OutboxStore | None = None)
     """Use this configuration (and this open outbox) for the tasks run in this process.
 
     Call it where the worker starts (the module that makes the Celery app). Without it,
-    the configuration is looked up as the module docstring says.
+    the configuration is looked up as the module docstring says. A ``config`` is safe to
+    give before the prefork pool forks (each pool process opens its own outbox); an
+    open ``store`` is not, as a connection must not cross a fork: with the prefork pool,
+    give it from a ``worker_process_init`` handler.
 
     Args:
         config: The providers, routing and store; looked up when ``None``.
