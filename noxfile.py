@@ -67,7 +67,7 @@ def docs(session: nox.Session) -> None:
 @nox.session(python=PYTHON)
 def bench(session: nox.Session) -> None:
     """Benchmarks; each prints its ratio against a baseline measured in the same run."""
-    session.install("-e", ".[bench]")
+    session.install("-e", ".[bench,django]")  # bench_django.py times the Django backends
     for script in sorted(__import__("pathlib").Path("bench").glob("bench_*.py")):
         session.run("python", str(script), *session.posargs)
 
