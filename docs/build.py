@@ -13,7 +13,8 @@ signature and docstring (a class with its public methods and properties), plus a
   reference included, which is why the reference is written first).
 
 It exits 1 when there is any warning, so the build treats warnings as errors. It needs
-nothing but the standard library and an importable smsbridge.
+nothing but the standard library and an importable smsbridge (with its django and
+celery extras, for the integrations' pages).
 """
 
 from __future__ import annotations
@@ -46,6 +47,8 @@ MODULES = (
     "smsbridge.inputs",
     "smsbridge.config",
     "smsbridge.demo",
+    "smsbridge.contrib.django",
+    "smsbridge.contrib.celery",
     "smsbridge_clickatell",
     "smsbridge_bulksms",
     "smsbridge_huawei",
@@ -253,10 +256,13 @@ def render_module(name: str, warn: Callable[[str], None]) -> tuple[str, str]:
         if public.startswith("__"):
             continue
         obj = getattr(module, public)
+        run = getattr(obj, "run", None)
+        if callable(getattr(obj, "apply_async", None)) and inspect.ismethod(run):
+            obj = run  # a Celery task: documented as the function it runs
         label = f"{name}.{public}"
         out.append(f"## `{public}`")
         out.append("")
-        if inspect.isclass(obj) or inspect.isfunction(obj) or inspect.isbuiltin(obj):
+        if inspect.isclass(obj) or inspect.isroutine(obj):
             doc = inspect.getdoc(obj) if obj.__doc__ else None
             if inspect.isclass(obj) and obj.__doc__ is None:
                 doc = None

@@ -35,6 +35,7 @@ from smsbridge.config_check import (
     Problem,
     ProviderConfig,
     Routing,
+    check_data,
     check_text,
     resolve_store,
 )
@@ -52,10 +53,12 @@ __all__ = [
     "POLICIES",
     "Config",
     "ConfigFileError",
+    "ConfigMappingError",
     "Problem",
     "ProviderConfig",
     "Routing",
     "check_config",
+    "config_from_mapping",
     "configured_store",
     "find_config",
     "load_config",
@@ -187,6 +190,21 @@ class ConfigFileError(ConfigurationError):
         self.problems = problems
 
 
+class ConfigMappingError(ConfigurationError):
+    """Settings given as a mapping have problems; :attr:`problems` lists every one,
+    each with its key path (``SMSBRIDGE['providers']['clickatell']['timeout']``)."""
+
+    def __init__(self, name: str, problems: list[Problem]) -> None:
+        lines = "\n".join(f"{_subscripts(name, p.key)}: {p.message}" for p in problems)
+        super().__init__(f"{name} has {len(problems)} problem(s):\n{lines}")
+        self.name = name
+        self.problems = problems
+
+
+def _subscripts(name: str, key: str) -> str:
+    return name + "".join(f"[{part!r}]" for part in key.split(".") if part)
+
+
 def find_config(path: str | os.PathLike[str] | None = None) -> Path | None:
     """The configuration file to use: ``path``, else ``$SMSBRIDGE_CONFIG``, else
     ``./smsbridge.toml`` when it exists; ``None`` when there is none.
@@ -293,4 +311,52 @@ def load_config(
         strict_numbers=data.get("strict_numbers", False),
         receiver=data.get("receiver"),
         source=found,
+    )
+
+
+def config_from_mapping(
+    data: Mapping[str, Any],
+    *,
+    name: str = "settings",
+    base: str | os.PathLike[str] | None = None,
+    environ: Mapping[str, str] | None = None,
+    plugin_manager: PluginManager | None = None,
+    literal_secrets: bool = True,
+) -> Config:
+    """A :class:`Config` from settings held in a mapping (Django's ``settings.SMSBRIDGE``),
+    checked exactly as a ``smsbridge.toml`` with the same keys would be.
+
+    Args:
+        data: The keys of ``smsbridge.toml`` (``providers``, ``routing``, ``store``,
+            ``region``...), tables as mappings.
+        name: What error messages call the mapping (``"SMSBRIDGE"``).
+        base: Directory relative ``store`` and ``prices`` paths are relative to
+            (default: the current directory).
+        environ: Where ``*_env`` options and ``${VAR}`` are looked up.
+        plugin_manager: Where provider names are looked up.
+        literal_secrets: Accept credentials given as values: settings written in Python
+            read them from the environment themselves. ``*_env`` works as well.
+
+    Raises:
+        ConfigMappingError: Listing every problem with its key path.
+    """
+    folder = Path.cwd() if base is None else Path(base)
+    env = os.environ if environ is None else environ
+    manager = plugin_manager or default_plugin_manager()
+    if not isinstance(data, Mapping):
+        problem = Problem(0, "", f"must be a dict of settings, not {type(data).__name__}")
+        raise ConfigMappingError(name, [problem])
+    checked, problems = check_data(
+        data, base=folder, environ=env, manager=manager, literal_secrets=literal_secrets
+    )
+    if problems or checked is None:
+        raise ConfigMappingError(name, problems)
+    return Config(
+        providers=checked["providers"],
+        routing=checked["routing"],
+        store=checked.get("store"),
+        prices=checked.get("prices"),
+        region=checked.get("region"),
+        strict_numbers=checked.get("strict_numbers", False),
+        receiver=checked.get("receiver"),
     )

@@ -33,6 +33,7 @@ __all__ = [
     "Problem",
     "ProviderConfig",
     "Routing",
+    "check_data",
     "check_text",
     "resolve_store",
 ]
@@ -174,12 +175,14 @@ def _suggest(word: str, choices: Iterable[str]) -> str:
 class _Checker:
     """Collects problems while turning parsed TOML into configuration values."""
 
-    def __init__(self, index: LineIndex) -> None:
+    def __init__(self, index: LineIndex | None, *, literal_secrets: bool = False) -> None:
         self.index = index
+        self.literal_secrets = literal_secrets
         self.problems: list[Problem] = []
 
     def add(self, path: tuple[str, ...], message: str) -> None:
-        self.problems.append(Problem(self.index.line(*path), ".".join(path), message))
+        line = 0 if self.index is None else self.index.line(*path)
+        self.problems.append(Problem(line, ".".join(path), message))
 
     def table(self, value: object, path: tuple[str, ...]) -> dict[str, Any] | None:
         if isinstance(value, dict):
@@ -345,7 +348,7 @@ def _provider(
             filled, missing = _interpolate(value, environ)
             for var in missing:
                 c.add(where, f"environment variable {var} (in {kind} option {key}) is not set")
-            if _is_secret(fields[key]) and filled == value:
+            if _is_secret(fields[key]) and filled == value and not c.literal_secrets:
                 c.add(
                     where,
                     f"credential {key!r} is written in the file; "
@@ -459,13 +462,58 @@ def check_text(
         the scalars) and the problems, sorted by line; the settings are ``None`` when
         there is a problem.
     """
-    index = LineIndex(text)
-    c = _Checker(index)
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         found = _TOML_LINE_RE.search(str(exc))
         return None, [Problem(int(found.group(1)) if found else 1, "", f"invalid TOML: {exc}")]
+    return _check(_Checker(LineIndex(text)), data, base=base, environ=environ, manager=manager)
+
+
+def check_data(
+    data: Mapping[str, Any],
+    *,
+    base: Path,
+    environ: Mapping[str, str],
+    manager: PluginManager,
+    literal_secrets: bool = False,
+) -> tuple[dict[str, Any] | None, list[Problem]]:
+    """Validate settings given as a mapping (a framework's settings) the way
+    :func:`check_text` validates a file: same keys, same checks, every problem reported.
+
+    Problems have line 0; their :attr:`Problem.key` says where they are.
+
+    Args:
+        data: The settings: the keys of ``smsbridge.toml``, tables as mappings.
+        base: Directory that relative paths are relative to.
+        environ: Where ``*_env`` options and ``${VAR}`` are looked up.
+        manager: Where provider names are looked up.
+        literal_secrets: Accept credentials given as values. Settings written in Python
+            usually read them from the environment themselves (``os.environ[...]``),
+            so the file's "credential written in the file" rule does not apply.
+
+    Returns:
+        As :func:`check_text`.
+    """
+    c = _Checker(None, literal_secrets=literal_secrets)
+    return _check(c, _plain(data), base=base, environ=environ, manager=manager)
+
+
+def _plain(value: Any) -> Any:
+    """Mappings as dicts, all the way down, as ``tomllib`` would give them."""
+    if isinstance(value, Mapping):
+        return {str(key): _plain(item) for key, item in value.items()}
+    return value
+
+
+def _check(
+    c: _Checker,
+    data: dict[str, Any],
+    *,
+    base: Path,
+    environ: Mapping[str, str],
+    manager: PluginManager,
+) -> tuple[dict[str, Any] | None, list[Problem]]:
     c.unknown(data, _TOP_KEYS, ())
     out: dict[str, Any] = {}
     region = c.typed(data, "region", (str,), (), "a two-letter region code")
@@ -508,6 +556,8 @@ def check_text(
         from smsbridge.reports.settings import check_receiver
 
         kinds = {entry.name: entry.type for entry in providers}
-        out["receiver"] = check_receiver(table, providers=kinds, environ=environ, add=c.add)
+        out["receiver"] = check_receiver(
+            table, providers=kinds, environ=environ, add=c.add, literal_secrets=c.literal_secrets
+        )
     problems = sorted(c.problems, key=lambda p: p.line)
     return (None if problems else out), problems

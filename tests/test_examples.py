@@ -74,3 +74,22 @@ def test_cost_comparison_reads_a_given_list(tmp_path: Path) -> None:
     done = _run("cost_comparison.py", str(source))
     assert done.returncode == 0, done.stderr
     assert "clickatell            2" in done.stdout
+
+
+def test_django_otp_queues_sends_and_records_delivery() -> None:
+    done = _run("django_otp.py")
+    assert done.returncode == 0, done.stderr
+    lines = [line for line in done.stdout.splitlines() if "view answered" in line]
+    assert len(lines) == 3
+    assert all(
+        "view answered queued" in line and line.endswith("final delivered") for line in lines
+    )
+
+
+def test_celery_app_enqueues_once_and_drains() -> None:
+    done = _run("celery_app.py")
+    assert done.returncode == 0, done.stderr
+    assert "'added': 0, 'existing': 3" in done.stdout  # the redelivered task
+    counts = [line for line in done.stdout.splitlines() if " accepted " in line]
+    assert len(counts) == 3
+    assert all(line.endswith("accepted 1 time(s)") for line in counts)

@@ -103,7 +103,27 @@ def _env(
     return environ[name]
 
 
-def _auth(name: str, spec: object, environ: Mapping[str, str], add: AddProblem) -> Auth | None:
+def _given(
+    spec: Mapping[str, Any],
+    key: str,
+    where: tuple[str, ...],
+    environ: Mapping[str, str],
+    add: AddProblem,
+    literal: bool,
+) -> str | None:
+    """``key``'s value: written (only where literal secrets are allowed) or ``key_env``."""
+    if literal and key in spec:
+        value = spec[key]
+        if isinstance(value, str) and value:
+            return value
+        add((*where, key), f"{'.'.join((*where, key))} must be a non-empty string")
+        return None
+    return _env(spec, key, where, environ, add)
+
+
+def _auth(
+    name: str, spec: object, environ: Mapping[str, str], add: AddProblem, literal: bool
+) -> Auth | None:
     where = ("receiver", "auth", name)
     label = ".".join(where)
     if not isinstance(spec, Mapping):
@@ -113,15 +133,16 @@ def _auth(name: str, spec: object, environ: Mapping[str, str], add: AddProblem) 
         if key not in _AUTH_KEYS:
             add((*where, key), f"unknown key {key!r} in {label}; use token_env, "
                 "username(_env) and password_env, or none = true")  # fmt: skip
-    for key in ("token", "password"):
+    for key in () if literal else ("token", "password"):
         if key in spec:
             add((*where, key), f"credential {key!r} is written in the file; use "
                 f'{key}_env = "VARIABLE" to read it from the environment')  # fmt: skip
-    has_token, basic = "token_env" in spec, "password_env" in spec
+    has_token = "token_env" in spec or (literal and "token" in spec)
+    basic = "password_env" in spec or (literal and "password" in spec)
     if spec.get("none") is True and not has_token and not basic:
         return Unauthenticated()
     if has_token and not basic:
-        token = _env(spec, "token", where, environ, add)
+        token = _given(spec, "token", where, environ, add, literal)
         if token is None:
             return None
         try:
@@ -130,7 +151,7 @@ def _auth(name: str, spec: object, environ: Mapping[str, str], add: AddProblem) 
             add((*where, "token_env"), f"{label}: {exc}")
             return None
     if basic and not has_token:
-        password = _env(spec, "password", where, environ, add)
+        password = _given(spec, "password", where, environ, add, literal)
         user = _env(spec, "username", where, environ, add) if "username_env" in spec else None
         if user is None:
             user = spec.get("username")
@@ -148,6 +169,7 @@ def check_receiver(
     providers: Mapping[str, str],
     environ: Mapping[str, str],
     add: AddProblem,
+    literal_secrets: bool = False,
 ) -> ReceiverSettings | None:
     """Check the ``[receiver]`` table, reporting each problem through ``add``.
 
@@ -156,6 +178,8 @@ def check_receiver(
         providers: Configured provider entry names to their registered type.
         environ: Where ``*_env`` values are looked up.
         add: Records a problem at a key path.
+        literal_secrets: Accept ``token`` and ``password`` as values (settings written
+            in Python, which read them from the environment themselves).
 
     Returns:
         The settings, or None when there was a problem.
@@ -204,7 +228,7 @@ def check_receiver(
                  f"{served[kind]} are both {kind}: one route per provider type")  # fmt: skip
             continue
         served[kind] = name
-        built = _auth(name, spec, environ, note)
+        built = _auth(name, spec, environ, note, literal_secrets)
         if built is not None:
             auth[name] = built
     if problems:
