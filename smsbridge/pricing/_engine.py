@@ -41,7 +41,12 @@ class _Text:
 
 def _analyse(text: str, options: SendOptions) -> _Text:
     try:
-        seg = segment(text, encoding=options.encoding, transliterate=options.transliterate)
+        seg = segment(
+            text,
+            encoding=options.encoding,
+            transliterate=options.transliterate,
+            national_languages=options.national_languages,
+        )
     except ValueError as exc:
         return _Text(0, False, None, str(exc))
     found = substitution(text, seg, encoding=options.encoding, transliterate=options.transliterate)

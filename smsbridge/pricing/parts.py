@@ -65,5 +65,10 @@ def parts_for(
     """
     if isinstance(provider, BillableParts):
         return int(provider.billable_parts(text, options, country=country))
-    seg = segment(text, encoding=options.encoding, transliterate=options.transliterate)
+    seg = segment(
+        text,
+        encoding=options.encoding,
+        transliterate=options.transliterate,
+        national_languages=options.national_languages,
+    )
     return seg.part_count

@@ -59,7 +59,10 @@ class TablePrices:
         options = message.options
         try:
             seg = segment(
-                message.body, encoding=options.encoding, transliterate=options.transliterate
+                message.body,
+                encoding=options.encoding,
+                transliterate=options.transliterate,
+                national_languages=options.national_languages,
             )
         except ValueError:
             return None

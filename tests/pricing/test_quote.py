@@ -237,6 +237,37 @@ def test_table_prices_drive_least_cost(table: PriceTable) -> None:
     assert TablePrices(table).price(beta, Message(UK_MOBILE, "Hi")) == pytest.approx(1.2)
 
 
+# -- national language tables ----------------------------------------------------------
+
+TURKISH = (
+    "Sayın müşterimiz, ağustos ayı faturanız düzenlenmiştir. Ödeme için son gün "
+    "15 Eylül. Şubelerimizde ya da çağrı merkezimizde İşlem yapabilirsiniz."
+)
+
+
+def test_quote_counts_parts_with_the_routes_national_tables(table: PriceTable) -> None:
+    plain = quote(Message(FRANCE, TURKISH), providers(), table=table, rates=RATES)
+    assert [r.parts for r in plain["alpha"].rows] == [3]  # 144 UCS-2 units
+    assert reasons(plain, "gamma") == {"no-unicode": 1}
+    options = SendOptions(national_languages=("tr",))
+    result = quote(Message(FRANCE, TURKISH, options=options), providers(), table=table)
+    alpha = result["alpha"]
+    assert [(r.parts, r.recipients) for r in alpha.rows] == [(1, 1)]
+    assert alpha.total == Cost("0.060", "EUR")
+    # 7-bit with the Turkish locking table: a GSM-only route no longer refuses it.
+    assert reasons(result, "gamma") == {"no-price": 1}
+
+
+def test_least_cost_prices_use_the_national_tables(table: PriceTable) -> None:
+    alpha = providers()[0]
+    prices = TablePrices(table, RATES, currency="EUR")
+    long_text = TURKISH * 2  # 288 characters
+    assert prices.price(alpha, Message(FRANCE, long_text)) is None  # 5 parts > 3
+    options = SendOptions(national_languages=("tr",))
+    # 288 septets with the Turkish IE: 2 parts of at most 149.
+    assert prices.price(alpha, Message(FRANCE, long_text, options=options)) == pytest.approx(0.12)
+
+
 # -- streaming -------------------------------------------------------------------------
 
 COUNT = 200_000
