@@ -19,6 +19,7 @@ from smsbridge import (
     Cost,
     Message,
     ProviderError,
+    ProviderOptions,
     Recipient,
     SendOptions,
     Template,
@@ -266,6 +267,41 @@ def test_least_cost_prices_use_the_national_tables(table: PriceTable) -> None:
     options = SendOptions(national_languages=("tr",))
     # 288 septets with the Turkish IE: 2 parts of at most 149.
     assert prices.price(alpha, Message(FRANCE, long_text, options=options)) == pytest.approx(0.12)
+
+
+def turkish_route(cls: type[Any]) -> Any:
+    """A test provider whose account's route applies the Turkish tables (provider option)."""
+    return cls(ProviderOptions(base_url="http://127.0.0.1:9", national_languages=["tr"]))
+
+
+def test_a_routes_own_tables_count_for_that_provider_only(table: PriceTable) -> None:
+    alpha, beta, gamma = turkish_route(Alpha), make(Beta), turkish_route(Gamma)
+    assert (alpha.national_languages, beta.national_languages) == (("tr",), ())
+    result = quote(Message([FRANCE, UK_MOBILE], TURKISH), [alpha, beta, gamma], table=table)
+    assert [r.parts for r in result["alpha"].rows] == [1, 1]
+    assert [r.parts for r in result["beta"].rows] == [3, 3]
+    # Through its Turkish route the GSM-only provider can carry the text: priced for GB.
+    assert [(r.country, r.parts) for r in result["gamma"].rows] == [("GB", 1)]
+    assert reasons(result, "gamma") == {"no-price": 1}
+    prices = TablePrices(table)
+    assert prices.price(alpha, Message(FRANCE, TURKISH)) == pytest.approx(0.06)
+    assert prices.price(make(Alpha), Message(FRANCE, TURKISH)) == pytest.approx(0.18)
+
+
+def test_forced_gsm7_is_quoted_through_a_route_with_tables(table: PriceTable) -> None:
+    options = SendOptions(encoding="GSM-7")
+    message = Message(FRANCE, TURKISH, options=options)
+    result = quote(message, [turkish_route(Alpha), make(Beta)], table=table)
+    assert [r.parts for r in result["alpha"].rows] == [1]
+    assert reasons(result, "beta") == {"encoding": 1}
+
+
+def test_route_tables_are_checked_when_configured() -> None:
+    with pytest.raises(ConfigurationError, match="'xx'"):
+        Capabilities(national_languages=("tr", "xx"))
+    with pytest.raises(ValueError, match="national_languages: unknown national language 'xx'"):
+        ProviderOptions(base_url="http://127.0.0.1:9", national_languages=["xx"])
+    assert Capabilities(national_languages="tr").as_dict()["national_languages"] == ["tr"]
 
 
 # -- streaming -------------------------------------------------------------------------
