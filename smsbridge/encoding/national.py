@@ -135,6 +135,20 @@ def resolve_languages(codes: Iterable[str]) -> tuple[str, ...]:
     """
     if isinstance(codes, str):
         codes = (codes,)
+    if isinstance(codes, tuple):
+        try:
+            return _resolve_tuple(codes)
+        except TypeError:  # unhashable items: checked below, one by one
+            pass
+    return _resolve(codes)
+
+
+@cache
+def _resolve_tuple(codes: tuple[str, ...]) -> tuple[str, ...]:
+    return _resolve(codes)
+
+
+def _resolve(codes: Iterable[str]) -> tuple[str, ...]:
     resolved: dict[str, None] = {}
     for code in codes:
         if not isinstance(code, str) or code not in NATIONAL_LANGUAGES:
@@ -159,6 +173,8 @@ class Charset:
             characters the locking table lacks).
         decode: Septet -> character of the locking table.
         decode_escaped: Code after ESC -> character of the single shift table.
+        direct_chars: The keys of ``direct``, as a set for fast coverage tests.
+        escaped_chars: The keys of ``escaped``, likewise.
     """
 
     locking: str | None
@@ -167,6 +183,8 @@ class Charset:
     escaped: Mapping[str, int] = attrs.field(repr=False)
     decode: Mapping[int, str] = attrs.field(repr=False)
     decode_escaped: Mapping[int, str] = attrs.field(repr=False)
+    direct_chars: frozenset[str] = attrs.field(repr=False)
+    escaped_chars: frozenset[str] = attrs.field(repr=False)
 
     @property
     def tables(self) -> int:
@@ -214,6 +232,8 @@ def charset(locking: str | None = None, single: str | None = None) -> Charset:
         MappingProxyType(escaped),
         MappingProxyType(dict(decode)),
         MappingProxyType(dict(decode_escaped)),
+        frozenset(direct),
+        frozenset(escaped),
     )
 
 

@@ -23,7 +23,8 @@ from __future__ import annotations
 
 from codecs import utf_16_le_decode as _utf16le_decode
 from codecs import utf_16_le_encode as _utf16le
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from functools import cache
 from typing import Final, Literal
 
 import attrs
@@ -516,9 +517,7 @@ def segment(
     """
     forced = None if encoding is None else _resolve_encoding(encoding)
     if national_languages:
-        from .national_segmentation import segment_national
-
-        return segment_national(text, national_languages, forced, transliterate)
+        return _national_segment()(text, national_languages, forced, transliterate)
     # Text in a non-Latin script usually shows it within a few characters; this probe
     # settles most UCS-2 messages without a full classification.
     if text.isascii() or _NON_GSM_RE.search(text, 0, _PROBE) is None:
@@ -533,6 +532,14 @@ def segment(
     if forced == GSM7:
         raise _not_gsm(text, transliterate)
     return _ucs2(text)
+
+
+@cache
+def _national_segment() -> Callable[[str, Iterable[str], Encoding | None, bool], Segmentation]:
+    # Imported on first use: that module builds on this one.
+    from .national_segmentation import segment_national
+
+    return segment_national
 
 
 def _not_gsm(text: str, transliterated: bool) -> ValueError:

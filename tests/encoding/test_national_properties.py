@@ -137,3 +137,19 @@ def test_forced_encodings_with_tables(case: tuple[tuple[str, ...], str]) -> None
             decode_national(encode_national(text, locking=lk, single=sg), locking=lk, single=sg)
             == text
         )
+
+
+@given(national_case())
+@example((("tr",), "Şifre: 1"))
+@example((("tr",), "ş" + "a" * 155))
+def test_with_transliteration_tables_never_cost_more(case: tuple[tuple[str, ...], str]) -> None:
+    codes, text = case
+    result = segment(text, transliterate=True, national_languages=codes)
+    without = segment(text, transliterate=True)
+    assert result.part_count <= without.part_count
+    if result.shift_tables:
+        # The tables carry the text as written, never a transliteration of it.
+        assert result.text == text and result.replaced == ()
+        assert result.part_count <= segment(text, encoding="UCS-2").part_count
+    else:
+        assert result == without
