@@ -6,6 +6,8 @@ so that the tests check the tables against the standard.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from smsbridge import InvalidMessageError, SendOptions
@@ -18,6 +20,7 @@ from smsbridge.encoding.national import (
     resolve_languages,
 )
 from smsbridge.encoding.udh import septet_capacity, udh_octets
+from tests.encoding.national_tables_doc import render
 
 ESC = 0x1B
 
@@ -236,3 +239,10 @@ def test_unknown_language_is_a_clear_error() -> None:
     assert info.value.field == "national_languages"
     assert resolve_languages(("tr", "es", "tr")) == ("tr", "es")
     assert SendOptions(national_languages="tr").national_languages == ("tr",)
+
+
+def test_the_documented_tables_are_the_tables() -> None:
+    page = Path(__file__).resolve().parents[2] / "docs" / "national-tables.md"
+    assert page.read_text(encoding="utf-8") == render(), (
+        "regenerate: python -m tests.encoding.national_tables_doc > docs/national-tables.md"
+    )
