@@ -53,7 +53,7 @@ def test_segments_with_national_tables() -> None:
     assert proc.returncode == 0, proc.stderr
     data = json.loads(proc.stdout)
     assert (data["encoding"], data["locking_shift"], data["single_shift"]) == ("GSM-7", "tr", None)
-    assert (data["part_count"], data["udh_octets"]) == (1, 4)
+    assert (data["part_count"], data["udh_octets"], data["shift_ies"]) == (1, 4, "250101")
     proc = run("segments", text, "--national", "tr")
     assert "Turkish locking shift (tr, id 1)" in proc.stdout
     proc = run("segments", text, "--national", "tr,xx")

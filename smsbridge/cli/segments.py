@@ -35,6 +35,7 @@ def _cmd_segments(args: argparse.Namespace, out: TextIO) -> int:
             "locking_shift": seg.locking_shift,
             "single_shift": seg.single_shift,
             "udh_octets": seg.udh_octets,
+            "shift_ies": seg.shift_ies.hex(),
         }
         json.dump(data, out, ensure_ascii=False, indent=2)
         out.write("\n")

@@ -35,6 +35,7 @@ __all__ = [
     "describe_tables",
     "encode_national",
     "resolve_languages",
+    "shift_ies",
 ]
 
 #: Information Element Identifiers of TS 23.040 section 9.2.3.24: each IE is the IEI, a
@@ -322,6 +323,24 @@ def _label(code: str | None, kind: str) -> str:
     if code is None:
         return "default alphabet" if kind == "locking" else "default extension"
     return f"{NATIONAL_LANGUAGES[code].name} {kind}"
+
+
+def shift_ies(locking: str | None, single: str | None) -> bytes:
+    """The UDH information elements naming a pair of tables, as every part carries them.
+
+    Args:
+        locking: Locking shift language code, or ``None``.
+        single: Single shift language code, or ``None``.
+
+    Returns:
+        ``25 01 id`` for the locking shift table, then ``24 01 id`` for the single shift
+        table (TS 23.040 section 9.2.3.24.15-16); empty for the default tables.
+    """
+    out = bytearray()
+    for iei, code in ((LOCKING_SHIFT_IEI, locking), (SINGLE_SHIFT_IEI, single)):
+        if code is not None:
+            out += bytes((iei, 1, NATIONAL_LANGUAGES[code].identifier))
+    return bytes(out)
 
 
 def describe_tables(locking: str | None, single: str | None) -> str:

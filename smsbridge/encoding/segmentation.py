@@ -30,7 +30,7 @@ from typing import Final, Literal
 import attrs
 
 from .gsm0338 import _NON_DEFAULT_RE, _NON_GSM_RE, DEFAULT_CHARS, EXTENSION_CHARS
-from .national import describe_tables
+from .national import describe_tables, shift_ies
 from .transliteration import GSM_EQUIVALENTS
 from .transliteration import transliterate as _transliterate
 from .udh import septet_capacity, udh_octets
@@ -126,6 +126,12 @@ class Segmentation:
     def shift_tables(self) -> int:
         """How many national language tables the parts name in their UDH (0, 1 or 2)."""
         return (self.locking_shift is not None) + (self.single_shift is not None)
+
+    @property
+    def shift_ies(self) -> bytes:
+        """The national language shift IEs for each part's UDH (``25 01 01`` for the
+        Turkish locking shift table); empty without tables."""
+        return shift_ies(self.locking_shift, self.single_shift)
 
     @property
     def udh_octets(self) -> int:

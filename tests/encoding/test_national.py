@@ -170,6 +170,9 @@ def test_portuguese_uses_the_cheaper_pair() -> None:
 def test_hindi_needs_both_tables() -> None:
     result = segment(HINDI * 3, national_languages=("hi",))
     assert (result.locking_shift, result.single_shift) == ("hi", "hi")
+    # IEI 0x25 locking shift, IEI 0x24 single shift, each of length 1, Hindi is id 6.
+    assert result.shift_ies == bytes([0x25, 1, 6, 0x24, 1, 6])
+    assert segment(HINDI * 3).shift_ies == b""
     assert result.part_limit == 146 and result.udh_octets == 12
     assert result.part_count < segment(HINDI * 3).part_count
     danda = (HINDI * 3).count("।")
