@@ -12,7 +12,7 @@ character written as itself, four hexadecimal digits naming a code point, ``SP``
 (the escape to the single shift table, never a character) or ``--`` for a position the
 standard leaves undefined.  :mod:`smsbridge.encoding.national` parses them.
 
-Positions were checked against three independent implementations of the standard.
+Positions were checked against four independent transcriptions of the standard.
 Where one disagreed, the majority reading is used: septet 0x2C of every locking table is
 a comma, 0x2E of Malayalam's a full stop, 0x3C of Kannada's single shift table ``[``,
 and Bengali's single shift table defines 0x10-0x1F like its neighbours.  The sources

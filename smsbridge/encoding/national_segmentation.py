@@ -8,9 +8,8 @@ default extension table or an allowed language's) that carries the whole text.  
 wins with strictly fewer parts; with ``transliterate`` on, also at equal parts against
 UCS-2 or a transliteration, since it is 7-bit and leaves the text as written.  Among
 pairs: the fewest parts, then the fewest tables, then the fewest septets, then the order
-the languages were given in.  Each table
-costs its 3-octet IE in every part's UDH (see :mod:`.udh`), which the part count
-accounts for.
+the languages were given in.  Each table costs its 3-octet IE in every part's UDH (see
+:mod:`.udh`), which the part count accounts for.
 
 Parts are filled greedily as in plain GSM-7: a character costs one septet from the
 locking table or two (ESC and its code) from the single shift table, and a two-septet
