@@ -7,6 +7,7 @@ the codec itself is checked against the standard in ``test_national.py``.
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
@@ -153,3 +154,21 @@ def test_with_transliteration_tables_never_cost_more(case: tuple[tuple[str, ...]
         assert result.part_count <= segment(text, encoding="UCS-2").part_count
     else:
         assert result == without
+
+
+@given(
+    st.binary(max_size=200),
+    st.sampled_from([None, *(c for c, lang in NATIONAL_LANGUAGES.items() if lang.locking)]),
+    st.sampled_from([None, *NATIONAL_LANGUAGES]),
+)
+def test_decoding_anything_gives_text_or_a_value_error(
+    data: bytes, locking: str | None, single: str | None
+) -> None:
+    # Invalid input is a byte above 0x7F or a trailing lone ESC, and nothing else.
+    bad = max(data, default=0) > 0x7F or (len(data) - len(data.rstrip(b"\x1b"))) % 2 == 1
+    if bad:
+        with pytest.raises(ValueError, match=r"septet|ESC"):
+            decode_national(data, locking=locking, single=single)
+    else:
+        text = decode_national(data, locking=locking, single=single)
+        assert isinstance(text, str) and len(text) <= len(data)
