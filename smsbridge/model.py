@@ -18,6 +18,7 @@ from typing import Any, TypeAlias
 
 import attrs
 
+from smsbridge.encoding.national import resolve_languages
 from smsbridge.errors import InvalidMessageError, TemplateError
 
 __all__ = ["Batch", "Message", "Recipient", "SendOptions", "Template", "check_text"]
@@ -42,6 +43,19 @@ def _readonly(value: Mapping[str, Any] | None) -> Mapping[str, Any]:
     if not value:
         return _EMPTY
     return MappingProxyType(dict(value))
+
+
+def _languages(value: str | Iterable[str]) -> tuple[str, ...]:
+    if isinstance(value, str):
+        return (value,)
+    try:
+        return tuple(value)
+    except TypeError:
+        raise InvalidMessageError(
+            "national_languages must be a sequence of language codes",
+            field="national_languages",
+            value=value,
+        ) from None
 
 
 def _check_reference(_inst: object, attribute: attrs.Attribute[Any], value: str | None) -> None:
@@ -135,6 +149,9 @@ class SendOptions:
         transliterate: Replace characters that have an obvious GSM-7 equivalent so the
             message stays GSM-7 (off by default: changing a user's text is their call).
         callback_url: Where the provider should post delivery reports, when it supports it.
+        national_languages: ISO 639-1 codes of the 3GPP TS 23.038 national language
+            tables (``("tr", "es")``) the route carrying the message applies; only then
+            are they considered when counting its parts (see ``docs/segmentation.md``).
         extra: Provider-specific parameters, passed through by providers that know them.
     """
 
@@ -146,6 +163,14 @@ class SendOptions:
     transliterate: bool = False
     callback_url: str | None = None
     extra: Mapping[str, Any] = attrs.field(default=_EMPTY, converter=_readonly)
+    national_languages: tuple[str, ...] = attrs.field(default=(), converter=_languages)
+
+    @national_languages.validator
+    def _check_languages(self, _a: attrs.Attribute[Any], value: tuple[str, ...]) -> None:
+        try:
+            resolve_languages(value)
+        except ValueError as exc:
+            raise InvalidMessageError(str(exc), field="national_languages", value=value) from None
 
     @scheduled_at.validator
     def _check_scheduled(self, _a: attrs.Attribute[Any], value: datetime | None) -> None:

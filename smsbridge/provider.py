@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Self
 import attrs
 
 from smsbridge.credentials import Secret
+from smsbridge.encoding.national import resolve_languages
 from smsbridge.errors import (
     ConfigurationError,
     SmsBridgeError,
@@ -34,6 +35,19 @@ if TYPE_CHECKING:
 __all__ = ["Capabilities", "Coverage", "Provider", "ProviderOptions"]
 
 NAME_RE = re.compile(r"^[a-z][a-z0-9_]{1,31}$")
+
+
+def _languages(value: str | Iterable[str]) -> tuple[str, ...]:
+    return (value,) if isinstance(value, str) else tuple(value)
+
+
+def _check_languages(_inst: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    """Every code names a TS 23.038 national language; the message names the bad one."""
+    if value is not None:
+        try:
+            resolve_languages(value)  # type: ignore[arg-type]
+        except ValueError as exc:
+            raise ValueError(f"{attribute.name}: {exc}") from None
 
 
 @attrs.frozen(kw_only=True, slots=True)
@@ -68,6 +82,10 @@ class Capabilities:
             then carry the first row's reference too (with their own message id and,
             where the protocol says, their recipient), so they must be matched by message
             id, or by reference *and* recipient, never by reference alone.
+        national_languages: ISO 639-1 codes of the 3GPP TS 23.038 national language
+            tables the provider's route applies on its own, so that parts are counted as
+            it bills them. No bundled provider documents any; the ``national_languages``
+            provider option says it for one account.
     """
 
     max_recipients_per_request: int = 1
@@ -88,6 +106,7 @@ class Capabilities:
     max_connections: int | None = None
     lookup_horizon: float = 300.0
     shared_row_reference: bool = False
+    national_languages: tuple[str, ...] = attrs.field(default=(), converter=_languages)
 
     def __attrs_post_init__(self) -> None:
         if self.max_recipients_per_request < 1:
@@ -96,12 +115,19 @@ class Capabilities:
             raise ConfigurationError("max_parts must be at least 1")
         if self.lookup_horizon < 0:
             raise ConfigurationError("lookup_horizon must not be negative")
+        try:
+            _check_languages(
+                self, attrs.fields(Capabilities).national_languages, self.national_languages
+            )
+        except ValueError as exc:
+            raise ConfigurationError(str(exc)) from None
 
     def as_dict(self) -> dict[str, Any]:
         """The capabilities as plain data (for ``smsbridge providers --json``)."""
         data = attrs.asdict(self)
         ahead = data["max_schedule_ahead"]
         data["max_schedule_ahead"] = None if ahead is None else ahead.total_seconds()
+        data["national_languages"] = list(self.national_languages)
         return data
 
 
@@ -141,6 +167,9 @@ class ProviderOptions:
         lookup_horizon: Overrides the provider's
             :attr:`Capabilities.lookup_horizon` (seconds), e.g. for an account whose
             gateway is known to answer lookups sooner or later than documented.
+        national_languages: Overrides :attr:`Capabilities.national_languages`: the
+            TS 23.038 national language tables this account's route applies
+            (``["tr", "es"]``), so that quotes and prices count parts with them.
     """
 
     base_url: str
@@ -149,6 +178,11 @@ class ProviderOptions:
     allow_insecure: bool = False
     ca_certs: str | None = None
     lookup_horizon: float | None = attrs.field(default=None, validator=_seconds(zero=True))
+    national_languages: tuple[str, ...] | None = attrs.field(
+        default=None,
+        converter=attrs.converters.optional(_languages),
+        validator=_check_languages,
+    )
 
     def secrets(self) -> tuple[Secret, ...]:
         """Every credential among the options, for redaction."""
@@ -315,6 +349,15 @@ class Provider:
         if caps.template_only:
             return False
         return message.options.scheduled_at is None or caps.scheduling
+
+    @property
+    def national_languages(self) -> tuple[str, ...]:
+        """The national language tables this provider's route applies (the option when
+        set, else the capability); see ``docs/segmentation.md``."""
+        configured = getattr(self.options, "national_languages", None)
+        if configured is None:
+            return self.capabilities.national_languages
+        return tuple(configured)
 
     @property
     def lookup_horizon(self) -> float:

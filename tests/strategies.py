@@ -15,6 +15,8 @@ import unicodedata
 import attrs
 from hypothesis import strategies as st
 
+from smsbridge.encoding.national import NATIONAL_LANGUAGES, charset
+
 __all__ = [
     "BOUNDARY_LENGTHS",
     "GSM_DEFAULT",
@@ -29,6 +31,7 @@ __all__ = [
     "gsm_text",
     "hostile_csv",
     "is_sendable",
+    "national_case",
     "non_gsm_char",
     "refused_char",
     "sendable_text",
@@ -343,3 +346,35 @@ def callback_request(draw: st.DrawFn) -> tuple[str, str, str, bytes]:
     )  # fmt: skip
     body = draw(_bodies) if method != "GET" else b""
     return method, query, ctype, body
+
+
+#: Lengths around the limits with national tables: 146/149/152/155 and their multiples.
+NATIONAL_LENGTHS = (*range(144, 162), *range(290, 312), *range(436, 452))
+
+
+@st.composite
+def national_case(draw: st.DrawFn) -> tuple[tuple[str, ...], str]:
+    """Allowed national languages and a text mostly written with one pair of their tables.
+
+    The characters come from the package's tables (which ``tests/encoding/test_national.py``
+    checks against the standard), so that the texts exercise the table choice; one in
+    ten also carries a character no table has, which must fall back to UCS-2.
+    """
+    codes = tuple(
+        draw(
+            st.lists(
+                st.sampled_from(sorted(NATIONAL_LANGUAGES)), min_size=1, max_size=2, unique=True
+            )
+        )
+    )
+    lockings = [None, *(c for c in codes if NATIONAL_LANGUAGES[c].locking is not None)]
+    locking = draw(st.sampled_from(lockings))
+    single = draw(st.sampled_from([None, *codes]))
+    chars = charset(locking, single)
+    alphabet = sorted({*chars.direct, *chars.escaped})
+    size = draw(st.one_of(st.integers(0, 460), st.sampled_from(NATIONAL_LENGTHS)))
+    text = draw(st.text(st.sampled_from(alphabet), min_size=size, max_size=size))
+    if draw(st.integers(0, 9)) == 0:
+        where = draw(st.integers(0, len(text)))
+        text = text[:where] + draw(st.sampled_from("ж中😀")) + text[where:]
+    return codes, text

@@ -47,6 +47,19 @@ def test_segments_transliterate() -> None:
     assert data["text"] == '"Hi" - ok...'
 
 
+def test_segments_with_national_tables() -> None:
+    text = "Şubelerimizde ya da çağrı merkezimizde işlem yapabilirsiniz. " * 2
+    proc = run("segments", text, "--national", "es,tr", "--json")
+    assert proc.returncode == 0, proc.stderr
+    data = json.loads(proc.stdout)
+    assert (data["encoding"], data["locking_shift"], data["single_shift"]) == ("GSM-7", "tr", None)
+    assert (data["part_count"], data["udh_octets"], data["shift_ies"]) == (1, 4, "250101")
+    proc = run("segments", text, "--national", "tr")
+    assert "Turkish locking shift (tr, id 1)" in proc.stdout
+    proc = run("segments", text, "--national", "tr,xx")
+    assert proc.returncode == 2 and "'xx'" in proc.stderr
+
+
 def test_segments_forced_gsm_on_ucs2_text_is_usage_error() -> None:
     proc = run("segments", "日本", "--encoding", "GSM-7")
     assert proc.returncode == 2

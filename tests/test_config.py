@@ -68,6 +68,21 @@ def test_load_config_lists_every_problem(tmp_path: Path) -> None:
     assert f"{path}:15:" in str(info.value)
 
 
+def test_a_route_s_national_tables_come_from_its_provider_section(tmp_path: Path) -> None:
+    path = tmp_path / "smsbridge.toml"
+    text = TOML.format(url="http://127.0.0.1:1") + 'national_languages = ["tr", "es"]\n'
+    path.write_text(text, encoding="utf-8")
+    config = load_config(path, environ={"A": "1", "U": "u", "P": "p"})
+    [provider] = config.build_providers()
+    try:
+        assert provider.national_languages == ("tr", "es")
+    finally:
+        provider.close()
+    path.write_text(text.replace('"es"', '"klingon"'), encoding="utf-8")
+    with pytest.raises(ConfigFileError, match="unknown national language 'klingon'"):
+        load_config(path, environ={"A": "1", "U": "u", "P": "p"})
+
+
 def test_config_from_python_arguments(smsbridge_emulator_factory: EmulatorFactory) -> None:
     emulator = smsbridge_emulator_factory(ClickatellEmulator)
     options = {"base_url": emulator.url, "api_id": emulator.api_id, "user": emulator.user,

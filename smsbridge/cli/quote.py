@@ -26,6 +26,7 @@ from typing import Any, TextIO
 from smsbridge.cli import EXIT_FAILED, EXIT_OK, EXIT_USAGE
 from smsbridge.cli.output import render_table, write_json
 from smsbridge.cli.progress import Progress
+from smsbridge.cli.segments import language_list
 from smsbridge.cli.stores import open_existing_store
 from smsbridge.config import find_config, load_config
 from smsbridge.errors import ConfigurationError, InvalidMessageError
@@ -151,7 +152,7 @@ def _read_header(path: Path, encoding: str) -> tuple[str, ...]:
 def _batch(args: argparse.Namespace, path: Path, header: tuple[str, ...]) -> Batch:
     if "to" not in header:
         raise InvalidMessageError(f"{path}:1: no 'to' column in the header", field="to")
-    options = SendOptions(transliterate=args.transliterate)
+    options = SendOptions(transliterate=args.transliterate, national_languages=args.national)
     encoding = args.encoding
     if args.body is not None:
         return Batch(lambda: _recipients(path, encoding), body=args.body, options=options)
@@ -366,6 +367,13 @@ def register(sub: Any) -> None:
     )
     cmd.add_argument(
         "--transliterate", action="store_true", help="price the text as sent transliterated"
+    )
+    cmd.add_argument(
+        "--national",
+        type=language_list,
+        default=(),
+        metavar="CODES",
+        help="national language tables the routes apply, comma-separated (tr,es)",
     )
     cmd.add_argument(
         "--use-api", action="store_true", help="ask providers that can quote (makes requests)"

@@ -9,11 +9,17 @@ from typing import Any, TextIO
 
 from smsbridge.cli import EXIT_OK, EXIT_USAGE
 from smsbridge.encoding import segment
+from smsbridge.encoding.national import resolve_languages
 
 
 def _cmd_segments(args: argparse.Namespace, out: TextIO) -> int:
     try:
-        seg = segment(args.text, encoding=args.encoding, transliterate=args.transliterate)
+        seg = segment(
+            args.text,
+            encoding=args.encoding,
+            transliterate=args.transliterate,
+            national_languages=args.national,
+        )
     except ValueError as exc:
         print(f"smsbridge segments: {exc}", file=sys.stderr)
         return EXIT_USAGE
@@ -26,6 +32,10 @@ def _cmd_segments(args: argparse.Namespace, out: TextIO) -> int:
             "non_gsm": list(seg.non_gsm),
             "replaced": [list(pair) for pair in seg.replaced],
             "text": seg.text,
+            "locking_shift": seg.locking_shift,
+            "single_shift": seg.single_shift,
+            "udh_octets": seg.udh_octets,
+            "shift_ies": seg.shift_ies.hex(),
         }
         json.dump(data, out, ensure_ascii=False, indent=2)
         out.write("\n")
@@ -34,6 +44,15 @@ def _cmd_segments(args: argparse.Namespace, out: TextIO) -> int:
     for number, part in enumerate(seg.parts, start=1):
         out.write(f"  part {number}: {part!r}\n")
     return EXIT_OK
+
+
+def language_list(value: str) -> tuple[str, ...]:
+    """Parse ``--national tr,es`` into checked language codes (argparse type)."""
+    codes = tuple(code.strip() for code in value.split(",") if code.strip())
+    try:
+        return resolve_languages(codes)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def register(sub: Any) -> None:
@@ -45,6 +64,13 @@ def register(sub: Any) -> None:
         "--transliterate",
         action="store_true",
         help="replace characters with a GSM-7 equivalent to avoid UCS-2",
+    )
+    seg.add_argument(
+        "--national",
+        type=language_list,
+        default=(),
+        metavar="CODES",
+        help="national language tables the route applies, comma-separated (tr,es)",
     )
     seg.add_argument("--json", action="store_true", help="machine-readable output")
     seg.set_defaults(func=_cmd_segments)

@@ -1,4 +1,4 @@
-"""Character encoding and segmentation of SMS text (GSM 03.38 / UCS-2).
+"""Character encoding and segmentation of SMS text (GSM 03.38, national tables, UCS-2).
 
 The entry point is :func:`segment`, which picks the cheapest encoding and splits text
 into the parts that will actually travel; see ``docs/segmentation.md``.
@@ -17,6 +17,7 @@ from .gsm0338 import (
     pack_septets,
     unpack_septets,
 )
+from .national import NATIONAL_LANGUAGES, NationalLanguage, decode_national, encode_national
 from .segmentation import (
     GSM7,
     GSM7_MULTI_LIMIT,
@@ -25,6 +26,7 @@ from .segmentation import (
     UCS2_MULTI_LIMIT,
     UCS2_SINGLE_LIMIT,
     Encoding,
+    NationalSegmentation,
     Segmentation,
     segment,
 )
@@ -38,12 +40,17 @@ __all__ = [
     "GSM7_SINGLE_LIMIT",
     "GSM_CHARS",
     "GSM_EQUIVALENTS",
+    "NATIONAL_LANGUAGES",
     "UCS2",
     "UCS2_MULTI_LIMIT",
     "UCS2_SINGLE_LIMIT",
     "Encoding",
+    "NationalLanguage",
+    "NationalSegmentation",
     "Segmentation",
+    "decode_national",
     "decode_septets",
+    "encode_national",
     "encode_septets",
     "gsm_septets",
     "is_gsm_char",

@@ -8,6 +8,9 @@ Rules (3GPP TS 23.038 / 23.040):
   Basic Multilingual Plane cost two code units (a surrogate pair).
 * One part holds 160 septets / 70 units; once split, each part holds 153 / 67 because
   the concatenation header takes the rest.
+* With national language tables allowed (``national_languages``), the pair of TS 23.038
+  shift tables that needs the fewest parts is also considered; each table used costs a
+  3-octet IE in every part's User Data Header (see :mod:`.national_segmentation`).
 * An escape pair or a surrogate pair is never split across parts.  Parts are cut on
   code point boundaries only, so a grapheme cluster (flag, skin-tone emoji, letter plus
   combining accent) may straddle two parts, exactly as handsets do it.
@@ -20,13 +23,17 @@ from __future__ import annotations
 
 from codecs import utf_16_le_decode as _utf16le_decode
 from codecs import utf_16_le_encode as _utf16le
+from collections.abc import Callable, Iterable
+from functools import cache
 from typing import Final, Literal
 
 import attrs
 
 from .gsm0338 import _NON_DEFAULT_RE, _NON_GSM_RE, DEFAULT_CHARS, EXTENSION_CHARS
+from .national import describe_tables, shift_ies
 from .transliteration import GSM_EQUIVALENTS
 from .transliteration import transliterate as _transliterate
+from .udh import septet_capacity, udh_octets
 
 __all__ = [
     "GSM7",
@@ -36,6 +43,7 @@ __all__ = [
     "UCS2_MULTI_LIMIT",
     "UCS2_SINGLE_LIMIT",
     "Encoding",
+    "NationalSegmentation",
     "Segmentation",
     "segment",
 ]
@@ -87,6 +95,12 @@ class Segmentation:
         units_per_part: Units used by each part, aligned with :attr:`parts`.
         text: What will be sent: the input, or its transliteration.
         replaced: ``(original, replacement)`` pairs applied by transliteration.
+        locking_shift: Language code of the national locking shift table used (GSM-7
+            only), ``None`` for the default alphabet.
+        single_shift: Language code of the national single shift table used (GSM-7
+            only), ``None`` for the default extension table.
+
+    A result that uses national tables is a :class:`NationalSegmentation`.
     """
 
     encoding: Encoding
@@ -95,6 +109,41 @@ class Segmentation:
     units_per_part: tuple[int, ...]
     text: str
     replaced: tuple[tuple[str, str], ...] = ()
+
+    # The two table fields live on NationalSegmentation only: filling two more slots on
+    # every message would cost the plain path a noticeable share of its time.
+    @property
+    def locking_shift(self) -> str | None:
+        """Language code of the national locking shift table used; ``None`` here."""
+        return None
+
+    @property
+    def single_shift(self) -> str | None:
+        """Language code of the national single shift table used; ``None`` here."""
+        return None
+
+    @property
+    def shift_tables(self) -> int:
+        """How many national language tables the parts name in their UDH (0, 1 or 2)."""
+        return (self.locking_shift is not None) + (self.single_shift is not None)
+
+    @property
+    def shift_ies(self) -> bytes:
+        """The national language shift IEs for each part's UDH (``25 01 01`` for the
+        Turkish locking shift table); empty without tables."""
+        return shift_ies(self.locking_shift, self.single_shift)
+
+    @property
+    def udh_octets(self) -> int:
+        """Octets of User Data Header in each part: length octet, concatenation IE (5,
+        multipart only) and 3 per national shift table; 0 when there is no IE at all."""
+        return udh_octets(self.shift_tables, len(self.parts) > 1)
+
+    def _limits(self) -> tuple[int, int]:
+        tables = self.shift_tables
+        if not tables:
+            return _LIMITS[self.encoding]
+        return septet_capacity(tables, False), septet_capacity(tables, True)
 
     @property
     def non_gsm(self) -> tuple[str, ...]:
@@ -120,24 +169,25 @@ class Segmentation:
 
     @property
     def single_part_limit(self) -> int:
-        """Units a lone message may hold in this encoding (160 or 70)."""
-        return _LIMITS[self.encoding][0]
+        """Units a lone message may hold (160 or 70; 155 or 152 with shift tables)."""
+        return self._limits()[0]
 
     @property
     def multipart_limit(self) -> int:
-        """Units each part of a concatenated message may hold (153 or 67)."""
-        return _LIMITS[self.encoding][1]
+        """Units each part of a concatenated message may hold (153 or 67; 149 or 146
+        with shift tables)."""
+        return self._limits()[1]
 
     @property
     def part_limit(self) -> int:
         """The per-part limit that applies to this segmentation."""
-        single, multi = _LIMITS[self.encoding]
+        single, multi = self._limits()
         return multi if len(self.parts) > 1 else single
 
     @property
     def remaining(self) -> int:
         """Units that can still be appended before another part is needed."""
-        single, multi = _LIMITS[self.encoding]
+        single, multi = self._limits()
         if len(self.parts) > 1:
             return multi - self.units_per_part[-1]
         return single - self.units
@@ -150,7 +200,14 @@ class Segmentation:
         """
         unit = _UNIT_NAMES[self.encoding]
         lines: list[str] = []
-        if self.encoding == GSM7:
+        if self.shift_tables:
+            tables = describe_tables(self.locking_shift, self.single_shift)
+            lines.append(f"Encoding: GSM-7 with national language tables: {tables}.")
+            lines.append(
+                f"Each part's UDH names them ({self.udh_octets} octets), so a part holds "
+                f"{self.part_limit} septets."
+            )
+        elif self.encoding == GSM7:
             lines.append("Encoding: GSM-7 (every character is in the GSM 03.38 alphabet).")
         elif non_gsm := self.non_gsm:
             shown = ", ".join(_describe(c) for c in non_gsm[:10])
@@ -169,7 +226,7 @@ class Segmentation:
         if self.replaced:
             pairs = ", ".join(f"{_describe(a)} -> {b!r}" for a, b in self.replaced)
             lines.append(f"Transliterated: {pairs}.")
-        single, multi = _LIMITS[self.encoding]
+        single, multi = self._limits()
         if not self.parts:
             lines.append(f"Empty text: 0 {unit}, 0 parts.")
         elif len(self.parts) == 1:
@@ -181,6 +238,21 @@ class Segmentation:
                 f"so each part holds at most {multi} ({self.remaining} left in the last)."
             )
         return "\n".join(lines)
+
+
+@attrs.frozen(slots=True)
+class NationalSegmentation(Segmentation):
+    """A :class:`Segmentation` that uses national language shift tables (GSM-7 only).
+
+    Attributes:
+        locking_shift: Language code of the locking shift table, ``None`` for the
+            default alphabet.
+        single_shift: Language code of the single shift table, ``None`` for the default
+            extension table.  At least one of the two is set.
+    """
+
+    locking_shift: str | None = None
+    single_shift: str | None = None
 
 
 def _describe(char: str) -> str:
@@ -417,7 +489,13 @@ def _resolve_encoding(encoding: str) -> Encoding:
     return resolved
 
 
-def segment(text: str, *, encoding: str | None = None, transliterate: bool = False) -> Segmentation:
+def segment(
+    text: str,
+    *,
+    encoding: str | None = None,
+    transliterate: bool = False,
+    national_languages: Iterable[str] = (),
+) -> Segmentation:
     """Choose the encoding for ``text`` and split it into the fewest SMS parts.
 
     Args:
@@ -428,16 +506,24 @@ def segment(text: str, *, encoding: str | None = None, transliterate: bool = Fal
             (curly quotes, dashes, exotic spaces, some accents).  Applied only when it
             makes the whole text GSM-7; if UCS-2 is needed anyway the original text is
             sent untouched and ``replaced`` is empty.
+        national_languages: ISO 639-1 codes of the TS 23.038 national language tables
+            the route applies (``("tr", "es")``); empty by default, when no table is
+            considered.  A pair of tables is used only when it needs fewer parts than
+            GSM-7 or UCS-2 would (or GSM-7 is forced and the text needs a table); the
+            result names it in ``locking_shift`` and ``single_shift``.
 
     Returns:
         The :class:`Segmentation`.
 
     Raises:
-        ValueError: ``encoding`` is unknown, or GSM-7 was forced and a character
+        ValueError: ``encoding`` or a national language is unknown, or GSM-7 was forced
+            and a character
             (after transliteration, if requested) is not in the GSM charset; the message
             names the first such character and its index in ``text``.
     """
     forced = None if encoding is None else _resolve_encoding(encoding)
+    if national_languages:
+        return _national_segment()(text, national_languages, forced, transliterate)
     # Text in a non-Latin script usually shows it within a few characters; this probe
     # settles most UCS-2 messages without a full classification.
     if text.isascii() or _NON_GSM_RE.search(text, 0, _PROBE) is None:
@@ -452,6 +538,14 @@ def segment(text: str, *, encoding: str | None = None, transliterate: bool = Fal
     if forced == GSM7:
         raise _not_gsm(text, transliterate)
     return _ucs2(text)
+
+
+@cache
+def _national_segment() -> Callable[[str, Iterable[str], Encoding | None, bool], Segmentation]:
+    # Imported on first use: that module builds on this one.
+    from .national_segmentation import segment_national
+
+    return segment_national
 
 
 def _not_gsm(text: str, transliterated: bool) -> ValueError:

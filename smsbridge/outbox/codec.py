@@ -193,6 +193,7 @@ def options_to_json(options: SendOptions) -> str:
             "transliterate": options.transliterate,
             "callback_url": options.callback_url,
             "extra": dict(options.extra),
+            "national_languages": list(options.national_languages),
         }
     )
 
@@ -220,6 +221,7 @@ def options_from_json(text: str) -> SendOptions:
             transliterate=data["transliterate"],
             callback_url=data["callback_url"],
             extra=data["extra"],
+            national_languages=data.get("national_languages", ()),
         )
     except (KeyError, TypeError, ValueError, ArithmeticError) as exc:
         raise CodecError(f"unreadable send options: {exc}") from exc

@@ -20,7 +20,7 @@ from smsbridge.provider import Provider
 
 from .hints import HintTally, Substitution, substitution
 from .locate import locate
-from .parts import has_own_rule, parts_for
+from .parts import has_own_rule, languages_for, parts_for
 from .table import PriceEntry, PriceTable
 
 __all__ = ["Tally", "count"]
@@ -41,7 +41,12 @@ class _Text:
 
 def _analyse(text: str, options: SendOptions) -> _Text:
     try:
-        seg = segment(text, encoding=options.encoding, transliterate=options.transliterate)
+        seg = segment(
+            text,
+            encoding=options.encoding,
+            transliterate=options.transliterate,
+            national_languages=options.national_languages,
+        )
     except ValueError as exc:
         return _Text(0, False, None, str(exc))
     found = substitution(text, seg, encoding=options.encoding, transliterate=options.transliterate)
@@ -70,7 +75,9 @@ class Tally:
         "options",
         "own_rule",
         "provider",
+        "route_options",
         "source",
+        "texts",
         "unicode",
     )
 
@@ -87,6 +94,12 @@ class Tally:
         self.unicode = caps.unicode
         self.api = api
         self.own_rule = has_own_rule(provider)
+        # A route with national tables of its own segments texts its own way.
+        languages = languages_for(provider, options)
+        self.route_options: SendOptions | None = None
+        if languages != options.national_languages:
+            self.route_options = attrs.evolve(options, national_languages=languages)
+        self.texts: dict[str, _Text] = {}
         self.accepted: bool | None = None
         # (text, country) -> billed parts or the error, for providers with their own rule.
         self.cache: dict[tuple[str, str | None], int | str] = {}
@@ -125,6 +138,18 @@ class Tally:
                 self.accepted = self.provider.accepts(probe)
         return self.accepted
 
+    def analysed(self, text: str, shared: _Text) -> _Text:
+        """The text's segmentation for this provider: the shared one, or redone with the
+        national tables its route applies."""
+        if self.route_options is None:
+            return shared
+        found = self.texts.get(text)
+        if found is None:
+            if len(self.texts) >= CACHE_LIMIT:
+                self.texts.clear()
+            found = self.texts[text] = _analyse(text, self.route_options)
+        return found
+
     def parts(self, text: str, country: str | None, default: int) -> int | str:
         """Billed parts of ``text`` to ``country``, or the reason it cannot be sent."""
         if not self.own_rule:
@@ -154,6 +179,8 @@ def count(
 ) -> int:
     """Read every recipient once, filling the tallies; returns how many were read."""
     cache: dict[str, _Text] = {}
+    # A provider whose route has tables of its own may carry a text the others cannot.
+    routed = any(tally.route_options is not None for tally in tallies)
     seen = 0
     for number, text in pairs:
         seen += 1
@@ -168,7 +195,7 @@ def count(
             if len(cache) >= CACHE_LIMIT:
                 cache.clear()
             info = cache[text] = _analyse(text, options)
-        if info.error is not None:
+        if info.error is not None and not routed:
             for tally in tallies:
                 tally.fail("encoding", info.error, number)
             continue
@@ -179,12 +206,17 @@ def count(
                 tally.fail("invalid-number", exc.message, number)
             continue
         found = info.substitution
-        alternative = info.parts
         if found is not None:
             hints.add(found)
-            alternative = found.parts_transliterated
         for tally in tallies:
-            _one(tally, table, number, e164, country, text, info, alternative)
+            mine = tally.analysed(text, info)
+            if mine.error is not None:
+                tally.fail("encoding", mine.error, number)
+                continue
+            alternative = mine.parts
+            if mine.substitution is not None:
+                alternative = mine.substitution.parts_transliterated
+            _one(tally, table, number, e164, country, text, mine, alternative)
     if progress is not None:
         progress(seen)
     return seen

@@ -242,7 +242,10 @@ def _estimate(
 def _default_parts(item: OutboxItem) -> int:
     options = item.options
     return segment(
-        item.body, encoding=options.encoding, transliterate=options.transliterate
+        item.body,
+        encoding=options.encoding,
+        transliterate=options.transliterate,
+        national_languages=options.national_languages,
     ).part_count
 
 

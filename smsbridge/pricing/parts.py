@@ -1,6 +1,8 @@
 """Billed parts: how many SMS parts a provider charges for one text to one destination.
 
-Most providers bill the parts of the text as :func:`smsbridge.segment` splits it. Some
+Most providers bill the parts of the text as :func:`smsbridge.segment` splits it, with
+the national language tables of the message and of the provider's route
+(:func:`languages_for`). Some
 count more than the text: Huawei bills the filled template, plus the signature in 【】
 for the Chinese mainland, where every character counts one. A provider with its own rule
 says so by defining ``billable_parts`` (see :class:`BillableParts`); quotes, least-cost
@@ -16,7 +18,7 @@ from smsbridge.encoding import segment
 from smsbridge.model import SendOptions
 from smsbridge.provider import Provider
 
-__all__ = ["BillableParts", "has_own_rule", "parts_for"]
+__all__ = ["BillableParts", "has_own_rule", "languages_for", "parts_for"]
 
 
 @runtime_checkable
@@ -46,6 +48,18 @@ def has_own_rule(provider: Provider) -> bool:
     return callable(getattr(provider, "billable_parts", None))
 
 
+def languages_for(provider: Provider, options: SendOptions) -> tuple[str, ...]:
+    """The national language tables a message's parts are counted with through ``provider``.
+
+    The message's own ``national_languages`` come first, then the ones the provider's
+    route applies (its ``national_languages`` option or capability), without repeats.
+    """
+    route = provider.national_languages
+    if not route:
+        return options.national_languages
+    return tuple(dict.fromkeys((*options.national_languages, *route)))
+
+
 def parts_for(
     provider: Provider, text: str, options: SendOptions, *, country: str | None = None
 ) -> int:
@@ -65,5 +79,10 @@ def parts_for(
     """
     if isinstance(provider, BillableParts):
         return int(provider.billable_parts(text, options, country=country))
-    seg = segment(text, encoding=options.encoding, transliterate=options.transliterate)
+    seg = segment(
+        text,
+        encoding=options.encoding,
+        transliterate=options.transliterate,
+        national_languages=languages_for(provider, options),
+    )
     return seg.part_count

@@ -17,7 +17,7 @@ from smsbridge.model import Message
 from smsbridge.provider import Provider
 
 from .locate import locate
-from .parts import has_own_rule, parts_for
+from .parts import has_own_rule, languages_for, parts_for
 from .rates import CreditRates
 from .table import PriceTable
 
@@ -59,7 +59,10 @@ class TablePrices:
         options = message.options
         try:
             seg = segment(
-                message.body, encoding=options.encoding, transliterate=options.transliterate
+                message.body,
+                encoding=options.encoding,
+                transliterate=options.transliterate,
+                national_languages=languages_for(provider, options),
             )
         except ValueError:
             return None

@@ -64,6 +64,7 @@ options = st.builds(
     transliterate=st.booleans(),
     callback_url=st.none() | st.text(),
     extra=extras,
+    national_languages=st.lists(st.sampled_from(["tr", "es", "pt", "hi", "ur"]), max_size=3),
 )
 reports = st.builds(
     DeliveryReport,
@@ -158,6 +159,16 @@ def test_unsupported_values_are_refused() -> None:
 def test_unreadable_text_is_a_codec_error(text: str) -> None:
     with pytest.raises(codec.CodecError):
         codec.loads(text)
+
+
+def test_options_written_before_national_languages_existed_still_read() -> None:
+    data = json.loads(codec.options_to_json(SendOptions(transliterate=True)))
+    del data["national_languages"]
+    back = codec.options_from_json(json.dumps(data))
+    assert back == SendOptions(transliterate=True) and back.national_languages == ()
+    data["national_languages"] = ["xx"]
+    with pytest.raises(codec.CodecError, match="xx"):
+        codec.options_from_json(json.dumps(data))
 
 
 def test_missing_fields_are_a_codec_error() -> None:

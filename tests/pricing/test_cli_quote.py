@@ -119,3 +119,22 @@ def test_without_providers_is_a_configuration_error(tmp_path: Path) -> None:
     done = run(tmp_path, "--body", "hello")
     assert done.returncode == 3
     assert "no providers" in done.stderr
+
+
+def test_national_tables_change_the_quoted_parts(tmp_path: Path) -> None:
+    body = "Sayın {name}, ağustos faturanız düzenlenmiştir; ödeme için son gün 15 Eylül. " * 2
+    args = ("--template", body, "--providers", "clickatell", "--format", "json")
+    plain = run(tmp_path, *args)
+    assert plain.returncode == 0, plain.stderr
+    national = run(tmp_path, *args, "--national", "tr")
+    assert national.returncode == 0, national.stderr
+
+    def parts(done: subprocess.CompletedProcess[str]) -> int:
+        data = json.loads(done.stdout)
+        return sum(p["parts"] for p in data["providers"])
+
+    # About 150 characters a recipient: 3 UCS-2 parts, or 1 part of 7-bit Turkish; but
+    # no Turkish table has the 'ë' of Zoë, so her text stays UCS-2.
+    assert (parts(plain), parts(national)) == (4 * 3, 1 + 1 + 3 + 1)
+    refused = run(tmp_path, *args, "--national", "klingon")
+    assert refused.returncode == 2 and "klingon" in refused.stderr

@@ -19,6 +19,7 @@ from smsbridge import (
     Cost,
     Message,
     ProviderError,
+    ProviderOptions,
     Recipient,
     SendOptions,
     Template,
@@ -235,6 +236,72 @@ def test_table_prices_drive_least_cost(table: PriceTable) -> None:
     assert prices.price(alpha, Message(UK_MOBILE, CYRILLIC * 50)) is None  # too long
     assert prices.price(gamma, Message(UK_MOBILE, CYRILLIC)) is None  # no unicode
     assert TablePrices(table).price(beta, Message(UK_MOBILE, "Hi")) == pytest.approx(1.2)
+
+
+# -- national language tables ----------------------------------------------------------
+
+TURKISH = (
+    "Sayın müşterimiz, ağustos ayı faturanız düzenlenmiştir. Ödeme için son gün "
+    "15 Eylül. Şubelerimizde ya da çağrı merkezimizde İşlem yapabilirsiniz."
+)
+
+
+def test_quote_counts_parts_with_the_routes_national_tables(table: PriceTable) -> None:
+    plain = quote(Message(FRANCE, TURKISH), providers(), table=table, rates=RATES)
+    assert [r.parts for r in plain["alpha"].rows] == [3]  # 144 UCS-2 units
+    assert reasons(plain, "gamma") == {"no-unicode": 1}
+    options = SendOptions(national_languages=("tr",))
+    result = quote(Message(FRANCE, TURKISH, options=options), providers(), table=table)
+    alpha = result["alpha"]
+    assert [(r.parts, r.recipients) for r in alpha.rows] == [(1, 1)]
+    assert alpha.total == Cost("0.060", "EUR")
+    # 7-bit with the Turkish locking table: a GSM-only route no longer refuses it.
+    assert reasons(result, "gamma") == {"no-price": 1}
+
+
+def test_least_cost_prices_use_the_national_tables(table: PriceTable) -> None:
+    alpha = providers()[0]
+    prices = TablePrices(table, RATES, currency="EUR")
+    long_text = TURKISH * 2  # 288 characters
+    assert prices.price(alpha, Message(FRANCE, long_text)) is None  # 5 parts > 3
+    options = SendOptions(national_languages=("tr",))
+    # 288 septets with the Turkish IE: 2 parts of at most 149.
+    assert prices.price(alpha, Message(FRANCE, long_text, options=options)) == pytest.approx(0.12)
+
+
+def turkish_route(cls: type[Any]) -> Any:
+    """A test provider whose account's route applies the Turkish tables (provider option)."""
+    return cls(ProviderOptions(base_url="http://127.0.0.1:9", national_languages=["tr"]))
+
+
+def test_a_routes_own_tables_count_for_that_provider_only(table: PriceTable) -> None:
+    alpha, beta, gamma = turkish_route(Alpha), make(Beta), turkish_route(Gamma)
+    assert (alpha.national_languages, beta.national_languages) == (("tr",), ())
+    result = quote(Message([FRANCE, UK_MOBILE], TURKISH), [alpha, beta, gamma], table=table)
+    assert [r.parts for r in result["alpha"].rows] == [1, 1]
+    assert [r.parts for r in result["beta"].rows] == [3, 3]
+    # Through its Turkish route the GSM-only provider can carry the text: priced for GB.
+    assert [(r.country, r.parts) for r in result["gamma"].rows] == [("GB", 1)]
+    assert reasons(result, "gamma") == {"no-price": 1}
+    prices = TablePrices(table)
+    assert prices.price(alpha, Message(FRANCE, TURKISH)) == pytest.approx(0.06)
+    assert prices.price(make(Alpha), Message(FRANCE, TURKISH)) == pytest.approx(0.18)
+
+
+def test_forced_gsm7_is_quoted_through_a_route_with_tables(table: PriceTable) -> None:
+    options = SendOptions(encoding="GSM-7")
+    message = Message(FRANCE, TURKISH, options=options)
+    result = quote(message, [turkish_route(Alpha), make(Beta)], table=table)
+    assert [r.parts for r in result["alpha"].rows] == [1]
+    assert reasons(result, "beta") == {"encoding": 1}
+
+
+def test_route_tables_are_checked_when_configured() -> None:
+    with pytest.raises(ConfigurationError, match="'xx'"):
+        Capabilities(national_languages=("tr", "xx"))
+    with pytest.raises(ValueError, match="national_languages: unknown national language 'xx'"):
+        ProviderOptions(base_url="http://127.0.0.1:9", national_languages=["xx"])
+    assert Capabilities(national_languages="tr").as_dict()["national_languages"] == ["tr"]
 
 
 # -- streaming -------------------------------------------------------------------------
