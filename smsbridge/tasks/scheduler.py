@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterator, Sequence
 import attrs
 
 from smsbridge.dispatch import Dispatcher
+from smsbridge.dispatch.support import stored_options
 from smsbridge.errors import ConfigurationError
 from smsbridge.model import Message
 from smsbridge.outbox.base import ItemState, NewItem
@@ -227,7 +228,9 @@ class TaskRunner:
                 recipient=row.number,
                 body=body,
                 sender=task.sender,
-                options=options,
+                # The template travels with the item, as from every other entry point:
+                # a template-only provider (Huawei) sends its id and the row's values.
+                options=stored_options(options, task.template, row.variables),
                 batch=task.id,
                 next_attempt_at=now,
             )

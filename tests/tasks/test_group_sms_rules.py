@@ -15,10 +15,11 @@ import pytest
 
 from smsbridge.dispatch import Dispatcher
 from smsbridge.errors import ConfigurationError, InvalidMessageError
-from smsbridge.model import SendOptions
+from smsbridge.model import SendOptions, Template
 from smsbridge.outbox import SqliteStore
 from smsbridge.outbox.codec import options_to_json
 from smsbridge.pricing import PriceTable
+from smsbridge.router import Router
 from smsbridge.tasks import (
     SendingHoursError,
     TaskImportError,
@@ -30,10 +31,11 @@ from smsbridge.tasks import (
 from smsbridge.tasks.hours import _LONGEST, SendingHours, zones_of
 from smsbridge.tasks.importer import MAX_XLSX_BYTES
 from smsbridge.tasks.store import SCHEMA_VERSION, TaskStore
-from smsbridge.testing import ManualClock
+from smsbridge.testing import EmulatorFactory, ManualClock
 from smsbridge_clickatell import ClickatellProvider
 from smsbridge_clickatell.emulator import ClickatellEmulator
 from smsbridge_huawei import HuaweiProvider
+from smsbridge_huawei.emulator import HuaweiEmulator
 
 from .conftest import START, runner_with_poller
 
@@ -332,3 +334,35 @@ def test_a_newer_file_is_refused(tmp_path: Path) -> None:
     conn.close()
     with pytest.raises(Exception, match="version 99, newer"):
         TaskStore(path)
+
+
+# -- a task through Huawei, end to end ----------------------------------------------------
+
+TEMPLATE_ID = "tasktemplate00000000000000000001"
+
+
+def test_a_template_task_reaches_huawei_with_its_template_id_and_values(
+    cn_tasks: Tasks,
+    clock: ManualClock,
+    china_csv: Path,
+    outbox: SqliteStore,
+    smsbridge_emulator_factory: EmulatorFactory,
+) -> None:
+    emulator = smsbridge_emulator_factory(HuaweiEmulator)
+    emulator.register_template(TEMPLATE_ID, "${1}您好", signature="华为云")
+    template = Template("{name}您好", provider_ids={"huawei": TEMPLATE_ID})
+    task, _ = cn_tasks.create(
+        "cn", china_csv, template=template, provider="huawei", scheduled_at=SHANGHAI_MORNING
+    )
+    clock.set(SHANGHAI_MORNING.timestamp())
+    options = {**HuaweiProvider.emulator_options(emulator), "signature": "华为云"}
+    with (
+        HuaweiProvider.from_options(**options) as huawei,
+        Dispatcher(Router([huawei]), outbox, clock=clock) as dispatcher,
+    ):
+        TaskRunner(cn_tasks, dispatcher).run(timeout=30)
+    assert emulator.submissions.accepted_recipients() == {"+8613112345678": 1, "+8618912345678": 1}
+    assert {s.fields["templateId"] for s in emulator.submissions} == {TEMPLATE_ID}
+    assert sorted(s.body or "" for s in emulator.submissions) == ["Chen您好", "Li您好"]
+    # Accepted, no status report yet (no receiver here): still executing.
+    assert cn_tasks.get(task.id).state is TaskState.EXECUTING
