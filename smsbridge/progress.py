@@ -15,6 +15,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable, Iterable, Sequence
+from itertools import islice
 
 import attrs
 
@@ -122,13 +123,20 @@ class WindowTracker:
         self._report([*refused], queued=0)
 
     def refresh(self) -> bool:
-        """Look at the window's unsettled items; True when none is left to wait for."""
+        """Look at the window's unsettled items; True when none is left to wait for.
+
+        Items are claimed in the order they were written, so only the first unsettled
+        ones (two rounds' worth) are read each time: a window's reads stay linear in its
+        size. One settled further on, behind items waiting to retry, is reported when
+        those move on, or when the window ends.
+        """
         if not self._pending:
             return True
-        stored = self._store.outcomes(list(self._pending))
+        look = list(islice(self._pending, 2 * self.claim if self.claim else None))
+        stored = self._store.outcomes(look)
         now = self._clock()
         settled: list[SendResult] = []
-        for reference in list(self._pending):
+        for reference in look:
             item = stored.get(reference)
             if item is None or not self._waiting(item):
                 settled.append(self._settle(reference, self._result(reference, item)))
