@@ -7,7 +7,6 @@ same file starts them when they fall due. See ``docs/tasks.md``.
 from __future__ import annotations
 
 import builtins
-import csv
 import os
 import secrets
 import time
@@ -20,7 +19,7 @@ import attrs
 
 from smsbridge.errors import ConfigurationError, InvalidMessageError, InvalidNumberError
 from smsbridge.inputs import DEFAULT_ENCODING
-from smsbridge.model import Batch, Recipient, SendOptions, Template
+from smsbridge.model import SendOptions, Template
 from smsbridge.numbers import NumberNormaliser
 from smsbridge.outbox.base import OutboxItem, OutboxStore
 from smsbridge.outbox.sqlite import SqliteStore
@@ -49,6 +48,7 @@ from smsbridge.tasks.model import (
     from_timestamp,
     status_filter,
 )
+from smsbridge.tasks.outputs import quote_task, write_failed
 from smsbridge.tasks.store import TaskStore
 
 if TYPE_CHECKING:
@@ -423,23 +423,8 @@ class Tasks:
                 outbox, whose actual spend ``smsbridge quote --actual`` compares.
             ConfigurationError: When the bound provider is not among ``providers``.
         """
-        from smsbridge.pricing import quote  # pricing is not needed to run tasks
-
         task = self.get(task_id)
-        if task.started_at is not None:
-            raise TaskStateError(
-                f"task {task_id} is {task.state.value}: its messages are in the outbox; "
-                "compare what they cost with `smsbridge quote --actual`"
-            )
-        chosen = [p for p in providers if task.provider is None or p.name == task.provider]
-        if not chosen:
-            raise ConfigurationError(
-                f"task {task_id} is bound to {task.provider!r}, which is not among the "
-                "providers to quote"
-            )
-        staged = _Staged(self.store, task.id)
-        batch = Batch(staged, body=task.body, template=task.template, options=task.options)
-        return quote(batch, chosen, table=table, rates=rates, currency=currency)
+        return quote_task(task, self.store, providers, table=table, rates=rates, currency=currency)
 
     def export_failed(self, task_id: str, path: str | os.PathLike[str]) -> int:
         """Write the task's failed numbers to a CSV file.
@@ -458,27 +443,7 @@ class Tasks:
             TaskNotFoundError: For an unknown id.
             OSError: When the file cannot be written.
         """
-        count = 0
-        with Path(path).open("w", newline="", encoding="utf-8") as handle:
-            writer = csv.writer(handle)
-            writer.writerow(
-                ["to", "line", "status", "provider", "message_id", "error_code", "error"]
-            )
-            for detail in self.details(task_id, status=FAILED):
-                error = detail.error
-                writer.writerow(
-                    [
-                        detail.number,
-                        detail.line,
-                        detail.status.value if detail.status else "",
-                        detail.provider or "",
-                        detail.message_id or "",
-                        (error.code or "") if error else "",
-                        error.text if error else "",
-                    ]
-                )
-                count += 1
-        return count
+        return write_failed(self.details(task_id, status=FAILED), path)
 
     # -- changing -------------------------------------------------------------------
 
@@ -561,18 +526,6 @@ class Tasks:
                 value=scheduled_at,
             )
         return from_timestamp(when)
-
-
-@attrs.frozen
-class _Staged:
-    """A task's staged recipients, readable more than once (a quote may read twice)."""
-
-    store: TaskStore
-    task_id: str
-
-    def __iter__(self) -> Iterator[Recipient]:
-        for row in self.store.staged(self.task_id):
-            yield Recipient(row.number, row.variables)
 
 
 def _with_hours(report: ImportReport, hours: HoursCheck) -> ImportReport:
