@@ -22,6 +22,7 @@ from __future__ import annotations
 import os
 import re
 import zipfile
+import zlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import date, datetime
 from pathlib import Path
@@ -265,8 +266,16 @@ def read_rows(
             yield from _csv_rows(source, number_column, encoding)
     except OSError as exc:
         raise TaskImportError(f"{source}: cannot read the file: {exc}") from exc
-    except (ValueError, KeyError, zipfile.BadZipFile) as exc:
-        # openpyxl reports a file that is not a workbook this way.
+    except (
+        ValueError,
+        KeyError,
+        SyntaxError,  # xml.etree's ParseError
+        zipfile.BadZipFile,
+        zlib.error,
+        EOFError,
+        NotImplementedError,  # a zip member compressed by an unsupported method
+    ) as exc:
+        # How openpyxl and zipfile report a file that is not a (sound) workbook.
         if isinstance(exc, TaskImportError):
             raise
         raise TaskImportError(f"{source}: not a readable XLSX workbook: {exc}") from exc

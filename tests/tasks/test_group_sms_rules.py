@@ -5,7 +5,9 @@ file's name and size, filtering by name, sending hours, the cost of a task, and
 from __future__ import annotations
 
 import os
+import random
 import sqlite3
+from collections import Counter
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -29,7 +31,7 @@ from smsbridge.tasks import (
     TaskStateError,
 )
 from smsbridge.tasks.hours import _LONGEST, SendingHours, zones_of
-from smsbridge.tasks.importer import MAX_XLSX_BYTES
+from smsbridge.tasks.importer import MAX_XLSX_BYTES, read_rows
 from smsbridge.tasks.store import SCHEMA_VERSION, TaskStore
 from smsbridge.testing import EmulatorFactory, ManualClock
 from smsbridge_clickatell import ClickatellProvider
@@ -366,3 +368,36 @@ def test_a_template_task_reaches_huawei_with_its_template_id_and_values(
     assert sorted(s.body or "" for s in emulator.submissions) == ["Chen您好", "Li您好"]
     # Accepted, no status report yet (no receiver here): still executing.
     assert cn_tasks.get(task.id).state is TaskState.EXECUTING
+
+
+def test_a_damaged_workbook_is_a_typed_refusal_never_a_crash(tmp_path: Path) -> None:
+    import openpyxl  # the xlsx extra is in the test extra
+    from openpyxl.worksheet.worksheet import Worksheet
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    assert isinstance(sheet, Worksheet)
+    sheet.append(["to", "name"])
+    for index in range(40):
+        sheet.append([f"+4477009000{index:02d}", f"n{index}"])
+    good = tmp_path / "good.xlsx"
+    book.save(good)
+    data = good.read_bytes()
+    rng = random.Random(20261205)
+    outcomes: Counter[str] = Counter()
+    for attempt in range(120):
+        damaged = bytearray(data)
+        for _ in range(rng.randint(1, 20)):
+            damaged[rng.randrange(len(damaged))] = rng.randrange(256)
+        if attempt % 3 == 0:
+            damaged = damaged[: rng.randrange(len(damaged))]
+        path = tmp_path / "bad.xlsx"
+        path.write_bytes(bytes(damaged))
+        try:
+            rows = list(read_rows(path))
+        except TaskImportError:
+            outcomes["refused"] += 1
+        else:
+            outcomes["read"] += 1
+            assert all(isinstance(row.number, str) for row in rows)
+    assert outcomes["refused"] > 100
