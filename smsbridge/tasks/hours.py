@@ -18,6 +18,8 @@ import attrs
 import phonenumbers
 from phonenumbers import timezone as number_zones
 
+from smsbridge.errors import ConfigurationError
+
 __all__ = ["DEFAULT_HOURS", "HoursCheck", "SendingHours", "zones_of"]
 
 _UNKNOWN_ZONE = "Etc/Unknown"
@@ -55,7 +57,17 @@ def _zone(name: str) -> ZoneInfo | None:
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
-        return None
+        pass
+    # A zone newer than this machine's database is skipped; no database at all would
+    # silently judge nobody, so it is an error.
+    try:
+        ZoneInfo("Europe/London")
+    except ZoneInfoNotFoundError:
+        raise ConfigurationError(
+            "no time-zone database: the sending hours need one "
+            "(the system's tzdata package, or pip install tzdata)"
+        ) from None
+    return None
 
 
 def zones_of(e164: str) -> tuple[str, ...]:
