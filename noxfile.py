@@ -8,7 +8,16 @@ nox.options.sessions = ["tests", "lint", "typecheck"]
 nox.options.reuse_existing_virtualenvs = True
 
 PYTHON = ["3.11"]
-LINT_PATHS = ["smsbridge", "providers", "tests", "bench", "examples", "docs/build.py", "noxfile.py"]
+LINT_PATHS = [
+    "smsbridge",
+    "providers",
+    "tests",
+    "bench",
+    "examples",
+    "docs/build.py",
+    "docs/statuses.py",
+    "noxfile.py",
+]
 
 
 @nox.session(python=PYTHON)
@@ -48,6 +57,7 @@ def typecheck(session: nox.Session) -> None:
         "bench",
         "examples",
         "docs/build.py",
+        "docs/statuses.py",
         "noxfile.py",
     )
     # The smsmode package is a distribution of its own, with its own tests folder.

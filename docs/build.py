@@ -1,9 +1,10 @@
 """Build the API reference from the docstrings, and check the documentation.
 
-Run ``python docs/build.py`` (``nox -s docs`` does). For each public module it writes
-``docs/_build/reference/<module>.md``: every name in the module's ``__all__`` with its
-signature and docstring (a class with its public methods and properties), plus an
-``index.md``. Then it checks, and lists as warnings:
+Run ``python docs/build.py`` (``nox -s docs`` does). It first regenerates
+``docs/statuses.md`` from the providers' code tables (``docs/statuses.py``). For each
+public module it writes ``docs/_build/reference/<module>.md``: every name in the
+module's ``__all__`` with its signature and docstring (a class with its public methods
+and properties), plus an ``index.md``. Then it checks, and lists as warnings:
 
 * a public name without a docstring (a constant documented by a string literal after
   its assignment, or ``#:`` comments before it, counts);
@@ -22,6 +23,7 @@ from __future__ import annotations
 import ast
 import enum
 import importlib
+import importlib.util
 import inspect
 import pkgutil
 import re
@@ -305,9 +307,19 @@ def check_links(warn: Callable[[str], None]) -> None:
                     warn(f"{page.relative_to(ROOT)}:{number}: broken link {target!r}")
 
 
+def _status_page() -> Any:
+    """``docs/statuses.py``, the generator of the status page (not an importable module)."""
+    spec = importlib.util.spec_from_file_location("smsbridge_docs_statuses", DOCS / "statuses.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 def build() -> list[str]:
-    """Write the reference and return every warning."""
+    """Write the status page and the reference, and return every warning."""
     warnings: list[str] = []
+    _status_page().write()
     OUT.mkdir(parents=True, exist_ok=True)
     index = [
         "# API reference",

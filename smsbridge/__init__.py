@@ -48,6 +48,7 @@ from smsbridge.plugins import (
     make_plugin_manager,
     providers,
 )
+from smsbridge.progress import BatchProgress
 from smsbridge.provider import Capabilities, Coverage, Provider, ProviderOptions
 from smsbridge.results import BatchResult, Cost, DeliveryReport, SendResult
 from smsbridge.status import Status
@@ -58,6 +59,7 @@ __all__ = [
     "GSM7",
     "UCS2",
     "Batch",
+    "BatchProgress",
     "BatchResult",
     "Capabilities",
     "CodeTable",

@@ -42,6 +42,7 @@ from smsbridge.outbox import (
 )
 from smsbridge.outbox.factory import open_store
 from smsbridge.plugins import PluginManager, default_plugin_manager
+from smsbridge.progress import ProgressCallback, WindowTracker
 from smsbridge.provider import Provider
 from smsbridge.results import BatchResult, SendResult
 from smsbridge.router import Delivery, Policy, RetryPolicy, Router, SendHooks
@@ -294,18 +295,38 @@ class SmsBridge:
             return merged[0]
         return BatchResult(merged, duplicates=prepared.duplicates)
 
-    def send_batch(self, batch: Batch) -> BatchResult:
+    def send_batch(
+        self,
+        batch: Batch,
+        *,
+        progress: ProgressCallback | None = None,
+        message_deadline: float | None = None,
+    ) -> BatchResult:
         """Send a batch and collect every recipient's result.
 
         For very large batches prefer :meth:`iter_send_batch`, which does not keep the
         results in memory.
+
+        Args:
+            batch: The batch.
+            progress: As for :meth:`iter_send_batch`.
+            message_deadline: As for :meth:`iter_send_batch`.
         """
         counter = _DuplicateCounter()
-        results = tuple(self.iter_send_batch(batch, _duplicates=counter))
+        results = tuple(
+            self.iter_send_batch(
+                batch, progress=progress, message_deadline=message_deadline, _duplicates=counter
+            )
+        )
         return BatchResult(results, duplicates=counter.count)
 
     def iter_send_batch(
-        self, batch: Batch, *, _duplicates: _DuplicateCounter | None = None
+        self,
+        batch: Batch,
+        *,
+        progress: ProgressCallback | None = None,
+        message_deadline: float | None = None,
+        _duplicates: _DuplicateCounter | None = None,
     ) -> Iterator[SendResult]:
         """Send a batch through the outbox, yielding results window by window.
 
@@ -314,6 +335,16 @@ class SmsBridge:
         Each window of ``batch_window`` recipients is written in batched commits, then
         dispatched (grouped into multi-recipient requests where the provider allows)
         until settled or ``max_wait``.
+
+        Args:
+            batch: The batch.
+            progress: Called each time results become known, long before the window
+                ends, with a :class:`~smsbridge.progress.BatchProgress`: sent, failed
+                and queued counts so far and the new results (a progress bar, an
+                ``ID: ...`` line per message).
+            message_deadline: Seconds a message may take from its first attempt before
+                it is yielded as ``QUEUED`` (error code ``message-deadline``) instead of
+                holding up its window; it stays in the outbox for :meth:`resume`.
 
         Raises:
             StorageError: When the outbox fails (full, read-only...) while writing or
@@ -324,6 +355,17 @@ class SmsBridge:
         """
         prefix = batch.reference or new_reference()
         duplicates = _duplicates if _duplicates is not None else _DuplicateCounter()
+        tracker = None
+        if progress is not None or message_deadline is not None:
+            tracker = WindowTracker(
+                self.store,
+                result=self._result,
+                waiting=self._waiting,
+                callback=progress,
+                deadline=message_deadline,
+                claim=self.dispatcher.concurrency
+                * max(p.capabilities.max_recipients_per_request for p in self.providers),
+            )
         entries = batch_entries(batch, self.normalise, prefix)
         written = 0
         while True:
@@ -333,6 +375,7 @@ class SmsBridge:
             items = [entry for entry in window if isinstance(entry, NewItem)]
             repeated: frozenset[str] = frozenset()
             stored: dict[str, ItemOutcome] = {}
+            references: list[str] = []
             try:
                 if items:
                     added = self.store.add(items, now=self.dispatcher.clock())
@@ -340,9 +383,13 @@ class SmsBridge:
                     repeated = frozenset(added.duplicates)
                     duplicates.count += len(repeated)
                     references = [i.reference for i in items if i.reference not in repeated]
-                    if references:
-                        self._settle(references, prefix)
-                        stored = self.store.outcomes(references)
+                if tracker is not None:
+                    tracker.begin(references, [e for e in window if isinstance(e, SendResult)])
+                if references:
+                    self._settle(references, prefix, tracker)
+                    stored = self.store.outcomes(references)
+                if tracker is not None:
+                    tracker.finish(stored)
             except StorageError as exc:
                 # add counts its own call; the windows before it are all in the outbox.
                 exc.count(written + (exc.written or 0))
@@ -350,6 +397,8 @@ class SmsBridge:
             for entry in window:
                 if isinstance(entry, SendResult):
                     yield entry
+                elif tracker is not None and entry.reference in tracker.results:
+                    yield tracker.results[entry.reference]
                 elif entry.reference not in repeated:
                     yield self._result(entry.reference, stored.get(entry.reference))
 
@@ -407,12 +456,16 @@ class SmsBridge:
         """
         return self.dispatcher.resume(timeout, patience=patience)
 
-    def _settle(self, references: Sequence[str], batch: str | None) -> None:
-        """Work the outbox until these items are settled or ``max_wait`` passes."""
+    def _settle(
+        self, references: Sequence[str], batch: str | None, tracker: WindowTracker | None = None
+    ) -> None:
+        """Work the outbox until these items are settled (or past their deadline, with a
+        tracker) or ``max_wait`` passes."""
         deadline = time.monotonic() + self.max_wait
         while True:
-            claimed = self.dispatcher.run_once()
-            if self._settled(references, batch):
+            # With a tracker, a request's worth per round, so progress is seen per request.
+            claimed = self.dispatcher.run_once(tracker.claim if tracker is not None else None)
+            if tracker.refresh() if tracker is not None else self._settled(references, batch):
                 return
             remaining = deadline - time.monotonic()
             if remaining <= 0:

@@ -27,12 +27,15 @@ class Outcome:
         scope: How far a failure reaches (ignored for successes).
         kind: Whether trying again may help (ignored for successes).
         description: The provider's documented meaning.
+        reason: Why the code maps this way, for a reviewer; shown in the generated
+            status table (``docs/statuses.md``).
     """
 
     status: Status
     scope: Scope = attrs.field(default=Scope.RECIPIENT, kw_only=True)
     kind: Kind = attrs.field(default=Kind.PERMANENT, kw_only=True)
     description: str = attrs.field(default="", kw_only=True)
+    reason: str = attrs.field(default="", kw_only=True, eq=False)
 
     @property
     def is_error(self) -> bool:

@@ -26,6 +26,7 @@ from smsbridge.errors import (
     UnsupportedOperationError,
 )
 from smsbridge.model import Batch, Message
+from smsbridge.numbers import NumberNormaliser
 from smsbridge.results import Cost, DeliveryReport, SendResult
 from smsbridge.status import Status
 
@@ -338,6 +339,32 @@ class Provider:
                 own, such as BulkSMS's stored chunks).
         """
         raise UnsupportedOperationError("send_rows", provider=self.name)
+
+    @classmethod
+    def normalise_number(
+        cls, number: str, *, region: str | None = None, strict: bool = False
+    ) -> str:
+        """A recipient number in E.164, normalised and checked the way this provider will.
+
+        Callers that prepare numbers long before sending them to a known provider (a
+        task bound to a provider imports its file days ahead) call it, so that a number
+        the provider would delete is an invalid line now, not a failure later. The
+        default applies smsbridge's own rules (``phonenumbers``, national numbers need
+        ``region``); a provider whose platform has rules of its own overrides it. A
+        class method: no credentials are needed to check a number.
+
+        Args:
+            number: The number as written (a file cell, a form field).
+            region: Region of national numbers, for providers that honour one.
+            strict: Also require a number assigned in its numbering plan.
+
+        Returns:
+            The number in E.164.
+
+        Raises:
+            InvalidNumberError: Naming the number and the rule it breaks.
+        """
+        return NumberNormaliser(region, strict)(number)
 
     def accepts(self, message: Message) -> bool:
         """Whether this provider can carry ``message`` at all, so the router can skip it.

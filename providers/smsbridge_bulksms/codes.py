@@ -99,8 +99,15 @@ REPORT_CODES = CodeTable(
         # Removed in 2006 and "never seen", but documented: a test submission that was
         # deliberately not sent, i.e. stopped by the sender's own choice.
         "30": Outcome(Status.CANCELLED, description="Test complete"),
-        # Nothing says the number is wrong (another route may reach it): keep the number.
-        "31": Outcome(Status.FAILED_PERMANENT, scope=_R, kind=_X, description="Unroutable"),
+        "31": Outcome(
+            Status.FAILED_PERMANENT,
+            scope=_P,
+            kind=_X,
+            description="Unroutable",
+            reason="A routing failure is this provider's routes, not the recipient: "
+            "provider scope like Clickatell 009/114 and smsmode 34/3560, so the router "
+            "may fail over. Nothing says the number is wrong, so it is kept.",
+        ),
         # A complaint-driven block is about this recipient; the number itself is valid.
         "32": Outcome(
             Status.REJECTED,

@@ -94,9 +94,17 @@ ERRORS = CodeTable(
         # Sender ids are registered per provider account: the same sender may be approved
         # elsewhere, unlike a malformed one (106).
         "123": Outcome(Status.REJECTED, scope=_P, kind=_X, description="Invalid Sender ID"),
-        # "Delisted" reads as removed from service, i.e. the number itself is gone. The
-        # specification gives no more detail (see docs: unverified).
-        "128": Outcome(Status.INVALID_NUMBER, scope=_R, kind=_X, description="Number delisted"),
+        "128": Outcome(
+            Status.REJECTED,
+            scope=_R,
+            kind=_X,
+            description="Number delisted",
+            reason="The document says only that it 'may be returned when a number has been "
+            "delisted', without saying by whom or that the number is out of service: "
+            "dropping a contact needs a statement the number is wrong (smsmode's 'may be "
+            "removed'), so the number is kept. Refused for this recipient like the block "
+            "and DNC codes, never worked around through another provider.",
+        ),
         # A daily/monthly cap of this account; the text carries the UNIX time it lifts,
         # which the parser turns into retry_after.
         "130": Outcome(Status.REJECTED, scope=_P, kind=_T, description="Maximum MT limit exceeded"),
@@ -125,17 +133,28 @@ STATUSES = CodeTable(
         "002": Outcome(Status.QUEUED, description="Message queued"),
         "003": Outcome(Status.SENT, description="Delivered to gateway"),
         "004": Outcome(Status.DELIVERED, description="Received by recipient"),
-        # "Probably caused by the content": sending the same text again will not help.
         "005": Outcome(
-            Status.FAILED_PERMANENT, scope=_R, kind=_X, description="Error with message"
+            Status.FAILED_PERMANENT,
+            scope=_Q,
+            kind=_X,
+            description="Error with message",
+            reason="'Probably caused by the content of the message itself': the text, not "
+            "the recipient, is at fault, so request scope (as BulkSMS 33/56 censored); "
+            "sending the same text again will not help.",
         ),
         "006": Outcome(
             Status.CANCELLED, scope=_R, kind=_X, description="User cancelled message delivery"
         ),
-        # Also what an exhausted handset retry cycle ends in (spec 5.2.4), so it does not
-        # say the number is wrong.
         "007": Outcome(
-            Status.FAILED_PERMANENT, scope=_R, kind=_X, description="Error delivering message"
+            Status.FAILED_TEMPORARY,
+            scope=_R,
+            kind=_T,
+            description="Error delivering message",
+            reason="What a handset absent past the retry cycle ends in (spec 5.2.4: "
+            "'switched off or out of coverage ... the SMS will fail and show Error "
+            "Delivering Message'). The same situation is smsmode 3502 'temporary absence' "
+            "and BulkSMS 53/57, both retryable: the number is fine and a later send may "
+            "reach the handset.",
         ),
         "008": Outcome(Status.ACCEPTED, description="OK"),
         # The message was accepted (it has an id) and then could not be routed, also when

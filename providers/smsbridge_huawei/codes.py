@@ -32,15 +32,26 @@ _T, _X = Kind.TRANSIENT, Kind.PERMANENT
 
 
 def _auth(description: str) -> Outcome:
-    # Authentication header problems are our configuration, not the message: another
-    # provider would take the same message, so PROVIDER scope; retrying unchanged cannot help.
-    return Outcome(Status.REJECTED, scope=_P, kind=_X, description=description)
+    return Outcome(
+        Status.REJECTED,
+        scope=_P,
+        kind=_X,
+        description=description,
+        reason="Authentication header problems are our configuration, not the message: "
+        "another provider would take the same message (provider scope); retrying "
+        "unchanged cannot help.",
+    )
 
 
 def _platform(description: str) -> Outcome:
-    # E200xxx codes whose meaning the spec lists without detail: the Huawei platform
-    # refused this number; nothing says the number is wrong, nothing says retrying helps.
-    return Outcome(Status.FAILED_PERMANENT, scope=_R, kind=_X, description=description)
+    return Outcome(
+        Status.FAILED_PERMANENT,
+        scope=_R,
+        kind=_X,
+        description=description,
+        reason="The spec lists this E200xxx code without detail: the platform refused "
+        "this number; nothing says the number is wrong, nothing says retrying helps.",
+    )
 
 
 _ENTRIES: dict[str, Outcome] = {

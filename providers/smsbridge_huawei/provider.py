@@ -34,6 +34,7 @@ from smsbridge.http import HttpClient, HttpResponse
 
 from . import batch as planning
 from . import rows
+from .numbers import normalise_number
 from .protocol import (
     BATCH_PATH,
     DIFF_PATH,
@@ -257,6 +258,27 @@ class HuaweiProvider(Provider):
                 )
         results = iter(sent)
         return [entry if isinstance(entry, SendResult) else next(results) for entry in entries]
+
+    @classmethod
+    def normalise_number(
+        cls, number: str, *, region: str | None = None, strict: bool = False
+    ) -> str:
+        """A number under the Group SMS Assistant's import rules (:mod:`.numbers`).
+
+        11 digits starting with 1 get ``+86``, 13 digits starting with 86 get ``+``,
+        anything else without ``+`` is invalid whatever ``region`` says: the platform
+        knows no other national numbers.
+
+        Args:
+            number: The number as written.
+            region: Ignored: the platform's rules name their own region.
+            strict: Also require a number assigned in its numbering plan.
+
+        Raises:
+            InvalidNumberError: Naming the number and the rule it breaks.
+        """
+        del region
+        return normalise_number(number, strict=strict)
 
     def accepts(self, message: Message) -> bool:
         """True when the message maps onto an approved template and nothing is scheduled.

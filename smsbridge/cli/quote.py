@@ -44,7 +44,7 @@ from smsbridge.pricing import (
 )
 from smsbridge.provider import Provider, ProviderOptions
 
-__all__ = ["register"]
+__all__ = ["Settings", "parse_rates", "register", "write_quote"]
 
 _EVERY = 1000
 _CSV_FIELDS = (
@@ -61,7 +61,7 @@ _SUMMARY = ("provider", "recipients", "unroutable", "parts", "total", "unit", "s
 _BREAKDOWN = ("provider", "country", "recipients", "parts/msg", "price/part", "total", "unit")
 
 
-class _Settings:
+class Settings:
     """Providers, prices and region gathered from the options and ``--config``."""
 
     def __init__(self, args: argparse.Namespace) -> None:
@@ -119,7 +119,7 @@ def _build(cls: type[Provider], use_api: bool) -> Provider:
     return offline(ProviderOptions(base_url="http://127.0.0.1:9"))
 
 
-def _rates(values: list[str]) -> CreditRates:
+def parse_rates(values: list[str]) -> CreditRates:
     rates: dict[str, tuple[str, str]] = {}
     for value in values:
         name, _, rate = value.partition("=")
@@ -212,7 +212,7 @@ def _print_table(result: Quote, out: TextIO) -> None:
     out.write(f"\ncheapest: {result.cheapest() or '-'} ({result.recipients:,} recipients)\n")
 
 
-def _write(result: Quote, fmt: str, out: TextIO) -> None:
+def write_quote(result: Quote, fmt: str, out: TextIO) -> None:
     if fmt == "json":
         write_json(out, result.as_dict())
     elif fmt == "csv":
@@ -239,7 +239,7 @@ def _cmd_quote(args: argparse.Namespace, out: TextIO) -> int:
     except InvalidMessageError as exc:
         print(f"smsbridge quote: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    settings = _Settings(args)
+    settings = Settings(args)
     try:
         if not settings.providers:
             raise ConfigurationError("no providers: give --providers NAME,... or --config")
@@ -258,7 +258,7 @@ def _cmd_quote(args: argparse.Namespace, out: TextIO) -> int:
                 batch,
                 settings.providers,
                 table=table,
-                rates=_rates(args.rate),
+                rates=parse_rates(args.rate),
                 currency=args.currency,
                 region=settings.region,
                 use_provider_api=args.use_api,
@@ -267,7 +267,7 @@ def _cmd_quote(args: argparse.Namespace, out: TextIO) -> int:
             )
     finally:
         settings.close()
-    _write(result, args.format, out)
+    write_quote(result, args.format, out)
     if args.chart:
         write_chart(result, args.chart)
         if not args.quiet:
@@ -276,7 +276,7 @@ def _cmd_quote(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def _cmd_actual(args: argparse.Namespace, out: TextIO) -> int:
-    settings = _Settings(args)
+    settings = Settings(args)
     try:
         if settings.prices is None:
             raise ConfigurationError("--actual needs --prices (or prices in --config)")
@@ -287,7 +287,7 @@ def _cmd_actual(args: argparse.Namespace, out: TextIO) -> int:
                 store.iter_items(batch=args.batch),
                 table=table,
                 providers=settings.providers,
-                rates=_rates(args.rate),
+                rates=parse_rates(args.rate),
                 region=settings.region,
             )
         finally:

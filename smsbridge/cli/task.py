@@ -1,4 +1,4 @@
-"""``smsbridge task create|list|show|cancel|delete|copy|export-failed|run``.
+"""``smsbridge task create|list|show|quote|cancel|delete|copy|export-failed|run``.
 
 Tasks live in the outbox file: ``--store PATH``, else the configuration's ``store``,
 else the default outbox. ``run`` starts due tasks, expires forgotten ones and sends
@@ -30,9 +30,11 @@ from smsbridge.dispatch import Dispatcher
 from smsbridge.errors import ConfigurationError
 from smsbridge.inputs import DEFAULT_ENCODING
 from smsbridge.outbox import ItemState, default_path
+from smsbridge.reports.polling import Poller
 from smsbridge.router import Router
 from smsbridge.tasks import (
     ImportReport,
+    SendingHoursError,
     Task,
     TaskDetail,
     TaskImportError,
@@ -133,6 +135,8 @@ def _report_dict(report: ImportReport) -> dict[str, Any]:
         "invalid_lines": [
             {"line": i.line, "value": i.value, "reason": i.reason} for i in report.invalid_lines
         ],
+        "outside_hours": report.outside_hours,
+        "warnings": list(report.warnings),
     }
 
 
@@ -158,6 +162,8 @@ def _print_created(args: argparse.Namespace, out: TextIO, task: Task, report: Im
         return
     for line in report.invalid_lines:
         print(f"{args.file}:{line.line}: {line.value!r}: {line.reason}", file=sys.stderr)
+    for warning in report.warnings:
+        print(f"smsbridge task: warning: {warning}", file=sys.stderr)
     out.write(f"{task.id} {task.state.value}: {report.summary()}\n")
 
 
@@ -165,6 +171,10 @@ def _import(args: argparse.Namespace, out: TextIO, create: Callable[..., Any]) -
     with Progress(label="importing", enabled=False if args.quiet else None) as progress:
         try:
             task, report = create(on_line=progress.advance)
+        except SendingHoursError as exc:
+            progress.clear()
+            print(f"smsbridge task: refused: {exc}", file=sys.stderr)
+            return EXIT_USAGE
         except TaskImportError as exc:
             progress.clear()
             print(f"smsbridge task: {args.file}: refused: {exc}", file=sys.stderr)
@@ -192,6 +202,7 @@ def _cmd_create(args: argparse.Namespace, out: TextIO) -> int:
                 number_column=args.column,
                 sheet=args.sheet,
                 encoding=args.encoding,
+                allow_outside_hours=args.outside_hours,
                 **kw,
             ),
         )
@@ -210,6 +221,7 @@ def _cmd_copy(args: argparse.Namespace, out: TextIO) -> int:
                 number_column=args.column,
                 sheet=args.sheet,
                 encoding=args.encoding,
+                allow_outside_hours=args.outside_hours,
                 **kw,
             ),
         )
@@ -217,7 +229,7 @@ def _cmd_copy(args: argparse.Namespace, out: TextIO) -> int:
 
 def _cmd_list(args: argparse.Namespace, out: TextIO) -> int:
     with _tasks(args) as tasks:
-        listed = tasks.list()
+        listed = tasks.list(name=args.name)
     if args.json:
         write_json(out, [_task_dict(task) for task in listed])
     else:
@@ -250,6 +262,31 @@ def _cmd_show(args: argparse.Namespace, out: TextIO) -> int:
     out.write("\n")
     keys = ("number", "line", "status", "provider", "message_id", "parts", "sent_at", "error")
     write_table(out, keys, ([d[k] for k in keys] for d in details))
+    return EXIT_OK
+
+
+def _cmd_quote(args: argparse.Namespace, out: TextIO) -> int:
+    from smsbridge.cli.quote import Settings, parse_rates, write_quote
+
+    args.use_api = False
+    with _tasks(args) as tasks:
+        task = tasks.get(args.id)
+        if task.provider is not None and not args.providers:
+            args.providers = task.provider
+        settings = Settings(args)
+        try:
+            if not settings.providers:
+                raise ConfigurationError("no providers: give --providers NAME,... or --config")
+            result = tasks.quote(
+                args.id,
+                settings.providers,
+                table=settings.table(),
+                rates=parse_rates(args.rate),
+                currency=args.currency,
+            )
+        finally:
+            settings.close()
+    write_quote(result, "json" if args.json else "table", out)
     return EXIT_OK
 
 
@@ -302,10 +339,15 @@ def _cmd_run(args: argparse.Namespace, out: TextIO) -> int:
             delivery=config.routing.delivery,
         )
         with _tasks(args) as tasks, Dispatcher(router, tasks.outbox, clock=clock) as dispatcher:
-            runner = TaskRunner(tasks, dispatcher, clock)
+            poller = None
+            if args.poll_after is not None:
+                poller = Poller(providers, tasks.outbox, older_than=args.poll_after, clock=clock)
+            runner = TaskRunner(tasks, dispatcher, clock, poller=poller)
             first = runner.tick()
             with Progress(label="sending", enabled=False if args.quiet else None) as progress:
                 _send(runner, tasks, args.timeout, progress)
+            if poller is not None:
+                poller.poll_once()
             second = runner.tick()
             listed = {task.id: task for task in tasks.list()}
     finally:
@@ -322,7 +364,7 @@ def _cmd_run(args: argparse.Namespace, out: TextIO) -> int:
         for key, ids in report.items():
             for task_id in ids:
                 task = listed.get(task_id)
-                reason = f" ({task.reason})" if task and task.reason and key == "expired" else ""
+                reason = f" ({task.reason})" if task and task.reason and key != "started" else ""
                 out.write(f"{task_id} {key}{reason}\n")
     return EXIT_OK
 
@@ -346,6 +388,11 @@ def _importing(parser: argparse.ArgumentParser) -> None:
         help="a CSV's encoding (default utf-8-sig; a UTF-16/32 byte-order mark wins)",
     )
     parser.add_argument("--region", default=None, help="region of national numbers, e.g. GB")
+    parser.add_argument(
+        "--outside-hours",
+        action="store_true",
+        help="create it even if recipients get it outside 08:00-22:00 local time",
+    )
     parser.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
 
 
@@ -366,6 +413,7 @@ def register(sub: Any) -> None:
     create.set_defaults(func=_cmd_create)
 
     listing = actions.add_parser("list", help="every task and its state")
+    listing.add_argument("--name", default=None, help="only tasks whose name contains this")
     _common(listing)
     listing.set_defaults(func=_cmd_list)
 
@@ -375,6 +423,18 @@ def register(sub: Any) -> None:
     show.add_argument("--status", default=None, help="a status, 'failed' or 'waiting'")
     _common(show)
     show.set_defaults(func=_cmd_show)
+
+    cost = actions.add_parser("quote", help="what a pending task will cost, per provider")
+    cost.add_argument("id")
+    cost.add_argument("--providers", default=None, metavar="NAME,...", help="providers to compare")
+    cost.add_argument("--prices", default=None, metavar="FILE.csv", help="the price table")
+    cost.add_argument("--currency", default=None, help="compare totals in this currency")
+    cost.add_argument(
+        "--rate", action="append", default=[], metavar="NAME=AMOUNT:CUR", help="credit rate"
+    )
+    cost.add_argument("--region", default=None, help=argparse.SUPPRESS)
+    _common(cost)
+    cost.set_defaults(func=_cmd_quote)
 
     for name, func, help_text in (
         ("cancel", _cmd_cancel, "cancel a pending task (until 5 minutes before its time)"),
@@ -401,5 +461,12 @@ def register(sub: Any) -> None:
     run = actions.add_parser("run", help="start due tasks and send them (cron or a service)")
     run.add_argument("--timeout", type=float, default=300.0, help="seconds to keep sending")
     run.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
+    run.add_argument(
+        "--poll-after",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="ask providers for reports still missing after this long (default: never)",
+    )
     _common(run)
     run.set_defaults(func=_cmd_run)

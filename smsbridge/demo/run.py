@@ -34,6 +34,10 @@ from smsbridge_bulksms.emulator import BulkSmsEmulator
 from smsbridge_bulksms.provider import BulkSmsProvider
 from smsbridge_clickatell import ClickatellProvider
 from smsbridge_clickatell.emulator import ClickatellEmulator
+from smsbridge_huawei import HuaweiProvider
+from smsbridge_huawei.emulator import HuaweiEmulator
+
+from .huawei import SIGNATURE, HuaweiRun, prepare_emulator, run_huawei
 
 __all__ = ["PROVIDERS", "REGION", "DemoRun", "outbox_path", "run_demo"]
 
@@ -71,6 +75,7 @@ class DemoRun:
         reports_polled: Status queries answered by BulkSMS.
         spend: Provider name to what its account was charged (balance before minus after).
         seconds: Wall-clock duration of the run.
+        huawei: The Huawei part: a templated campaign and a scheduled task.
     """
 
     outbox: Path
@@ -81,6 +86,7 @@ class DemoRun:
     reports_polled: int
     spend: Mapping[str, Cost]
     seconds: float
+    huawei: HuaweiRun | None = None
 
 
 def outbox_path(now: datetime | None = None) -> Path:
@@ -128,12 +134,19 @@ def _fates(campaign: Campaign, seed: int) -> _Fates:
             elif draw < 0.01:
                 fates.refused[digits] = "122"  # opted out
             elif draw < 0.025:
+                # The handset is off past the retry cycle: retryable on both.
                 fates.clickatell_final[digits] = "007"  # error delivering
-                fates.bulksms_final[digits] = "31"  # unroutable
+                fates.bulksms_final[digits] = "53"  # expired
             elif draw < 0.03:
                 fates.clickatell_final[digits] = "010"  # expired
                 fates.bulksms_final[digits] = "40"  # temporarily unavailable
     return fates
+
+
+def _wait(emulator: HuaweiEmulator) -> None:
+    """Until the emulator has posted every status report (a missing one shows as a task
+    still executing in the summary, not as a crash)."""
+    emulator.wait_for_callbacks(30.0)
 
 
 def _spent(before: Cost, after: Cost) -> Cost:
@@ -177,7 +190,10 @@ def run_demo(
         )
         bulksms_emulator = BulkSmsEmulator(credits=Decimal(10 * recipients + 1000), seed=seed)
         bulksms_emulator.report_overrides.update(fates.bulksms_final)
-        for emulator in (clickatell_emulator, bulksms_emulator):
+        huawei_emulator = HuaweiEmulator(seed=seed)
+        huawei_recipients = max(7, min(60, recipients // 20))
+        prepare_emulator(huawei_emulator, huawei_recipients)
+        for emulator in (clickatell_emulator, bulksms_emulator, huawei_emulator):
             stack.enter_context(emulator)
         clickatell = stack.enter_context(
             ClickatellProvider.from_options(
@@ -190,11 +206,23 @@ def run_demo(
         )
         store = stack.enter_context(SqliteStore(path))
         providers: list[Provider] = [clickatell, bulksms]
-        receiver = ReportReceiver(
-            [clickatell], store=store, auth={clickatell.name: TokenAuth(token)}
+        # Huawei's reports reach the receiver through a status callback fixed when the
+        # provider is built, so the receiver learns its parser from a provider without it.
+        reports_from = HuaweiProvider.from_options(
+            **HuaweiProvider.emulator_options(huawei_emulator), signature=SIGNATURE
         )
+        stack.callback(reports_from.close)
+        auth = {clickatell.name: TokenAuth(token), "huawei": TokenAuth(token)}
+        receiver = ReportReceiver([clickatell, reports_from], store=store, auth=auth)
         server = stack.enter_context(ReportServer(receiver))
         clickatell_emulator.callback_url = f"{server.url}/clickatell/{token}"
+        huawei = stack.enter_context(
+            HuaweiProvider.from_options(
+                **HuaweiProvider.emulator_options(huawei_emulator),
+                signature=SIGNATURE,
+                status_callback=f"{server.url}/huawei/{token}",
+            )
+        )
         bridge = stack.enter_context(
             SmsBridge(
                 providers,
@@ -228,6 +256,13 @@ def run_demo(
         polled = poller.poll_once()
         spend = {p.name: _spent(before[p.name], p.balance()) for p in providers}
         pushed = sum(1 for c in clickatell_emulator.callbacks if c.status == 200)
+        huawei_run = run_huawei(
+            huawei,
+            huawei_emulator,
+            store,
+            recipients=huawei_recipients,
+            wait_reports=lambda: _wait(huawei_emulator),
+        )
     return DemoRun(
         outbox=path,
         campaign=campaign,
@@ -237,4 +272,5 @@ def run_demo(
         reports_polled=polled.queried,
         spend=spend,
         seconds=time.monotonic() - started,
+        huawei=huawei_run,
     )

@@ -83,6 +83,7 @@ class DemoSummary:
         reports_polled: Status queries answered by polled providers.
         outbox: Where the outbox file lives.
         seconds: How long the run took.
+        huawei: The Huawei part (templated campaign and scheduled task), as data.
     """
 
     recipients: int
@@ -96,6 +97,7 @@ class DemoSummary:
     reports_polled: int = 0
     outbox: str = ""
     seconds: float = 0.0
+    huawei: dict[str, Any] | None = None
 
     @property
     def accounted(self) -> int:
@@ -117,6 +119,7 @@ class DemoSummary:
             "reports": {"pushed": self.reports_pushed, "polled": self.reports_polled},
             "outbox": self.outbox,
             "seconds": round(self.seconds, 2),
+            "huawei": self.huawei,
         }
 
 
@@ -147,8 +150,10 @@ def summarise(run: DemoRun, store: OutboxStore, providers: Iterable[str]) -> Dem
         reports_polled=run.reports_polled,
         outbox=str(run.outbox),
         seconds=run.seconds,
+        huawei=_huawei(run),
     )
     names = tuple(providers)
+    apart = frozenset(run.huawei.batches) if run.huawei is not None else frozenset()
     for name in names:
         spent = run.spend.get(name)
         cost = {} if spent is None else {spent.unit: spent.amount}
@@ -157,6 +162,8 @@ def summarise(run: DemoRun, store: OutboxStore, providers: Iterable[str]) -> Dem
         if result.provider is None and result.status in _REFUSED:
             summary.invalid[_reason(result.error)] += 1
     for item in store.iter_items():
+        if item.batch in apart:
+            continue  # the Huawei part is summarised on its own
         history = store.history(item.reference)
         attempts = () if history is None else history.attempts
         for attempt in attempts:
@@ -179,6 +186,33 @@ def summarise(run: DemoRun, store: OutboxStore, providers: Iterable[str]) -> Dem
         provider.parts += item.parts or 0
         provider.final[item.status.value] += 1
     return summary
+
+
+def _huawei(run: DemoRun) -> dict[str, Any] | None:
+    part = run.huawei
+    if part is None:
+        return None
+    accepted = sum(1 for r in part.results if r.message_id is not None)
+    return {
+        "template_id": part.template_id,
+        "recipients": len(part.results),
+        "accepted": accepted,
+        "requests": part.requests,
+        "reports": part.reports,
+        "task": [{"moment": moment, "what": what} for moment, what in part.steps],
+    }
+
+
+def _huawei_lines(part: dict[str, Any]) -> list[str]:
+    reports = ", ".join(f"{n} {status}" for status, n in part["reports"].items())
+    lines = [
+        f"Huawei:   {part['recipients']} templated reminders (template {part['template_id']}, "
+        f"per-recipient values) in {part['requests']} request(s); "
+        f"{part['accepted']} accepted; status reports: {reports}",
+        "Scheduled task (Group SMS Assistant life cycle)",
+    ]
+    lines += [f"  {step['moment']:<15} {step['what']}" for step in part["task"]]
+    return lines
 
 
 def _count(value: int) -> str:
@@ -227,6 +261,8 @@ def render_text(summary: DemoSummary) -> str:
         f"{_count(summary.reports_polled)} polled)"
     )
     lines.append(render_table(("status", *names), final_rows))
+    if summary.huawei is not None:
+        lines += _huawei_lines(summary.huawei)
     if summary.unsettled:
         lines.append(f"Still waiting in the outbox: {_count(summary.unsettled)}")
     lines.append(

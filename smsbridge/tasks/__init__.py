@@ -8,9 +8,11 @@ worker on the same outbox file. See ``docs/tasks.md``.
 
 from __future__ import annotations
 
+from smsbridge.tasks.hours import DEFAULT_HOURS, SendingHours
 from smsbridge.tasks.model import (
     ImportReport,
     InvalidLine,
+    SendingHoursError,
     Task,
     TaskDetail,
     TaskError,
@@ -23,11 +25,14 @@ from smsbridge.tasks.scheduler import PROVIDER_KEY, TaskPolicy, TaskRunner, Tick
 from smsbridge.tasks.service import FAILED, WAITING, Tasks
 
 __all__ = [
+    "DEFAULT_HOURS",
     "FAILED",
     "PROVIDER_KEY",
     "WAITING",
     "ImportReport",
     "InvalidLine",
+    "SendingHours",
+    "SendingHoursError",
     "Task",
     "TaskDetail",
     "TaskError",

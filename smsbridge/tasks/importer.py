@@ -11,12 +11,19 @@ A CSV is read through :class:`smsbridge.inputs.CsvRows`: a line that cannot be r
 invalid line of the report with its reason, and the lines after it are imported.
 
 XLSX needs the optional extra: ``pip install 'smsbridge[xlsx]'``.
+
+The file itself follows the Group SMS Assistant's rules (:func:`check_file`): a file
+name (before the extension) of letters and digits only, and an XLSX workbook of at most
+12 MB, which also bounds what a zip expands to before a row is read.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Iterator, Sequence
+import re
+import zipfile
+import zlib
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import date, datetime
 from pathlib import Path
 from typing import NamedTuple
@@ -26,13 +33,28 @@ import attrs
 from smsbridge.errors import ConfigurationError, InvalidMessageError, InvalidNumberError
 from smsbridge.inputs import DEFAULT_ENCODING, BadRow, CsvRows, InputFileError
 from smsbridge.model import Template, check_text
-from smsbridge.numbers import NumberNormaliser
 from smsbridge.tasks.model import ImportReport, InvalidLine, TaskImportError
 
-__all__ = ["NUMBER_COLUMNS", "ImportCounter", "RecipientRow", "read_rows", "valid_rows"]
+__all__ = [
+    "MAX_XLSX_BYTES",
+    "NUMBER_COLUMNS",
+    "ImportCounter",
+    "RecipientRow",
+    "check_file",
+    "read_rows",
+    "valid_rows",
+]
 
 NUMBER_COLUMNS = ("to", "number", "phone", "mobile")
 """Header names taken as the number column when none is named, in this order."""
+
+MAX_XLSX_BYTES = 12 * 1024 * 1024
+"""Largest XLSX recipient file (12 MB, the Group SMS Assistant's limit)."""
+
+_XLSX = (".xlsx", ".xlsm")
+# Letters and digits of any script (the console's "only digits and letters"); no
+# underscore, space, dash or dot before the extension.
+_FILE_NAME = re.compile(r"[^\W_]+")
 
 
 class RecipientRow(NamedTuple):
@@ -178,6 +200,39 @@ def _xlsx_records(path: Path, sheet: str | None) -> Iterator[Sequence[object]]:
         workbook.close()
 
 
+def check_file(path: str | os.PathLike[str], *, max_xlsx_bytes: int = MAX_XLSX_BYTES) -> None:
+    """Refuse a recipient file whose name or size breaks the Group SMS Assistant's rules.
+
+    Args:
+        path: The recipient file.
+        max_xlsx_bytes: Largest XLSX file accepted (CSV streams, so any size is read).
+
+    Raises:
+        TaskImportError: Naming the file and the rule; nothing has been read.
+    """
+    source = Path(path)
+    if not _FILE_NAME.fullmatch(source.stem):
+        raise TaskImportError(
+            f"{source.name!r}: a recipient file's name may hold only letters and digits "
+            f"before the extension (e.g. {_suggest(source)!r})"
+        )
+    if source.suffix.lower() in _XLSX:
+        try:
+            size = source.stat().st_size
+        except OSError as exc:
+            raise TaskImportError(f"{source}: cannot read the file: {exc}") from exc
+        if size > max_xlsx_bytes:
+            raise TaskImportError(
+                f"{source.name!r} is {size:,} bytes: an XLSX recipient file may hold at "
+                f"most {max_xlsx_bytes:,} bytes (12 MB); split it into several tasks"
+            )
+
+
+def _suggest(source: Path) -> str:
+    stem = "".join(char for char in source.stem if char.isalnum()) or "recipients"
+    return stem + source.suffix
+
+
 def read_rows(
     path: str | os.PathLike[str],
     *,
@@ -205,14 +260,22 @@ def read_rows(
     """
     source = Path(path)
     try:
-        if source.suffix.lower() in (".xlsx", ".xlsm"):
+        if source.suffix.lower() in _XLSX:
             yield from _rows(_xlsx_records(source, sheet), source, number_column)
         else:
             yield from _csv_rows(source, number_column, encoding)
     except OSError as exc:
         raise TaskImportError(f"{source}: cannot read the file: {exc}") from exc
-    except (ValueError, KeyError) as exc:
-        # openpyxl reports a file that is not a workbook this way.
+    except (
+        ValueError,
+        KeyError,
+        SyntaxError,  # xml.etree's ParseError
+        zipfile.BadZipFile,
+        zlib.error,
+        EOFError,
+        NotImplementedError,  # a zip member compressed by an unsupported method
+    ) as exc:
+        # How openpyxl and zipfile report a file that is not a (sound) workbook.
         if isinstance(exc, TaskImportError):
             raise
         raise TaskImportError(f"{source}: not a readable XLSX workbook: {exc}") from exc
@@ -220,7 +283,7 @@ def read_rows(
 
 def valid_rows(
     rows: Iterable[RecipientRow],
-    normaliser: NumberNormaliser,
+    normaliser: Callable[[str], str],
     counter: ImportCounter,
     template: Template | None = None,
 ) -> Iterator[RecipientRow]:
@@ -229,7 +292,9 @@ def valid_rows(
 
     Args:
         rows: Rows as read.
-        normaliser: Region and strictness for the numbers.
+        normaliser: Turns a number as written into E.164 or raises
+            :class:`~smsbridge.errors.InvalidNumberError` (a
+            :class:`~smsbridge.numbers.NumberNormaliser`, or a provider's rules).
         counter: Receives the invalid lines.
         template: When given, a row must have a value for each of its variables.
 

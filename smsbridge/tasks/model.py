@@ -24,6 +24,7 @@ __all__ = [
     "WAITING",
     "ImportReport",
     "InvalidLine",
+    "SendingHoursError",
     "Task",
     "TaskDetail",
     "TaskError",
@@ -48,9 +49,12 @@ class TaskState(enum.Enum):
     PENDING = "pending"
     """Recipients imported and staged; waiting for its time (or the next worker tick)."""
     EXECUTING = "executing"
-    """Its recipients are in the outbox and being sent."""
+    """Its recipients are in the outbox: being sent, or sent and waiting for status
+    reports."""
     COMPLETED = "completed"
-    """Every recipient's message was settled by the outbox (accepted or failed for good)."""
+    """Every number's status report returned (a final status, or a refusal before
+    sending), or the task's report wait ran out; then ``reason`` counts the numbers
+    without a report."""
     CANCELLED = "cancelled"
     """Stopped before it started, by the user or because it was never started in time."""
 
@@ -91,6 +95,10 @@ def _lines(value: Iterable[InvalidLine]) -> tuple[InvalidLine, ...]:
     return tuple(value)
 
 
+def _strings(value: Iterable[str]) -> tuple[str, ...]:
+    return tuple(value)
+
+
 @attrs.frozen(slots=True, kw_only=True)
 class ImportReport:
     """What an import kept and dropped.
@@ -102,6 +110,8 @@ class ImportReport:
         invalid_lines: The first invalid lines, in file order; at most ``listed_limit``
             are kept so that a huge bad file does not fill memory.
         listed_limit: How many invalid lines are listed at most.
+        outside_hours: Numbers the task reaches outside the sending hours at its time.
+        warnings: Sentences a person should read (sending outside the hours).
     """
 
     imported: int
@@ -109,6 +119,8 @@ class ImportReport:
     invalid: int
     invalid_lines: tuple[InvalidLine, ...] = attrs.field(converter=_lines)
     listed_limit: int = 1000
+    outside_hours: int = 0
+    warnings: tuple[str, ...] = attrs.field(default=(), converter=_strings)
 
     @property
     def unlisted(self) -> int:
@@ -134,6 +146,21 @@ class TaskImportError(TaskError, InvalidMessageError):
 
     def __init__(self, message: str, *, report: ImportReport | None = None) -> None:
         super().__init__(message, field="recipients")
+        self.report = report
+
+
+class SendingHoursError(TaskError, InvalidMessageError):
+    """The task would reach recipients outside the sending hours, and nobody said that
+    is intended (``allow_outside_hours``). Nothing was kept.
+
+    Args:
+        message: How many numbers, and an example with its local time.
+        when: When the task would send.
+        report: The import's counts.
+    """
+
+    def __init__(self, message: str, *, when: datetime, report: ImportReport) -> None:
+        super().__init__(message, field="scheduled_at", value=when.isoformat())
         self.report = report
 
 
@@ -166,7 +193,7 @@ class Task:
         source: The name of the file the recipients came from.
         started_at: When its recipients went into the outbox.
         finished_at: When it completed or was cancelled.
-        reason: Why it was cancelled.
+        reason: Why it was cancelled, or why it completed without every status report.
         copied_from: The task it was copied from, if any.
     """
 

@@ -15,10 +15,12 @@ from collections.abc import Callable, Iterator, Sequence
 import attrs
 
 from smsbridge.dispatch import Dispatcher
+from smsbridge.dispatch.support import stored_options
 from smsbridge.errors import ConfigurationError
 from smsbridge.model import Message
 from smsbridge.outbox.base import ItemState, NewItem
 from smsbridge.provider import Provider
+from smsbridge.reports.polling import Poller
 from smsbridge.router.policy import Policy
 from smsbridge.tasks.model import Task
 from smsbridge.tasks.service import Tasks
@@ -70,7 +72,7 @@ class TickReport:
     Args:
         started: Tasks moved to executing (their recipients enqueued).
         expired: Tasks cancelled because they were not started in time.
-        completed: Tasks whose messages are all settled.
+        completed: Tasks whose status reports all returned (or whose wait ran out).
     """
 
     started: tuple[str, ...] = ()
@@ -89,6 +91,9 @@ class TaskRunner:
         tasks: The tasks (their outbox must be the dispatcher's).
         dispatcher: Sends the enqueued messages.
         clock: Seconds since the epoch; the tasks' clock by default.
+        poller: Asks providers about messages whose report is overdue, once per
+            :meth:`run` (a task completes only when every report is in: without a
+            callback receiver or a poller, it waits for ``report_wait``).
 
     Raises:
         ConfigurationError: When the dispatcher works on another outbox file.
@@ -99,6 +104,7 @@ class TaskRunner:
         tasks: Tasks,
         dispatcher: Dispatcher,
         clock: Callable[[], float] | None = None,
+        poller: Poller | None = None,
     ) -> None:
         theirs = getattr(dispatcher.store, "path", None)
         if theirs != tasks.path:
@@ -108,6 +114,7 @@ class TaskRunner:
         self.tasks = tasks
         self.dispatcher = dispatcher
         self.clock = clock or tasks.clock
+        self.poller = poller
         router = dispatcher.router
         if not isinstance(router.policy, TaskPolicy):
             router.policy = TaskPolicy(router.policy)
@@ -117,7 +124,10 @@ class TaskRunner:
 
         A pending task more than ``expire_after`` past its time is cancelled with the
         reason; any other due task is started (its recipients go into the outbox, due
-        at once). An executing task whose outbox items are all settled is completed.
+        at once). An executing task is completed when every number's status report has
+        returned: each message is settled and its status final (delivered, failed,
+        refused...). A message still without a final status ``report_wait`` after its
+        last change is given up on: the task completes with a reason counting them.
 
         Returns:
             What changed.
@@ -144,14 +154,15 @@ class TaskRunner:
             if not enqueued:
                 # Started by a process that stopped before it finished enqueuing.
                 self._enqueue(task, now)
-            elif self._settled(task) and store.complete(task.id, now=now):
+            elif self._complete(task, now):
                 completed.append(task.id)
         return TickReport(
             started=tuple(started), expired=tuple(expired), completed=tuple(completed)
         )
 
     def run(self, timeout: float) -> TickReport:
-        """Tick, send what is due for up to ``timeout`` seconds, and tick again.
+        """Tick, send what is due for up to ``timeout`` seconds, poll overdue reports
+        (with a poller), and tick again.
 
         Args:
             timeout: Seconds the dispatcher may work.
@@ -161,6 +172,8 @@ class TaskRunner:
         """
         first = self.tick()
         self.dispatcher.drain(timeout)
+        if self.poller is not None:
+            self.poller.poll_once()
         second = self.tick()
         return TickReport(
             started=first.started + second.started,
@@ -168,9 +181,33 @@ class TaskRunner:
             completed=first.completed + second.completed,
         )
 
-    def _settled(self, task: Task) -> bool:
-        counts = self.tasks.outbox.counts(batch=task.id)
-        return all(count == 0 for state, count in counts.items() if state is not ItemState.DONE)
+    def _complete(self, task: Task, now: float) -> bool:
+        """Complete the task if every report is in (or given up on); True when done here."""
+        missing = self._unreported(task, now)
+        if missing is None:
+            return False
+        why = None
+        if missing:
+            hours = self.tasks.report_wait.total_seconds() / 3600
+            why = f"{missing} number(s) returned no status report within {hours:g} hours"
+        return self.tasks.store.complete(task.id, now=now, reason=why)
+
+    def _unreported(self, task: Task, now: float) -> int | None:
+        """``None`` while the task waits for a message or a report; else how many
+        messages were given up on without a final status."""
+        outbox = self.tasks.outbox
+        counts = outbox.counts(batch=task.id)
+        if any(count for state, count in counts.items() if state is not ItemState.DONE):
+            return None
+        cutoff = now - self.tasks.report_wait.total_seconds()
+        missing = 0
+        for item in outbox.iter_items(batch=task.id):
+            if item.status is None or item.status.is_final:
+                continue  # refused or failed without a status, or its report is in
+            if item.updated_at > cutoff:
+                return None  # a report may still come
+            missing += 1
+        return missing
 
     def _enqueue(self, task: Task, now: float) -> None:
         self.tasks.outbox.add(self._items(task, now), now=now)
@@ -191,7 +228,9 @@ class TaskRunner:
                 recipient=row.number,
                 body=body,
                 sender=task.sender,
-                options=options,
+                # The template travels with the item, as from every other entry point:
+                # a template-only provider (Huawei) sends its id and the row's values.
+                options=stored_options(options, task.template, row.variables),
                 batch=task.id,
                 next_attempt_at=now,
             )

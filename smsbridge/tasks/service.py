@@ -7,28 +7,38 @@ same file starts them when they fall due. See ``docs/tasks.md``.
 from __future__ import annotations
 
 import builtins
-import csv
 import os
 import secrets
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import attrs
 
-from smsbridge.errors import InvalidMessageError, InvalidNumberError
+from smsbridge.errors import ConfigurationError, InvalidMessageError, InvalidNumberError
 from smsbridge.inputs import DEFAULT_ENCODING
 from smsbridge.model import SendOptions, Template
 from smsbridge.numbers import NumberNormaliser
 from smsbridge.outbox.base import OutboxItem, OutboxStore
 from smsbridge.outbox.sqlite import SqliteStore
+from smsbridge.provider import Provider
 from smsbridge.status import Status
-from smsbridge.tasks.importer import ImportCounter, RecipientRow, read_rows, valid_rows
+from smsbridge.tasks.hours import DEFAULT_HOURS, HoursCheck, SendingHours
+from smsbridge.tasks.importer import (
+    MAX_XLSX_BYTES,
+    ImportCounter,
+    RecipientRow,
+    check_file,
+    read_rows,
+    valid_rows,
+)
 from smsbridge.tasks.model import (
     FAILED,
     WAITING,
     ImportReport,
+    SendingHoursError,
     Task,
     TaskDetail,
     TaskImportError,
@@ -38,7 +48,12 @@ from smsbridge.tasks.model import (
     from_timestamp,
     status_filter,
 )
+from smsbridge.tasks.outputs import quote_task, write_failed
 from smsbridge.tasks.store import TaskStore
+
+if TYPE_CHECKING:
+    from smsbridge.plugins import PluginManager
+    from smsbridge.pricing import CreditRates, PriceTable, Quote
 
 __all__ = ["FAILED", "WAITING", "Tasks"]
 
@@ -62,6 +77,12 @@ class Tasks:
         max_ahead: Latest scheduled time, from now.
         region: Default region for national numbers in recipient files.
         strict_numbers: Drop numbers that are possible but not assigned.
+        sending_hours: The local time of day recipients may receive a task in.
+        report_wait: How long after its last change a message may stay without a
+            final status report before its task completes without it.
+        max_xlsx_bytes: Largest XLSX recipient file.
+        plugin_manager: Where a task's provider is looked up for its number rules
+            (the default plugin manager when ``None``).
 
     Raises:
         TaskError: When the file cannot be opened, or the store is in memory.
@@ -78,6 +99,10 @@ class Tasks:
         max_ahead: timedelta = timedelta(days=31),
         region: str | None = None,
         strict_numbers: bool = False,
+        sending_hours: SendingHours = DEFAULT_HOURS,
+        report_wait: timedelta = timedelta(hours=72),
+        max_xlsx_bytes: int = MAX_XLSX_BYTES,
+        plugin_manager: PluginManager | None = None,
     ) -> None:
         self._owns_outbox = not isinstance(store, SqliteStore)
         outbox = SqliteStore(store) if not isinstance(store, SqliteStore) else store
@@ -95,6 +120,12 @@ class Tasks:
         self.max_numbers = max_numbers
         self.max_ahead = max_ahead
         self.normaliser = NumberNormaliser(region, strict_numbers)
+        self.region = region
+        self.strict_numbers = strict_numbers
+        self.sending_hours = sending_hours
+        self.report_wait = report_wait
+        self.max_xlsx_bytes = max_xlsx_bytes
+        self.plugin_manager = plugin_manager
 
     # -- creating -------------------------------------------------------------------
 
@@ -114,11 +145,17 @@ class Tasks:
         copied_from: str | None = None,
         on_line: Callable[[], None] | None = None,
         encoding: str = DEFAULT_ENCODING,
+        allow_outside_hours: bool = False,
     ) -> tuple[Task, ImportReport]:
         """Import a recipient file and create a pending task.
 
         Numbers are normalised to E.164 and de-duplicated; invalid ones (and lines
-        missing a template variable) are dropped and listed in the report.
+        missing a template variable) are dropped and listed in the report. A task bound
+        to a provider checks each number the way that provider will
+        (:meth:`~smsbridge.provider.Provider.normalise_number`), so a number the
+        provider would delete is an invalid line here. Recipients reached outside the
+        sending hours at the task's time (their local time, from the number) refuse the
+        task unless ``allow_outside_hours``; then they are a warning of the report.
 
         Args:
             name: A name for people.
@@ -137,19 +174,26 @@ class Tasks:
             copied_from: The task this one copies (set by :meth:`copy`).
             on_line: Called once per line read (a progress bar's tick).
             encoding: The CSV's encoding, unless it starts with a byte-order mark.
+            allow_outside_hours: Create the task even when it reaches recipients
+                outside ``sending_hours`` (the report then warns).
 
         Returns:
             The task and its import report.
 
         Raises:
-            InvalidMessageError: For a bad text, template or scheduled time.
-            TaskImportError: When the file is unreadable, holds no valid number (the
-                reason names the first invalid lines) or more than ``max_numbers``.
+            InvalidMessageError: For a bad text, template, scheduled time or an
+                unknown ``provider``.
+            TaskImportError: When the file's name or size breaks the rules, it is
+                unreadable, holds no valid number (the reason names the first invalid
+                lines) or more than ``max_numbers``.
+            SendingHoursError: When recipients would get it outside the sending hours
+                and ``allow_outside_hours`` is false.
         """
         now = self.clock()
         if isinstance(template, str):
             template = Template(template)
         scheduled = self._check_schedule(scheduled_at, now)
+        normaliser = self._number_rules(provider)
         task = Task(
             id=_new_id(),
             name=name,
@@ -164,22 +208,49 @@ class Tasks:
             copied_from=copied_from,
         )
         counter = ImportCounter()
+        hours = HoursCheck(task.due_at, self.sending_hours)
+        check_file(recipients, max_xlsx_bytes=self.max_xlsx_bytes)
         try:
             rows = read_rows(
                 recipients, number_column=number_column, sheet=sheet, encoding=encoding
             )
             if on_line is not None:
                 rows = _observed(rows, on_line)
-            good = valid_rows(rows, self.normaliser, counter, template)
+            good = valid_rows(rows, normaliser, counter, template)
             self.store.stage(task.id, good, counter, max_numbers=self.max_numbers)
             if counter.imported == 0:
                 raise TaskImportError(counter.refusal(), report=counter.report())
+            for row in self.store.staged(task.id):  # unique numbers only
+                hours.see(row.number)
+            report = _with_hours(counter.report(), hours)
+            warning = hours.warning()
+            if warning is not None and not allow_outside_hours:
+                raise SendingHoursError(
+                    f"{warning}; choose another time or allow it explicitly "
+                    "(allow_outside_hours=True, --outside-hours)",
+                    when=task.due_at,
+                    report=report,
+                )
             task = attrs.evolve(task, recipients=counter.imported)
             self.store.insert(task, now=now)
         except BaseException:
             self.store.discard(task.id)
             raise
-        return task, counter.report()
+        return task, report
+
+    def _number_rules(self, provider: str | None) -> Callable[[str], str]:
+        """How numbers are checked: the bound provider's rules, else smsbridge's."""
+        if provider is None:
+            return self.normaliser
+        from smsbridge.plugins import default_plugin_manager  # the registry loads plugins
+
+        manager = self.plugin_manager or default_plugin_manager()
+        try:
+            cls = manager.registry.get(provider)
+        except ConfigurationError as exc:
+            raise InvalidMessageError(str(exc), field="provider", value=provider) from None
+        region, strict = self.region, self.strict_numbers
+        return lambda number: cls.normalise_number(number, region=region, strict=strict)
 
     def copy(
         self,
@@ -192,6 +263,7 @@ class Tasks:
         sheet: str | None = None,
         on_line: Callable[[], None] | None = None,
         encoding: str = DEFAULT_ENCODING,
+        allow_outside_hours: bool = False,
     ) -> tuple[Task, ImportReport]:
         """A new task with another task's text, sender, provider and options; the
         recipients are imported again from ``recipients``.
@@ -205,6 +277,7 @@ class Tasks:
             sheet: As for :meth:`create`.
             on_line: As for :meth:`create`.
             encoding: As for :meth:`create`.
+            allow_outside_hours: As for :meth:`create`.
 
         Returns:
             The new task and its import report.
@@ -212,6 +285,7 @@ class Tasks:
         Raises:
             TaskNotFoundError: For an unknown id.
             TaskImportError: As for :meth:`create`.
+            SendingHoursError: As for :meth:`create`.
         """
         source = self.get(task_id)
         return self.create(
@@ -228,13 +302,22 @@ class Tasks:
             copied_from=source.id,
             on_line=on_line,
             encoding=encoding,
+            allow_outside_hours=allow_outside_hours,
         )
 
     # -- reading --------------------------------------------------------------------
 
-    def list(self, state: TaskState | None = None) -> builtins.list[Task]:
-        """Every task, oldest first, optionally only those in ``state``."""
-        return self.store.select(state)
+    def list(
+        self, state: TaskState | None = None, *, name: str | None = None
+    ) -> builtins.list[Task]:
+        """Every task, oldest first, optionally only those in ``state``.
+
+        Args:
+            state: Only tasks in this state.
+            name: Only tasks whose name contains this text (any case), as the
+                console's filter by task name.
+        """
+        return self.store.select(state, name=name)
 
     def get(self, task_id: str) -> Task:
         """The task.
@@ -270,7 +353,7 @@ class Tasks:
         wanted = status_filter(status)
         if number is not None:
             try:
-                number = self.normaliser(number)
+                number = self._number_rules(task.provider)(number)
             except InvalidNumberError:
                 return iter(())
         return (d for d in self._details(task, number) if wanted(d))
@@ -309,6 +392,40 @@ class Tasks:
             error=item.last_error,
         )
 
+    def quote(
+        self,
+        task_id: str,
+        providers: Sequence[Provider],
+        *,
+        table: PriceTable | None,
+        rates: CreditRates | None = None,
+        currency: str | None = None,
+    ) -> Quote:
+        """What a pending task will cost, per provider, from its staged recipients.
+
+        A task bound to a provider is quoted through that provider only. The text is
+        rendered per recipient and segmented like a send, so the parts are what each
+        provider bills.
+
+        Args:
+            task_id: The task (pending, or cancelled with its recipients still staged).
+            providers: The candidates (see :func:`smsbridge.pricing.quote`).
+            table: Prices by destination.
+            rates: Credits-to-money rates.
+            currency: Compare in this currency.
+
+        Returns:
+            The :class:`~smsbridge.pricing.Quote`.
+
+        Raises:
+            TaskNotFoundError: For an unknown id.
+            TaskStateError: When the task has started: its recipients are in the
+                outbox, whose actual spend ``smsbridge quote --actual`` compares.
+            ConfigurationError: When the bound provider is not among ``providers``.
+        """
+        task = self.get(task_id)
+        return quote_task(task, self.store, providers, table=table, rates=rates, currency=currency)
+
     def export_failed(self, task_id: str, path: str | os.PathLike[str]) -> int:
         """Write the task's failed numbers to a CSV file.
 
@@ -326,27 +443,7 @@ class Tasks:
             TaskNotFoundError: For an unknown id.
             OSError: When the file cannot be written.
         """
-        count = 0
-        with Path(path).open("w", newline="", encoding="utf-8") as handle:
-            writer = csv.writer(handle)
-            writer.writerow(
-                ["to", "line", "status", "provider", "message_id", "error_code", "error"]
-            )
-            for detail in self.details(task_id, status=FAILED):
-                error = detail.error
-                writer.writerow(
-                    [
-                        detail.number,
-                        detail.line,
-                        detail.status.value if detail.status else "",
-                        detail.provider or "",
-                        detail.message_id or "",
-                        (error.code or "") if error else "",
-                        error.text if error else "",
-                    ]
-                )
-                count += 1
-        return count
+        return write_failed(self.details(task_id, status=FAILED), path)
 
     # -- changing -------------------------------------------------------------------
 
@@ -429,6 +526,13 @@ class Tasks:
                 value=scheduled_at,
             )
         return from_timestamp(when)
+
+
+def _with_hours(report: ImportReport, hours: HoursCheck) -> ImportReport:
+    warning = hours.warning()
+    return attrs.evolve(
+        report, outside_hours=hours.outside, warnings=() if warning is None else (warning,)
+    )
 
 
 def _observed(rows: Iterator[RecipientRow], on_line: Callable[[], None]) -> Iterator[RecipientRow]:

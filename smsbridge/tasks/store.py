@@ -10,6 +10,11 @@ the staged rows are dropped.
 Every state change is one conditional ``UPDATE ... WHERE state = ...`` in a ``BEGIN
 IMMEDIATE`` transaction, so two processes can never both start, or both cancel and
 start, the same task.
+
+The tables carry a version (``task_schema``). Version 2 changed what "completed" means
+(every status report returned, not every message settled): opening a version-1 file
+moves its completed tasks back to executing, once, so the next tick completes them by
+the new rule (at once when their reports are in or their wait is over).
 """
 
 from __future__ import annotations
@@ -34,7 +39,7 @@ from smsbridge.tasks.model import (
     from_timestamp,
 )
 
-__all__ = ["TaskStore"]
+__all__ = ["SCHEMA_VERSION", "TaskStore"]
 
 _SCHEMA = (
     # enqueued: 1 once every staged recipient is in the outbox; until then an executing
@@ -75,7 +80,13 @@ _SCHEMA = (
     ) WITHOUT ROWID
     """,
     "CREATE INDEX IF NOT EXISTS task_recipients_line ON task_recipients (task_id, line)",
+    "CREATE TABLE IF NOT EXISTS task_schema (version INTEGER NOT NULL)",
 )
+
+SCHEMA_VERSION = 2
+"""1: completed = every message settled; 2: completed = every status report returned."""
+
+_REOPENED = "reopened by the upgrade: completed now waits for every status report"
 
 _COLUMNS = (
     "id, name, body, template, template_ids, sender, provider, options, scheduled_at, "
@@ -136,6 +147,7 @@ class TaskStore:
             conn.execute("BEGIN IMMEDIATE")
             for statement in _SCHEMA:
                 conn.execute(statement)
+            _migrate(conn)
             conn.execute("COMMIT")
         except sqlite3.Error as exc:
             conn.close()
@@ -258,9 +270,23 @@ class TaskStore:
             ).fetchone()
         return None if row is None else _task(row)
 
-    def select(self, state: TaskState | None = None) -> list[Task]:
-        """Tasks in creation order, optionally in one state."""
-        where, params = ("WHERE state = ?", (state.value,)) if state else ("", ())
+    def select(self, state: TaskState | None = None, *, name: str | None = None) -> list[Task]:
+        """Tasks in creation order, optionally in one state and named like ``name``.
+
+        Args:
+            state: Only tasks in this state.
+            name: Only tasks whose name contains this text, in any case (``%`` and
+                ``_`` match themselves).
+        """
+        clauses: list[str] = []
+        params: list[str] = []
+        if state is not None:
+            clauses.append("state = ?")
+            params.append(state.value)
+        if name is not None:
+            clauses.append("instr(lower(name), lower(?)) > 0")
+            params.append(name)
+        where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
         with self._tx("DEFERRED") as conn:
             rows = conn.execute(
                 f"SELECT {_COLUMNS} FROM tasks {where} ORDER BY seq",  # noqa: S608
@@ -341,13 +367,19 @@ class TaskStore:
             conn.execute("UPDATE tasks SET enqueued = 1 WHERE id = ?", (task_id,))
             conn.execute("DELETE FROM task_recipients WHERE task_id = ?", (task_id,))
 
-    def complete(self, task_id: str, *, now: float) -> bool:
-        """Move an executing, fully enqueued task to completed; True when done here."""
+    def complete(self, task_id: str, *, now: float, reason: str | None = None) -> bool:
+        """Move an executing, fully enqueued task to completed; True when done here.
+
+        Args:
+            task_id: The task.
+            now: The time.
+            reason: Why it completed without every report, if so.
+        """
         with self._tx() as conn:
             cur = conn.execute(
-                "UPDATE tasks SET state = 'completed', finished_at = ? "
+                "UPDATE tasks SET state = 'completed', finished_at = ?, reason = ? "
                 "WHERE id = ? AND state = 'executing' AND enqueued = 1",
-                (now, task_id),
+                (now, reason, task_id),
             )
             return cur.rowcount == 1
 
@@ -374,6 +406,29 @@ class TaskStore:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _migrate(conn: sqlite3.Connection) -> None:
+    """Bring the task tables to :data:`SCHEMA_VERSION` (inside the opening transaction)."""
+    row = conn.execute("SELECT max(version) FROM task_schema").fetchone()
+    version = row[0] if row and row[0] is not None else None
+    if version is None:
+        # A file with tasks but no version predates versioning: it is version 1.
+        has_tasks = conn.execute("SELECT 1 FROM tasks LIMIT 1").fetchone() is not None
+        version = 1 if has_tasks else SCHEMA_VERSION
+        conn.execute("INSERT INTO task_schema (version) VALUES (?)", (version,))
+    if version > SCHEMA_VERSION:
+        raise TaskError(
+            f"the task tables are version {version}, newer than this smsbridge "
+            f"({SCHEMA_VERSION}); upgrade smsbridge"
+        )
+    if version < 2:
+        conn.execute(
+            "UPDATE tasks SET state = 'executing', finished_at = NULL, reason = ? "
+            "WHERE state = 'completed'",
+            (_REOPENED,),
+        )
+    conn.execute("UPDATE task_schema SET version = ?", (SCHEMA_VERSION,))
 
 
 def _db_error(exc: sqlite3.Error) -> TaskError:

@@ -53,6 +53,8 @@ def test_summary_names_every_part_of_the_story(tmp_path: Path) -> None:
     assert "before sending  not a phone number" in text
     assert "Final statuses" in text
     assert "delivered" in text
+    assert "Huawei:   15 templated reminders" in text
+    assert "Scheduled task (Group SMS Assistant life cycle)" in text
     outboxes = list(tmp_path.glob("demo-*.sqlite3"))
     assert len(outboxes) == 1
     assert f"Outbox: {outboxes[0]}" in text
@@ -96,6 +98,27 @@ def test_json_final_statuses_come_from_reports(json_run: tuple[Path, dict[str, A
     assert summary["reports"]["polled"] == providers["bulksms"]["sent"]
     assert Path(summary["outbox"]).parent == home
     assert Path(summary["outbox"]).is_file()
+
+
+def test_json_shows_the_huawei_campaign_and_task(json_run: tuple[Path, dict[str, Any]]) -> None:
+    _, summary = json_run
+    huawei = summary["huawei"]
+    # Templated: the approved template's id, one request for the 15 recipients.
+    assert huawei["template_id"] and huawei["recipients"] == 15
+    assert huawei["accepted"] == 15 and huawei["requests"] == 1
+    # Its status reports came back: two numbers undelivered, the rest delivered.
+    assert huawei["reports"] == {"delivered": 13, "failed_permanent": 2}
+    moments = [step["moment"] for step in huawei["task"]]
+    assert moments == [
+        "03:00 Shanghai", "created", "  deleted", "copied", "deleted", "10:00 Shanghai",
+        "reports in",
+    ]  # fmt: skip
+    steps = {step["moment"]: step["what"] for step in huawei["task"]}
+    assert steps["03:00 Shanghai"].startswith("refused: 4 number(s)")
+    assert "pending" in steps["created"] and "1 invalid" in steps["created"]
+    assert "'2312345678'" in steps["  deleted"]
+    assert "cancelled" in steps["copied"]
+    assert "completed: 4 numbers, 0 failed" in steps["reports in"]
 
 
 def test_same_seed_same_campaign(tmp_path: Path, json_run: tuple[Path, dict[str, Any]]) -> None:

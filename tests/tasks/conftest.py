@@ -11,8 +11,9 @@ import pytest
 
 from smsbridge.dispatch import Dispatcher
 from smsbridge.outbox import SqliteStore
+from smsbridge.reports import Poller
 from smsbridge.router import Router
-from smsbridge.tasks import Tasks
+from smsbridge.tasks import TaskRunner, Tasks
 from smsbridge.testing import EmulatorFactory, ManualClock
 from smsbridge_clickatell import ClickatellProvider
 from smsbridge_clickatell.emulator import ClickatellEmulator
@@ -50,8 +51,12 @@ def recipients_csv(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def emulator(smsbridge_emulator_factory: EmulatorFactory) -> ClickatellEmulator:
+    # Final at the first status query, so one polling round brings every report in.
     return smsbridge_emulator_factory(
-        ClickatellEmulator, balance=Decimal(1000), number_errors={BLOCKED[1:]: "121"}
+        ClickatellEmulator,
+        balance=Decimal(1000),
+        number_errors={BLOCKED[1:]: "121"},
+        queries_until_final=0,
     )
 
 
@@ -83,3 +88,10 @@ def make_dispatcher(
     for provider, dispatcher in made:
         dispatcher.close()
         provider.close()
+
+
+def runner_with_poller(tasks: Tasks, dispatcher: Dispatcher) -> TaskRunner:
+    """A runner that asks the provider for reports (status queries) on each run, so a
+    task can complete: completion waits for every status report."""
+    poller = Poller(dispatcher.router.providers, tasks.outbox, older_than=0, clock=tasks.clock)
+    return TaskRunner(tasks, dispatcher, poller=poller)

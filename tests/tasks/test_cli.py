@@ -72,8 +72,13 @@ def test_task_life_cycle_on_the_command_line(
     assert "5 minutes" in refused
 
     assert cli.json("2026-01-01T00:59:00+00:00", "run")["started"] == []
+    # Sent, but completed only once every status report is in: this run asks for none.
     ran = cli.json(AT, "run", "--timeout", "30")
-    assert ran == {"started": [run_id], "expired": [], "completed": [run_id]}
+    assert ran == {"started": [run_id], "expired": [], "completed": []}
+    assert cli.json(AT, "show", run_id)["task"]["state"] == "executing"
+    # The next run polls the provider for the missing reports, and the task completes.
+    ran = cli.json(AT, "run", "--timeout", "30", "--poll-after", "0")
+    assert ran == {"started": [], "expired": [], "completed": [run_id]}
     assert emulator.submissions.accepted_recipients() == {
         "+447700900001": 1,
         "+447700900002": 1,
@@ -84,7 +89,7 @@ def test_task_life_cycle_on_the_command_line(
     assert shown["task"]["state"] == "completed"
     assert [d["number"] for d in shown["details"]] == [BLOCKED]
     one = cli.json(AT, "show", run_id, "--number", "+447700900002")["details"]
-    assert one[0]["status"] == "accepted" and one[0]["message_id"]
+    assert one[0]["status"] == "delivered" and one[0]["message_id"]
 
     expired = cli.json("2026-01-02T02:00:01+00:00", "run", "--timeout", "5")
     assert expired["expired"] == [late]
@@ -114,3 +119,39 @@ def test_a_file_of_only_invalid_numbers_is_refused(
     stderr = cli(T0, "create", "bad", str(bad), "--body", "Hi", code=2)
     assert "only invalid numbers" in stderr and "line 2" in stderr
     assert cli.json(T0, "list") == []
+
+
+def test_group_sms_rules_on_the_command_line(tmp_path: Path, emulator: ClickatellEmulator) -> None:
+    cli = Cli(tmp_path, emulator)
+    china = tmp_path / "china.csv"
+    china.write_text("to\n13112345678\n2312345678\n+8618912345678\n", encoding="utf-8")
+    midnight = "2026-01-01T16:00:00+00:00"  # midnight in Shanghai
+    refused = cli(T0, "create", "cn", str(china), "--body", "Hi", "--provider", "huawei",
+                  "--at", midnight, code=2)  # fmt: skip
+    assert "Asia/Shanghai" in refused and "--outside-hours" in refused
+    assert cli.json(T0, "list") == []
+
+    env = {**cli.env, "SMSBRIDGE_TEST_NOW": T0}
+    proc = run("task", "create", "cn", str(china), "--body", "Hi", "--provider", "huawei",
+               "--at", midnight, "--outside-hours", "--store", str(cli.store), "--config",
+               str(cli.config), env=env)  # fmt: skip
+    # Huawei deletes 2312345678 (exit 1: a line refused); the rest is kept with a warning.
+    assert proc.returncode == 1, proc.stderr
+    assert "'2312345678'" in proc.stderr and "warning: 2 number(s)" in proc.stderr
+    cn_id = proc.stdout.split()[0]
+
+    uk = tmp_path / "uk.csv"
+    uk.write_text("to\n+447700900001\n", encoding="utf-8")
+    cli.json(T0, "create", "Spring news", str(uk), "--body", "x")
+    assert [t["name"] for t in cli.json(T0, "list", "--name", "SPRING")] == ["Spring news"]
+
+    prices = tmp_path / "prices.csv"
+    prices.write_text(
+        "provider,country,prefix,network,price,unit\nhuawei,CN,,,0.010,EUR\n", encoding="utf-8"
+    )
+    quoted = cli.json(T0, "quote", cn_id, "--prices", str(prices), "--currency", "EUR")
+    [huawei] = quoted["providers"]
+    assert huawei["provider"] == "huawei" and quoted["recipients"] == 2
+    # Free text cannot go through Huawei (approved templates only): the quote says so.
+    assert huawei["unroutable"] == 2 and huawei["totals"] == {}
+    assert quoted["unroutable"][0]["reason"] == "not-accepted"

@@ -17,7 +17,6 @@ from smsbridge.status import Status
 from smsbridge.tasks import (
     FAILED,
     TaskImportError,
-    TaskRunner,
     Tasks,
     TaskState,
     TaskStateError,
@@ -26,7 +25,7 @@ from smsbridge.tasks.scheduler import item_reference
 from smsbridge.testing import ManualClock
 from smsbridge_clickatell.emulator import ClickatellEmulator
 
-from .conftest import BLOCKED
+from .conftest import BLOCKED, runner_with_poller
 
 GOOD = ("+447700900001", "+447700900002", "+447700900003", BLOCKED)
 
@@ -68,7 +67,7 @@ def test_import_schedule_cancel_run_expire_export(
     assert tasks.get(run.id).state is TaskState.PENDING
 
     dispatcher = make_dispatcher()
-    runner = TaskRunner(tasks, dispatcher)
+    runner = runner_with_poller(tasks, dispatcher)
     assert runner.tick().started == ()  # not due yet
 
     clock.advance(timedelta(minutes=4).total_seconds())
@@ -133,7 +132,7 @@ def test_a_restarted_worker_starts_and_completes_a_task(
         )
     clock.advance(timedelta(hours=3).total_seconds())
     with Tasks(outbox, clock=clock, region="GB") as worker:
-        runner = TaskRunner(worker, make_dispatcher())
+        runner = runner_with_poller(worker, make_dispatcher())
         runner.run(timeout=30)
         assert worker.get(task.id).state is TaskState.COMPLETED
     assert sum(emulator.submissions.accepted_recipients().values()) == 3
@@ -149,7 +148,7 @@ def test_an_interrupted_start_is_finished_by_the_next_tick(
     task, _ = tasks.create("now", recipients_csv, body="Hi")
     # A worker marked it executing, enqueued one recipient, and died.
     assert tasks.store.start(task.id, now=clock())
-    runner = TaskRunner(tasks, make_dispatcher())
+    runner = runner_with_poller(tasks, make_dispatcher())
     first = NewItem(
         reference=item_reference(task.id, 2),
         recipient="+447700900001",
@@ -172,7 +171,7 @@ def test_a_task_pinned_to_a_missing_provider_fails_its_numbers(
     emulator: ClickatellEmulator,
 ) -> None:
     task, _ = tasks.create("pinned", recipients_csv, body="Hi", provider="bulksms")
-    TaskRunner(tasks, make_dispatcher()).run(timeout=30)
+    runner_with_poller(tasks, make_dispatcher()).run(timeout=30)
     assert tasks.get(task.id).state is TaskState.COMPLETED
     assert len(list(tasks.details(task.id, status=FAILED))) == 4
     assert emulator.submissions.accepted_recipients() == {}
@@ -182,7 +181,7 @@ def test_status_filter_by_value(
     tasks: Tasks, recipients_csv: Path, make_dispatcher: Callable[[], Dispatcher]
 ) -> None:
     task, _ = tasks.create("now", recipients_csv, body="Hi")
-    TaskRunner(tasks, make_dispatcher()).run(timeout=30)
+    runner_with_poller(tasks, make_dispatcher()).run(timeout=30)
     rejected = [d.number for d in tasks.details(task.id, status=Status.REJECTED)]
     assert rejected == [BLOCKED]
     assert [d.number for d in tasks.details(task.id, status="rejected")] == [BLOCKED]

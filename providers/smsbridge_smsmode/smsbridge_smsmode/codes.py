@@ -111,9 +111,15 @@ STATUSES = CodeTable(
         "3523": Outcome(
             Status.INVALID_NUMBER, scope=_R, kind=_X, description="Permanent phone error"
         ),
-        # "Ported to an unknown operator": no route can find the subscriber.
         "3526": Outcome(
-            Status.INVALID_NUMBER, scope=_R, kind=_X, description="Permanent portability error"
+            Status.FAILED_PERMANENT,
+            scope=_R,
+            kind=_X,
+            description="Permanent portability error",
+            reason="'Number ported to an unknown operator': unlike 3522/3523 the document "
+            "gives no 'may be removed from the address book' advice, and a ported number "
+            "still belongs to its subscriber, so the number is kept; permanent because "
+            "this route cannot find the new operator.",
         ),
         "3998": Outcome(
             Status.INVALID_NUMBER, scope=_R, kind=_X, description="Invalid recipient number"
@@ -125,7 +131,8 @@ STATUSES = CodeTable(
             Status.FAILED_PERMANENT, scope=_P, kind=_X, description="Non-routable error"
         ),
         # -- other permanent failures: the number is kept. Reception errors are "not to
-        # -- be considered incorrect"; the rest concern the operator, content or roaming.
+        # -- be considered incorrect"; the rest concern the operator, content or roaming
+        # -- (3599, an operator malfunction, is transient: see its reason).
         "35": Outcome(Status.FAILED_PERMANENT, scope=_R, kind=_X, description="Reception error"),
         "39": Outcome(
             Status.FAILED_PERMANENT, scope=_R, kind=_X, description="Delivery error (undetermined)"
@@ -147,7 +154,14 @@ STATUSES = CodeTable(
             Status.FAILED_PERMANENT, scope=_R, kind=_X, description="Permanent roaming error"
         ),
         "3599": Outcome(
-            Status.FAILED_PERMANENT, scope=_R, kind=_X, description="Other error (operator)"
+            Status.FAILED_TEMPORARY,
+            scope=_P,
+            kind=_T,
+            description="Other error (operator)",
+            reason="'Undefined sending problem related to operator malfunction': the "
+            "seed blames the operator, not the number or the text, and lists it among "
+            "the other errors next to the platform's internal error (2). A malfunction "
+            "passes and another provider's route may avoid it: provider scope, transient.",
         ),
         # -- "status could not be specified by smsmode": no news, not a failure.
         "999": Outcome(Status.UNKNOWN, scope=_P, kind=_T, description="Undefined"),

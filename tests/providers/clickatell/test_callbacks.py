@@ -70,7 +70,7 @@ def test_http_post_callback() -> None:
     body = urlencode({**SPEC_QUERY, "status": "007"}).encode()
     headers = {"Content-Type": "application/x-www-form-urlencoded"}
     [report] = parse_callback(method="POST", query={}, headers=headers, body=body)
-    assert report.status is Status.FAILED_PERMANENT and report.error is not None
+    assert report.status is Status.FAILED_TEMPORARY and report.error is not None
 
 
 def test_xml_get_and_soap_post_callbacks() -> None:
