@@ -38,13 +38,21 @@ __all__ = [
     "Retry",
 ]
 
+#: A request to a provider ended (:class:`Attempt`).
 ATTEMPT = "smsbridge.attempt"
+#: An item is put back for a later attempt (:class:`Retry`).
 RETRY = "smsbridge.retry"
+#: An item's attempt goes to another provider (:class:`Failover`).
 FAILOVER = "smsbridge.failover"
+#: A circuit breaker changed state (:class:`BreakerChange`).
 BREAKER = "smsbridge.breaker"
+#: A step in settling an unknown outcome (:class:`Reconciliation`).
 RECONCILE = "smsbridge.reconcile"
+#: A delivery report was recorded.
 REPORT = "smsbridge.report"
+#: A row of a recipient file was not sent.
 INPUT_REJECTED = "smsbridge.input.rejected"
+#: A worker's periodic progress line.
 WORKER_PROGRESS = "smsbridge.worker.progress"
 
 EVENTS = (

@@ -174,8 +174,12 @@ class OtelPlugin:
         if attempt.parts:
             tools.parts.add(attempt.parts, provider)
         if attempt.cost is not None:
-            currency = {**provider, "smsbridge.currency": attempt.cost.unit}
-            tools.cost.add(float(attempt.cost.amount), currency)
+            priced = {
+                **provider,
+                "smsbridge.currency": attempt.cost.unit,
+                "smsbridge.source": "answer",
+            }
+            tools.cost.add(float(attempt.cost.amount), priced)
 
     @hookimpl
     def smsbridge_retry(self, retry: Retry) -> None:
@@ -219,10 +223,15 @@ class OtelPlugin:
 
     @hookimpl
     def smsbridge_delivery_report(self, report: DeliveryReport) -> None:
-        """Count the report, by provider and status."""
+        """Count the report, by provider and status, and the cost it carries."""
         if self.observes("smsbridge_delivery_report"):
-            attributes = {
-                "smsbridge.provider": report.provider,
-                "smsbridge.status": report.status.value,
-            }
-            self._get().reports.add(1, attributes)
+            tools = self._get()
+            provider = {"smsbridge.provider": report.provider}
+            tools.reports.add(1, {**provider, "smsbridge.status": report.status.value})
+            if report.cost is not None:
+                priced = {
+                    **provider,
+                    "smsbridge.currency": report.cost.unit,
+                    "smsbridge.source": "report",
+                }
+                tools.cost.add(float(report.cost.amount), priced)

@@ -27,6 +27,7 @@ from smsbridge.errors import ConfigurationError, InvalidMessageError, InvalidNum
 from smsbridge.inputs import DEFAULT_ENCODING, BadRow, CsvRows, InputFileError
 from smsbridge.model import Template, check_text
 from smsbridge.numbers import NumberNormaliser
+from smsbridge.observe.logs import log_rejected_input
 from smsbridge.tasks.model import ImportReport, InvalidLine, TaskImportError
 
 __all__ = ["NUMBER_COLUMNS", "ImportCounter", "RecipientRow", "read_rows", "valid_rows"]
@@ -61,6 +62,8 @@ class ImportCounter:
     """
 
     listed_limit: int = 1000
+    source: str = ""
+    """Where the rows come from, for the ``smsbridge.input.rejected`` log."""
     imported: int = 0
     duplicates: int = 0
     invalid: int = 0
@@ -68,6 +71,7 @@ class ImportCounter:
 
     def drop(self, line: int, value: str, reason: str) -> None:
         """Count an invalid line, and list it while there is room."""
+        log_rejected_input(self.source, line, reason)
         self.invalid += 1
         if len(self.listed) < self.listed_limit:
             self.listed.append(InvalidLine(line, value, reason))

@@ -163,7 +163,7 @@ class Tasks:
             source=Path(recipients).name,
             copied_from=copied_from,
         )
-        counter = ImportCounter()
+        counter = ImportCounter(source=str(recipients))
         try:
             rows = read_rows(
                 recipients, number_column=number_column, sheet=sheet, encoding=encoding
