@@ -23,6 +23,7 @@ from smsbridge.cli import EXIT_OK, EXIT_USAGE
 from smsbridge.cli.config_cmd import add_config_option
 from smsbridge.config import load_config
 from smsbridge.errors import ConfigurationError
+from smsbridge.observe.events import BREAKER
 from smsbridge.outbox import ItemState, OutboxError
 from smsbridge.router.limits import Limit
 from smsbridge.worker import Worker
@@ -83,9 +84,11 @@ def _log_to_stderr(events: str = "warning") -> Iterator[None]:
     root_level = root.level
     root.addHandler(handler)
     root.setLevel(getattr(logging, events.upper()))
-    logger = logging.getLogger("smsbridge.worker")
-    level = logger.level
-    logger.setLevel(min(logging.INFO, root.level))
+    # Its own lines (progress, the database) and breaker changes are always shown.
+    shown = [logging.getLogger(name) for name in ("smsbridge.worker", BREAKER)]
+    levels = [logger.level for logger in shown]
+    for logger in shown:
+        logger.setLevel(min(logging.INFO, root.level))
     # psycopg warns about every rollback on a lost connection; the worker's line says it.
     psycopg_logger = logging.getLogger("psycopg")
     psycopg_level = psycopg_logger.level
@@ -95,7 +98,8 @@ def _log_to_stderr(events: str = "warning") -> Iterator[None]:
     finally:
         root.removeHandler(handler)
         root.setLevel(root_level)
-        logger.setLevel(level)
+        for logger, level in zip(shown, levels, strict=True):
+            logger.setLevel(level)
         psycopg_logger.setLevel(psycopg_level)
 
 
@@ -175,6 +179,7 @@ def register(sub: Any) -> None:
     )  # fmt: skip
     cmd.add_argument(
         "--log-level", choices=LOG_LEVELS, default="warning",
-        help="show smsbridge's events at this level and above (info: retries, failovers)",
+        help="show smsbridge's events at this level and above (breaker changes always; "
+        "info: retries, failovers)",
     )  # fmt: skip
     cmd.set_defaults(func=_cmd_worker)

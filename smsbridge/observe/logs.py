@@ -6,10 +6,12 @@ event (``smsbridge.attempt``, ``smsbridge.breaker``...). Each record's ``extra``
 ``event`` and the event's fields under stable names, for JSON formatters; its message
 is the same as ``key=value`` text, for people. ``docs/observability.md`` lists them.
 
-Levels: answered attempts and delivery reports at DEBUG, a breaker opening at WARNING,
-everything else at INFO. While an event's logger is disabled at the event's highest
-level, :meth:`LoggingPlugin.observes` says so and the event is not even built: logging
-that is off costs a cached level check per request.
+Levels: answered attempts and delivery reports at DEBUG, everything else at INFO, so
+that nothing reaches Python's last-resort handler (stderr) in an application that has
+not configured logging: a library's events are the application's to show. While an
+event's logger is disabled at the event's highest level,
+:meth:`LoggingPlugin.observes` says so and the event is not even built: logging that
+is off costs a cached level check per request.
 
 Texts arrive redacted (:class:`~smsbridge.observe.relay.EventRelay`, the HTTP client and
 the report receiver each pass them through a :class:`~smsbridge.credentials.Redactor`);
@@ -49,7 +51,7 @@ _HOOK_EVENTS = {
     "smsbridge_attempt": (ATTEMPT, logging.INFO),
     "smsbridge_retry": (RETRY, logging.INFO),
     "smsbridge_failover": (FAILOVER, logging.INFO),
-    "smsbridge_breaker": (BREAKER, logging.WARNING),
+    "smsbridge_breaker": (BREAKER, logging.INFO),
     "smsbridge_reconcile": (RECONCILE, logging.INFO),
     "smsbridge_delivery_report": (REPORT, logging.DEBUG),
 }
@@ -161,14 +163,14 @@ class LoggingPlugin:
 
     @hookimpl
     def smsbridge_breaker(self, change: BreakerChange) -> None:
-        """A breaker change: WARNING when it opens, INFO otherwise."""
+        """A breaker change (INFO)."""
         fields = {
             "provider": change.provider,
             "old_state": change.old,
             "new_state": change.new,
             "failures": change.failures,
         }
-        self._log(BREAKER, logging.WARNING if change.new == "open" else logging.INFO, fields)
+        self._log(BREAKER, logging.INFO, fields)
 
     @hookimpl
     def smsbridge_reconcile(self, reconciliation: Reconciliation) -> None:

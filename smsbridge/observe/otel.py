@@ -18,6 +18,7 @@ gauge.
 from __future__ import annotations
 
 import threading
+import time
 from typing import Any
 
 from opentelemetry import metrics, trace
@@ -27,23 +28,32 @@ from smsbridge.observe.events import Attempt, BreakerChange, Failover, Reconcili
 from smsbridge.plugins import hookimpl
 from smsbridge.results import DeliveryReport
 
-__all__ = ["BREAKER_STATES", "OtelPlugin"]
+__all__ = ["BREAKER_STATES", "RECHECK", "OtelPlugin"]
 
 BREAKER_STATES = {"closed": 0, "half_open": 1, "open": 2}
 """The value the ``smsbridge.breaker.state`` gauge records for each breaker state."""
 
 _SCOPE = "smsbridge"
 
+RECHECK = 1.0
+"""Seconds between looks at OpenTelemetry's global providers while none is set."""
+
+
+try:
+    from opentelemetry.sdk.metrics import MeterProvider as _SdkMeterProvider
+    from opentelemetry.sdk.trace import TracerProvider as _SdkTracerProvider
+except ImportError:  # pragma: no cover - the API alone: nothing would be recorded anyway
+    _SDK: tuple[type, type] | None = None
+else:
+    _SDK = (_SdkTracerProvider, _SdkMeterProvider)
+
 
 def _sdk_configured() -> bool:
     """Whether the application set an SDK tracer or meter provider globally."""
-    try:
-        from opentelemetry.sdk.metrics import MeterProvider
-        from opentelemetry.sdk.trace import TracerProvider
-    except ImportError:  # the API alone: nothing would be recorded anyway
+    if _SDK is None:
         return False
-    return isinstance(trace.get_tracer_provider(), TracerProvider) or isinstance(
-        metrics.get_meter_provider(), MeterProvider
+    return isinstance(trace.get_tracer_provider(), _SDK[0]) or isinstance(
+        metrics.get_meter_provider(), _SDK[1]
     )
 
 
@@ -104,6 +114,7 @@ class OtelPlugin:
         self._tracer_provider = tracer_provider
         self._meter_provider = meter_provider
         self._configured = tracer_provider is not None or meter_provider is not None
+        self._next_look = 0.0
         self._instruments: _Instruments | None = None
         self._lock = threading.Lock()
 
@@ -111,10 +122,16 @@ class OtelPlugin:
         """Whether OpenTelemetry is configured (the answer is the same for every hook).
 
         Once an SDK provider is seen the answer stays yes: OpenTelemetry's global
-        providers are set once per process.
+        providers are set once per process. Before, the globals are looked at once per
+        :data:`RECHECK` seconds, so a set-up made after the first send is seen within
+        that time.
         """
         if not self._configured:
-            self._configured = _sdk_configured()
+            # Asked several times per request: look at the globals once a second.
+            now = time.monotonic()
+            if now >= self._next_look:
+                self._next_look = now + RECHECK
+                self._configured = _sdk_configured()
         return self._configured
 
     def _get(self) -> _Instruments:

@@ -68,7 +68,7 @@ def test_an_outage_logs_attempts_retries_failovers_and_the_breaker(
     breakers = events(caplog, "smsbridge.breaker")
     assert len(breakers) == 1
     (opened,) = breakers
-    assert opened.levelno == logging.WARNING
+    assert opened.levelno == logging.INFO
     assert (field(opened, "provider"), field(opened, "old_state"), field(opened, "new_state")) == (
         "clickatell",
         "closed",

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from smsbridge.cli import EXIT_OK, EXIT_USAGE, main
+from smsbridge.cli.worker import _log_to_stderr
 from smsbridge.config import Config, ProviderConfig
 from smsbridge.model import Batch
 from smsbridge.observe.progress import ProgressLog
@@ -126,3 +127,19 @@ def test_the_worker_command_prints_progress_to_stderr(
     out = io.StringIO()
     assert main([*args, "--progress-interval", "-1"], out=out) == EXIT_USAGE
     assert "--progress-interval" in out.getvalue()
+
+
+def test_the_worker_command_shows_breaker_changes_and_the_events_of_its_level() -> None:
+    breaker = logging.getLogger("smsbridge.breaker")
+    retry = logging.getLogger("smsbridge.retry")
+    before = (breaker.level, logging.getLogger("smsbridge").level)
+    for level, shown in (("warning", ["breaker"]), ("info", ["breaker", "retry"])):
+        err = io.StringIO()
+        with contextlib.redirect_stderr(err), _log_to_stderr(level):
+            breaker.info("breaker")
+            retry.info("retry")
+            retry.debug("retry in detail")
+        lines = err.getvalue().splitlines()
+        assert lines == [f"smsbridge worker: {name}" for name in shown]
+    # The command's settings last as long as the command.
+    assert (breaker.level, logging.getLogger("smsbridge").level) == before
