@@ -3,6 +3,8 @@ nothing built while the loggers are off."""
 
 from __future__ import annotations
 
+import contextlib
+import io
 import logging
 import time
 from collections import Counter
@@ -11,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from smsbridge import Message, ProviderError, SendResult
+from smsbridge.cli import main
 from smsbridge.errors import Kind, Scope
 from smsbridge.numbers import NumberNormaliser
 from smsbridge.observe.events import EVENTS
@@ -19,6 +22,7 @@ from smsbridge.reports.polling import Poller
 from smsbridge.tasks.importer import ImportCounter, read_rows, valid_rows
 from smsbridge.testing.faults import AcceptThenDrop, HttpStatus, on_path
 from smsbridge_clickatell import ClickatellProvider
+from tests.cli.helpers import clickatell_config
 
 from .conftest import SENDMSG, BridgeFactory, Pair, send_each
 
@@ -206,3 +210,25 @@ def test_rejected_input_rows_are_logged(caplog: pytest.LogCaptureFixture, tmp_pa
     ]
     assert all(field(r, "reason") for r in rejected)
     assert counter.invalid == 2
+
+
+def test_a_batch_logs_the_rows_it_prints_as_rejected(
+    caplog: pytest.LogCaptureFixture, tmp_path: Path, pair: Pair, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = tmp_path / "smsbridge.toml"
+    for name, value in clickatell_config(config, pair.primary_emulator).items():
+        monkeypatch.setenv(name, value)
+    data = tmp_path / "rows.csv"
+    data.write_bytes(b"to,name\n+447700900601,Ann\n12,Bad\n+447700900602,B\xffb\n")
+    caplog.set_level(logging.INFO, logger="smsbridge")
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err):
+        args = ["batch", str(data), "--template", "Hi {name}", "--config", str(config), "-q"]
+        assert main(args, out=io.StringIO()) == 1
+    rejected = events(caplog, "smsbridge.input.rejected")
+    assert [(field(r, "source"), field(r, "line")) for r in rejected] == [
+        (str(data), 3),
+        (str(data), 4),
+    ]
+    printed = [line for line in err.getvalue().splitlines() if line.startswith(f"{data}:")]
+    assert printed == [f"{data}:{field(r, 'line')}: {field(r, 'reason')}" for r in rejected]
