@@ -97,6 +97,15 @@ def packaging(session: nox.Session) -> None:
         "import smsbridge; names = [p.name for p in smsbridge.providers()]; "
         "print(names); assert {'clickatell', 'bulksms', 'huawei'} <= set(names), names",
     )
+    # The default observers load too (the otel one as a stand-in without its extra).
+    session.run(
+        "python",
+        "-W",
+        "error",
+        "-c",
+        "import smsbridge; pm = smsbridge.make_plugin_manager().pm; "
+        "assert pm.has_plugin('logging') and pm.has_plugin('otel'), pm.list_name_plugin()",
+    )
     session.run(
         "python",
         "-c",

@@ -29,6 +29,7 @@ from smsbridge.errors import (
 )
 from smsbridge.model import Batch, Message, SendOptions
 from smsbridge.numbers import NumberNormaliser
+from smsbridge.observe.relay import EventRelay
 from smsbridge.outbox import (
     History,
     ItemOutcome,
@@ -141,19 +142,15 @@ class SmsBridge:
         self.normalise = NumberNormaliser(region, strict_numbers)
         self.max_wait = max_wait
         self.batch_window = batch_window
-        hook = self.plugin_manager.hook
         # Wired once, here: every request of every path reaches the plugins through the
         # router's hooks; a request's message is built only while a plugin listens.
+        relay = EventRelay(self.plugin_manager.hook, self.providers)
         hooks = SendHooks(
-            on_attempt=lambda p, m: hook.smsbridge_before_send(provider=p.name, message=m),
-            on_failure=lambda p, m, e: hook.smsbridge_send_failed(
-                provider=p.name, message=m, error=e
-            ),
-            on_results=lambda p, r: hook.smsbridge_after_send(provider=p.name, results=r),
-            listening=lambda: bool(
-                hook.smsbridge_before_send.get_hookimpls()
-                or hook.smsbridge_send_failed.get_hookimpls()
-            ),
+            on_attempt=relay.before_send,
+            on_failure=relay.send_failed,
+            on_results=relay.after_send,
+            listening=relay.wants_messages,
+            events=relay,
         )
         self.router = Router(
             self.providers,

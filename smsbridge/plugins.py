@@ -25,6 +25,7 @@ import attrs
 import pluggy
 
 from smsbridge.errors import ConfigurationError
+from smsbridge.observe.specs import EventSpecs
 from smsbridge.provider import NAME_RE, Capabilities, Provider, ProviderOptions
 
 if TYPE_CHECKING:
@@ -222,6 +223,7 @@ class PluginManager:
     def __init__(self) -> None:
         self.pm = pluggy.PluginManager(PROJECT)
         self.pm.add_hookspecs(HookSpecs)
+        self.pm.add_hookspecs(EventSpecs)
         self.registry = ProviderRegistry()
 
     @property

@@ -40,6 +40,7 @@ from smsbridge.dispatch.prepare import batch_entries, prepare_message
 from smsbridge.limits_shared import SharedLimitBoard, shared_limits_for
 from smsbridge.model import Batch, Message
 from smsbridge.numbers import NumberNormaliser
+from smsbridge.observe.progress import ProgressLog
 from smsbridge.outbox.base import ItemState, NewItem, OutboxError, OutboxStore
 from smsbridge.outbox.factory import open_store
 from smsbridge.provider import Provider
@@ -85,6 +86,9 @@ class Worker:
             every round, idle pause and database error, and when :meth:`run` ends (e.g.
             a :class:`~smsbridge.worker_health.HealthFile`). An ``OSError`` it raises is
             logged once and otherwise ignored: a full disk must not stop the sending.
+        progress_interval: Log a ``smsbridge.worker.progress`` line (counts by state and
+            status, rates) every this many seconds and when :meth:`run` ends
+            (:class:`~smsbridge.observe.progress.ProgressLog`); ``None``: never.
     """
 
     def __init__(
@@ -102,6 +106,7 @@ class Worker:
         backoff: RetryPolicy = DATABASE_BACKOFF,
         rand: Callable[[], float] = random.random,
         on_health: Callable[[WorkerHealth], None] | None = None,
+        progress_interval: float | None = None,
     ) -> None:
         self.bridge = bridge
         self.dispatcher: Dispatcher = bridge.dispatcher
@@ -122,6 +127,9 @@ class Worker:
         self.health = HealthMonitor(self.owner)
         """Counts and state for :attr:`on_health`."""
         self._count_results()
+        self.progress: ProgressLog | None = None
+        if progress_interval is not None:
+            self.progress = ProgressLog(progress_interval, self.health, bridge.store.counts)
         self.board: SharedLimitBoard | None = None
         if share_limits:
             shared = shared_limits_for(bridge.store, location)
@@ -156,6 +164,7 @@ class Worker:
         poll_interval: float = 1.0,
         share_limits: bool = True,
         on_health: Callable[[WorkerHealth], None] | None = None,
+        progress_interval: float | None = None,
     ) -> Worker:
         """A worker for the configuration's providers and routing, on its own store.
 
@@ -169,6 +178,7 @@ class Worker:
             poll_interval: See :class:`Worker`.
             share_limits: See :class:`Worker`.
             on_health: See :class:`Worker`.
+            progress_interval: See :class:`Worker`.
 
         Raises:
             ConfigurationError: For a configuration that builds no bridge.
@@ -196,6 +206,7 @@ class Worker:
                 owns_bridge=True,
                 owns_store=True,
                 on_health=on_health,
+                progress_interval=progress_interval,
             )
         except BaseException:
             bridge.close()
@@ -277,6 +288,8 @@ class Worker:
                     continue
                 handled += claimed
                 self._report()
+                if self.progress is not None:
+                    self.progress.tick()
                 if claimed:
                     continue
                 if idle:
@@ -285,6 +298,8 @@ class Worker:
             clean = True
         finally:
             self._leave(settle=self._owes_release or not clean)
+            if self.progress is not None:
+                self.progress.tick(final=True)
         return handled
 
     def _round(self, until_idle: bool) -> tuple[int, bool]:

@@ -24,6 +24,7 @@ import os
 import tempfile
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
@@ -99,15 +100,23 @@ class HealthMonitor:
         self._progress: float | None = None
         self._claimed = 0
         self._sent = 0
+        self._statuses: Counter[str] = Counter()
         self._errors = 0
         self._error: str | None = None
         self._error_at: float | None = None
 
     def results(self, results: Iterable[SendResult]) -> None:
-        """Count the recipients a provider took."""
+        """Count the recipients a provider took, and every result by status."""
+        statuses = Counter(result.status.value for result in results)
         taken = sum(1 for result in results if result.ok)
         with self._lock:
             self._sent += taken
+            self._statuses.update(statuses)
+
+    def statuses(self) -> dict[str, int]:
+        """Results by status since the worker started (``{"accepted": 12, ...}``)."""
+        with self._lock:
+            return dict(self._statuses)
 
     def progress(self, claimed: int) -> None:
         """A round reached the database and claimed ``claimed`` items."""

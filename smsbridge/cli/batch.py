@@ -46,6 +46,7 @@ from smsbridge.cli.progress import Progress
 from smsbridge.errors import InvalidMessageError, InvalidNumberError, TemplateError
 from smsbridge.inputs import DEFAULT_ENCODING, BadRow, CsvRows, InputFileError, count_rows
 from smsbridge.model import Batch, Recipient, Template
+from smsbridge.observe.logs import log_rejected_input
 from smsbridge.outbox.base import StorageError
 from smsbridge.outbox.batch_sizes import forget_size, record_size
 from smsbridge.results import SendResult
@@ -90,6 +91,7 @@ class _Run:
         """Report a line that is not sent, on stderr and (with --json) on stdout."""
         self.progress.clear()
         print(f"{self.path}:{line}: {problem}", file=sys.stderr)
+        log_rejected_input(str(self.path), line, problem)
         self.counts[BAD_INPUT] += 1
         self.tally.refused += 1
         self.progress.advance(BAD_INPUT)

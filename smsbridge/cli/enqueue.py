@@ -39,6 +39,7 @@ from smsbridge.inputs import (
     read_numbers,
 )
 from smsbridge.model import Batch, Recipient
+from smsbridge.observe.logs import log_rejected_input
 from smsbridge.outbox.base import OutboxStore, StorageError
 from smsbridge.outbox.batch_sizes import forget_size, record_size
 from smsbridge.outbox.factory import open_store
@@ -67,12 +68,21 @@ class _Source:
                 self.lines.append(row.line)  # its index stays taken
                 self.unreadable += 1
                 print(f"{self.args.file}:{row.line}: {row.reason}", file=sys.stderr)
+                log_rejected_input(str(self.args.file), row.line, row.reason)
                 continue
             yield self._entry(row.values[0], row.line)
 
     def _entry(self, number: str, line: int) -> Recipient:
         self.lines.append(line)
         return Recipient(number, reference=f"{self.reference}-{len(self.lines)}")
+
+    def origin(self, reference: str | None) -> tuple[str, int]:
+        """``(FILE, LINE)`` for an entry of the file, else ``("--to", 0)``."""
+        where = self.where(reference)
+        if not where:
+            return "--to", 0
+        line = self.lines[int((reference or "").rpartition("-")[2]) - 1]
+        return str(self.args.file), line
 
     def where(self, reference: str | None) -> str:
         """`` (FILE:LINE)`` for an entry of the file, else nothing."""
@@ -140,6 +150,7 @@ def _cmd_enqueue(args: argparse.Namespace, out: TextIO) -> int:
     for refused in result.refused:
         error = refused.error.text if refused.error is not None else refused.status.value
         out.write(f"refused {refused.recipient}{source.where(refused.reference)}: {error}\n")
+        log_rejected_input(*source.origin(refused.reference), error)
     unreadable = f", {source.unreadable} unreadable" if source.unreadable else ""
     out.write(
         f"batch {reference}: {result.added} enqueued, {result.existing} already there, "

@@ -32,6 +32,7 @@ from smsbridge.config import find_config, load_config
 from smsbridge.errors import ConfigurationError, InvalidMessageError
 from smsbridge.inputs import DEFAULT_ENCODING, BadRow, CsvRows, InputFileError, count_rows
 from smsbridge.model import Batch, Recipient, SendOptions, Template
+from smsbridge.observe.logs import log_rejected_input
 from smsbridge.plugins import default_plugin_manager
 from smsbridge.pricing import (
     CreditRates,
@@ -137,6 +138,7 @@ def _recipients(path: Path, encoding: str) -> Iterator[Recipient]:
         for row in reader.rows(header.index("to")):
             if isinstance(row, BadRow):
                 print(f"{path}:{row.line}: {row.reason}", file=sys.stderr)
+                log_rejected_input(str(path), row.line, row.reason)
                 continue
             values = dict(zip(header, row.values, strict=True))
             number = values.pop("to").strip()

@@ -4,7 +4,9 @@ Run one per CPU core or host against a shared PostgreSQL outbox (or a few on one
 against SQLite); ``docs/deployment.md`` says how to size them. SIGTERM or Ctrl-C stops
 it gracefully: the request in flight finishes, every other claim is given back. A
 database that goes away (restart, failover) is waited for, one line on stderr per try;
-``--health-file`` keeps a JSON file a liveness probe and an alert can read.
+``--health-file`` keeps a JSON file a liveness probe and an alert can read. Progress
+(counts by state and status, rates) goes to stderr every ``--progress-interval``
+seconds, with the events of ``docs/observability.md`` at ``--log-level`` and above.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from smsbridge.cli import EXIT_OK, EXIT_USAGE
 from smsbridge.cli.config_cmd import add_config_option
 from smsbridge.config import load_config
 from smsbridge.errors import ConfigurationError
+from smsbridge.observe.events import BREAKER
 from smsbridge.outbox import ItemState, OutboxError
 from smsbridge.router.limits import Limit
 from smsbridge.worker import Worker
@@ -67,16 +70,25 @@ def parse_limits(rates: list[str], caps: list[str]) -> dict[str, Limit]:
     }
 
 
+LOG_LEVELS = ("debug", "info", "warning", "error")
+
+
 @contextlib.contextmanager
-def _log_to_stderr() -> Iterator[None]:
-    """The worker's own log lines (a database gone and back) on stderr, one line each,
-    for the command's lifetime only (tests call the command in-process)."""
+def _log_to_stderr(events: str = "warning") -> Iterator[None]:
+    """The worker's own log lines (a database gone and back, progress) and the events
+    at ``events`` and above on stderr, one line each, for the command's lifetime only
+    (tests call the command in-process)."""
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("smsbridge worker: %(message)s"))
-    logger = logging.getLogger("smsbridge.worker")
-    level = logger.level
-    logger.addHandler(handler)
-    logger.setLevel(logging.INFO)
+    root = logging.getLogger("smsbridge")
+    root_level = root.level
+    root.addHandler(handler)
+    root.setLevel(getattr(logging, events.upper()))
+    # Its own lines (progress, the database) and breaker changes are always shown.
+    shown = [logging.getLogger(name) for name in ("smsbridge.worker", BREAKER)]
+    levels = [logger.level for logger in shown]
+    for logger in shown:
+        logger.setLevel(min(logging.INFO, root.level))
     # psycopg warns about every rollback on a lost connection; the worker's line says it.
     psycopg_logger = logging.getLogger("psycopg")
     psycopg_level = psycopg_logger.level
@@ -84,8 +96,10 @@ def _log_to_stderr() -> Iterator[None]:
     try:
         yield
     finally:
-        logger.removeHandler(handler)
-        logger.setLevel(level)
+        root.removeHandler(handler)
+        root.setLevel(root_level)
+        for logger, level in zip(shown, levels, strict=True):
+            logger.setLevel(level)
         psycopg_logger.setLevel(psycopg_level)
 
 
@@ -93,9 +107,15 @@ def _cmd_worker(args: argparse.Namespace, out: TextIO) -> int:
     if args.concurrency < 1 or args.lease <= 0 or args.claim_size < 1:
         out.write("smsbridge worker: --concurrency, --lease and --claim-size must be positive\n")
         return EXIT_USAGE
+    if not 0 <= args.progress_interval < math.inf:
+        out.write(
+            "smsbridge worker: --progress-interval must be 0 (off) or a number of seconds, "
+            f"not {args.progress_interval!r}\n"
+        )
+        return EXIT_USAGE
     config = load_config(args.config)
     with (
-        _log_to_stderr(),
+        _log_to_stderr(args.log_level),
         Worker.from_config(
             config,
             store=args.store,
@@ -106,6 +126,7 @@ def _cmd_worker(args: argparse.Namespace, out: TextIO) -> int:
             poll_interval=args.poll,
             share_limits=not args.local_limits,
             on_health=None if args.health_file is None else HealthFile(args.health_file),
+            progress_interval=args.progress_interval or None,
         ) as worker,
     ):
         worker.install_signal_handlers()
@@ -151,5 +172,14 @@ def register(sub: Any) -> None:
     cmd.add_argument(
         "--health-file", default=None, metavar="PATH",
         help="write the worker's health as JSON to PATH after every round (atomically)",
+    )  # fmt: skip
+    cmd.add_argument(
+        "--progress-interval", type=float, default=60.0, metavar="SECONDS",
+        help="log progress (counts by state and status, rates) every SECONDS; 0: off",
+    )  # fmt: skip
+    cmd.add_argument(
+        "--log-level", choices=LOG_LEVELS, default="warning",
+        help="show smsbridge's events at this level and above (breaker changes always; "
+        "info: retries, failovers)",
     )  # fmt: skip
     cmd.set_defaults(func=_cmd_worker)

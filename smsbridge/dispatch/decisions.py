@@ -192,6 +192,7 @@ class Decisions:
             ):
                 lookups.append(item)
             else:
+                self.router.hooks.events.decided(provider, item, decision, attempts, situation.now)
                 self._write(item, provider, decision, situation.now)
         if finals:
             self.store.finish_many(
@@ -254,6 +255,7 @@ class Decisions:
         facts = self._facts_of(provider)
         situation = self._situation(item, provider, attempts, started_at, others=True)
         decision = decide(outcome, facts, situation, self._rules())
+        self.router.hooks.events.looked_up(provider, item, outcome, decision, now=situation.now)
         if decision.action is Action.FINISH:
             message_id = (
                 report.message_id
@@ -277,12 +279,14 @@ class Decisions:
     def _park(self, item: OutboxItem, error: ErrorInfo, when: float | None = None) -> None:
         """Leave the item UNKNOWN, to be looked at again much later (or at ``when``)."""
         now = self.clock()
+        when = now + self.unknown_recheck if when is None else when
+        self.router.hooks.events.parked(item, error, when, now)
         self.store.mark_unknown(
             item.reference,
             owner=self.owner,
             error=error,
             now=now,
-            next_attempt_at=now + self.unknown_recheck if when is None else when,
+            next_attempt_at=when,
         )
 
     def _breaker_wait(self, item: OutboxItem, message: Message, now: float) -> float:

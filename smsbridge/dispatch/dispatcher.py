@@ -157,6 +157,7 @@ class Dispatcher(ChunkSender):
             reset_timeout=router.breakers.reset_timeout,
             storage=OutboxBreakerStorage(store),
             clock=self.clock,
+            on_change=lambda *change: self.router.hooks.events.breaker_changed(*change),
         )
         self._by_name = {p.name: p for p in router.providers}
         self._facts: dict[str, ProviderFacts] = {}

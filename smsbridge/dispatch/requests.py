@@ -145,6 +145,7 @@ class Requests(Decisions):
             self._hold(references, True)
             try:
                 if message is not None:
+                    hooks.events.attempting(provider, items)
                     hooks.before_send(provider, message)
                 failure: SmsBridgeError | None = None
                 results: list[SendResult] = []
@@ -201,6 +202,7 @@ class Requests(Decisions):
             else:
                 self._park(item, error, self._breaker_wait(item, item_message(item), situation.now))
             return
+        self.router.hooks.events.decided(provider, item, decision, item.attempts, situation.now)
         self._write(item, provider, decision, situation.now)
 
 

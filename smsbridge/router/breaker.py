@@ -59,6 +59,8 @@ class BreakerBoard:
         reset_timeout: Seconds an open breaker waits before a half-open probe.
         storage: Where states are kept.
         clock: Monotonic-enough seconds (wall clock when shared between processes).
+        on_change: Called with the provider, the old and the new state after a change
+            of ``state`` (outside the lock).
     """
 
     def __init__(
@@ -68,6 +70,7 @@ class BreakerBoard:
         reset_timeout: float = 30.0,
         storage: BreakerStorage | None = None,
         clock: Callable[[], float],
+        on_change: Callable[[str, BreakerState, BreakerState], None] | None = None,
     ) -> None:
         if threshold < 1:
             raise ValueError("threshold must be at least 1")
@@ -75,6 +78,7 @@ class BreakerBoard:
         self.reset_timeout = reset_timeout
         self.storage: BreakerStorage = storage or MemoryBreakerStorage()
         self.clock = clock
+        self.on_change = on_change
         self._lock = threading.Lock()
 
     def allows(self, provider: str) -> bool:
@@ -83,22 +87,26 @@ class BreakerBoard:
             state = self.storage.get_breaker(provider)
             if state.state == CLOSED:
                 return True
-            if state.state == OPEN:
-                assert state.opened_at is not None
-                if self.clock() - state.opened_at >= self.reset_timeout:
-                    self.storage.put_breaker(
-                        provider, BreakerState(HALF_OPEN, state.failures, state.opened_at)
-                    )
-                    return True
-                return False
             # Half-open: one probe is already out; others wait for its verdict.
-            return False
+            if state.state != OPEN:
+                return False
+            assert state.opened_at is not None
+            if self.clock() - state.opened_at < self.reset_timeout:
+                return False
+            new = BreakerState(HALF_OPEN, state.failures, state.opened_at)
+            self.storage.put_breaker(provider, new)
+        if self.on_change is not None:
+            self.on_change(provider, state, new)
+        return True
 
     def success(self, provider: str) -> None:
         """A request reached the provider and it answered sensibly."""
         with self._lock:
-            if self.storage.get_breaker(provider) != BreakerState():
+            old = self.storage.get_breaker(provider)
+            if old != BreakerState():
                 self.storage.put_breaker(provider, BreakerState())
+        if old.state != CLOSED and self.on_change is not None:
+            self.on_change(provider, old, BreakerState())
 
     def failure(self, provider: str) -> None:
         """A provider-scope failure (outage, 5xx, account problem)."""
@@ -106,9 +114,12 @@ class BreakerBoard:
             state = self.storage.get_breaker(provider)
             failures = state.failures + 1
             if state.state == HALF_OPEN or failures >= self.threshold:
-                self.storage.put_breaker(provider, BreakerState(OPEN, failures, self.clock()))
+                new = BreakerState(OPEN, failures, self.clock())
             else:
-                self.storage.put_breaker(provider, BreakerState(CLOSED, failures, None))
+                new = BreakerState(CLOSED, failures, None)
+            self.storage.put_breaker(provider, new)
+        if new.state != state.state and self.on_change is not None:
+            self.on_change(provider, state, new)
 
     def state(self, provider: str) -> str:
         """``"closed"``, ``"open"`` or ``"half_open"``."""

@@ -14,6 +14,7 @@ import attrs
 
 from smsbridge.errors import SmsBridgeError
 from smsbridge.model import Message
+from smsbridge.observe.sink import NO_EVENTS, EventSink
 from smsbridge.provider import Provider
 from smsbridge.results import SendResult
 
@@ -35,12 +36,15 @@ class SendHooks:
         on_results: Called with the per-recipient results of each answered request.
         listening: Whether anyone listens to ``on_attempt``/``on_failure`` now (e.g.
             whether any plugin implements them); ``None``: whenever they are set.
+        events: Told of failovers, decisions, lookups and breaker changes (see
+            :mod:`smsbridge.observe.sink`); silent by default.
     """
 
     on_attempt: AttemptHook | None = None
     on_failure: FailureHook | None = None
     on_results: ResultsHook | None = None
     listening: Callable[[], bool] | None = None
+    events: EventSink = NO_EVENTS
 
     @property
     def wants_messages(self) -> bool:

@@ -119,7 +119,9 @@ class Router:
         self.providers = tuple(providers)
         self.policy: Policy = policy or Priority()
         self.retry = retry or RetryPolicy()
-        self.breakers = breakers or BreakerBoard(clock=clock)
+        self.breakers = breakers or BreakerBoard(
+            clock=clock, on_change=lambda *change: self.hooks.events.breaker_changed(*change)
+        )
         self.delivery = delivery
         self.max_wait = max_wait
         self.clock = clock

@@ -33,6 +33,7 @@ import attrs
 from smsbridge.errors import ConfigurationError, InvalidMessageError, InvalidNumberError
 from smsbridge.inputs import DEFAULT_ENCODING, BadRow, CsvRows, InputFileError
 from smsbridge.model import Template, check_text
+from smsbridge.observe.logs import log_rejected_input
 from smsbridge.tasks.model import ImportReport, InvalidLine, TaskImportError
 
 __all__ = [
@@ -83,6 +84,8 @@ class ImportCounter:
     """
 
     listed_limit: int = 1000
+    source: str = ""
+    """Where the rows come from, for the ``smsbridge.input.rejected`` log."""
     imported: int = 0
     duplicates: int = 0
     invalid: int = 0
@@ -90,6 +93,7 @@ class ImportCounter:
 
     def drop(self, line: int, value: str, reason: str) -> None:
         """Count an invalid line, and list it while there is room."""
+        log_rejected_input(self.source, line, reason)
         self.invalid += 1
         if len(self.listed) < self.listed_limit:
             self.listed.append(InvalidLine(line, value, reason))

@@ -207,9 +207,9 @@ class Tasks:
             source=Path(recipients).name,
             copied_from=copied_from,
         )
-        counter = ImportCounter()
         hours = HoursCheck(task.due_at, self.sending_hours)
         check_file(recipients, max_xlsx_bytes=self.max_xlsx_bytes)
+        counter = ImportCounter(source=str(recipients))
         try:
             rows = read_rows(
                 recipients, number_column=number_column, sheet=sheet, encoding=encoding
