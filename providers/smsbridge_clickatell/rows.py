@@ -23,9 +23,10 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, NamedTuple
 
-from smsbridge import InvalidMessageError, Message, SendResult
+from smsbridge import InvalidMessageError, Message, SendResult, relevant_extras
 
 from . import protocol as p
+from .features import PROVIDER
 
 if TYPE_CHECKING:
     from .provider import ClickatellProvider
@@ -63,12 +64,14 @@ def request_key(message: Message) -> RowKey:
     posts to the URL configured on the account, so the URL itself never travels.
     """
     options = message.options
-    extra = options.extra
-    extras = (
-        tuple((name, str(extra[name])) for name in p.SEND_EXTRAS if extra.get(name) is not None)
-        if extra
-        else ()
-    )
+    # Every extra and raw value counts (their reprs: values need not hash), so rows
+    # that would send different parameters, or be refused differently, never share.
+    extras: tuple[tuple[str, str], ...] = ()
+    if options.extra:
+        mine = relevant_extras(options, provider=PROVIDER)
+        extras = tuple(sorted((name, repr(value)) for name, value in mine.items()))
+    if PROVIDER in options.raw:
+        extras += (("raw", repr(list(options.raw[PROVIDER].items()))),)
     return RowKey(
         message.body,
         message.sender,
@@ -140,7 +143,7 @@ def send_rows(provider: ClickatellProvider, messages: Sequence[Message]) -> list
     fields = provider.message_fields(
         seg, first.options, sender=first.sender, reference=first.reference
     )
-    scheduled = any(name == "scheduled_time" for name, _ in fields)
+    scheduled = any(name in p.SCHEDULING for name, _ in fields)
     wire = [p.wire_number(message.to[0]) for message in messages]
     text = provider.call("/http/sendmsg", [("to", ",".join(wire)), *fields], effects=True)
     lines = p.parse_send(text, wire)

@@ -6,6 +6,7 @@ into the parts that will actually travel; see ``docs/segmentation.md``.
 
 from __future__ import annotations
 
+from .binary import OCTETS_MULTI, OCTETS_SINGLE, BinarySegmentation, segment_binary
 from .gsm0338 import (
     DEFAULT_ALPHABET,
     EXTENSION_TABLE,
@@ -38,9 +39,12 @@ __all__ = [
     "GSM7_SINGLE_LIMIT",
     "GSM_CHARS",
     "GSM_EQUIVALENTS",
+    "OCTETS_MULTI",
+    "OCTETS_SINGLE",
     "UCS2",
     "UCS2_MULTI_LIMIT",
     "UCS2_SINGLE_LIMIT",
+    "BinarySegmentation",
     "Encoding",
     "Segmentation",
     "decode_septets",
@@ -49,6 +53,7 @@ __all__ = [
     "is_gsm_char",
     "pack_septets",
     "segment",
+    "segment_binary",
     "transliterate",
     "unpack_septets",
 ]

@@ -193,6 +193,8 @@ def options_to_json(options: SendOptions) -> str:
             "transliterate": options.transliterate,
             "callback_url": options.callback_url,
             "extra": dict(options.extra),
+            # Only when given, so that options without raw parameters store as before.
+            **({"raw": {k: dict(v) for k, v in options.raw.items()}} if options.raw else {}),
         }
     )
 
@@ -220,6 +222,7 @@ def options_from_json(text: str) -> SendOptions:
             transliterate=data["transliterate"],
             callback_url=data["callback_url"],
             extra=data["extra"],
+            raw=data.get("raw") or {},
         )
     except (KeyError, TypeError, ValueError, ArithmeticError) as exc:
         raise CodecError(f"unreadable send options: {exc}") from exc
