@@ -343,3 +343,15 @@ def callback_request(draw: st.DrawFn) -> tuple[str, str, str, bytes]:
     )  # fmt: skip
     body = draw(_bodies) if method != "GET" else b""
     return method, query, ctype, body
+
+
+def binary_payload(max_size: int = 1200) -> st.SearchStrategy[bytes]:
+    """Octets of an 8-bit message: from one to several parts' worth."""
+    return st.binary(min_size=1, max_size=max_size)
+
+
+@st.composite
+def user_data_header(draw: st.DrawFn) -> bytes:
+    """A well-formed user data header: its length octet, then that many octets."""
+    elements = draw(st.binary(min_size=1, max_size=20))
+    return bytes([len(elements)]) + elements
