@@ -37,7 +37,7 @@ from smsbridge.errors import (
     UnknownOutcomeError,
     UnsupportedOperationError,
 )
-from smsbridge.extras import provider_extras, raw_params, relevant_extras
+from smsbridge.extras import extras_key, provider_extras, raw_params, relevant_extras
 from smsbridge.model import Batch, Message, Recipient, SendOptions, Template
 from smsbridge.numbers import NormalisationReport, NumberNormaliser, normalise, normalise_many
 from smsbridge.plugins import (
@@ -102,6 +102,7 @@ __all__ = [
     "UnsupportedOperationError",
     "__version__",
     "check_udh",
+    "extras_key",
     "get_provider",
     "hookimpl",
     "make_plugin_manager",

@@ -24,6 +24,7 @@ from smsbridge.model import SendOptions
 __all__ = [
     "BRIDGE_PREFIX",
     "LEGACY_SCOPED",
+    "extras_key",
     "provider_extras",
     "raw_params",
     "relevant_extras",
@@ -37,6 +38,12 @@ LEGACY_SCOPED: Mapping[str, str] = {
     "huawei_template_params": "huawei",
 }
 """Names documented before scoping existed, and the one provider each belongs to."""
+
+
+# The last key computed: rows of one batch share one options object, and request keys are
+# computed for every row. One tuple, replaced whole, so concurrent readers see a
+# consistent entry.
+_last_key: tuple[SendOptions, str, tuple[tuple[str, str], ...]] | None = None
 
 
 def _scope(key: str) -> tuple[str | None, str]:
@@ -128,3 +135,23 @@ def raw_params(
                 provider=provider,
             )
     return list(params.items())
+
+
+def extras_key(options: SendOptions, *, provider: str) -> tuple[tuple[str, str], ...]:
+    """A hashable summary of the ``extra`` and raw values ``provider`` reads, for
+    request keys: rows whose summaries differ never share a request (or a refusal).
+
+    Values are summarised by their ``repr`` (they need not hash). Never raises.
+    """
+    global _last_key
+    last = _last_key
+    if last is not None and last[0] is options and last[1] == provider:
+        return last[2]
+    key: tuple[tuple[str, str], ...] = ()
+    if options.extra:
+        mine = relevant_extras(options, provider=provider)
+        key = tuple(sorted((name, repr(value)) for name, value in mine.items()))
+    if provider in options.raw:
+        key += (("raw", repr(list(options.raw[provider].items()))),)
+    _last_key = (options, provider, key)
+    return key

@@ -153,32 +153,44 @@ class Planner:
         (per-message CSV columns); schedules split requests."""
 
         def rows() -> Iterator[Row | SendResult]:
-            # Rows of one campaign share body, sender and options: encode and settle the
-            # settings once per run of equal messages, not once per row.
-            last: tuple[str, str | None, SendOptions] | None = None
-            shared: tuple[EncodedText, Settings, RequestParams] | InvalidMessageError
-            shared = InvalidMessageError("no message yet")
+            # Rows of one campaign share sender and options, often the body too: settle
+            # the settings once per run of equal senders and options, and encode once per
+            # run of equal bodies, not once per row.
+            last_key: tuple[str | None, SendOptions] | None = None
+            last_body: str | None = None
+            setup: tuple[Settings, RequestParams] | InvalidMessageError
+            setup = InvalidMessageError("no message yet")
+            text: EncodedText | InvalidMessageError = setup
             for message in messages:
+                options = message.options
                 if (
-                    last is None
-                    or last[0] != message.body
-                    or last[1] != message.sender
-                    or (last[2] is not message.options and last[2] != message.options)
+                    last_key is None
+                    or last_key[0] != message.sender
+                    or (last_key[1] is not options and last_key[1] != options)
                 ):
-                    last = (message.body, message.sender, message.options)
+                    last_key, last_body = (message.sender, options), None
                     try:
-                        shared = (
-                            self.encode(message.body, message.options),
-                            self.settings_for(message.sender, message.options),
-                            self.params_for(message.options),
+                        setup = (
+                            self.settings_for(message.sender, options),
+                            self.params_for(options),
                         )
                     except InvalidMessageError as exc:
-                        shared = exc
-                if isinstance(shared, InvalidMessageError):
+                        setup = exc
+                if isinstance(setup, InvalidMessageError):
                     for number in message.to:
-                        yield self.refused(number, message.reference, shared)
+                        yield self.refused(number, message.reference, setup)
                     continue
-                text, settings, params = shared
+                if last_body is None or last_body != message.body:
+                    last_body = message.body
+                    try:
+                        text = self.encode(message.body, options)
+                    except InvalidMessageError as exc:
+                        text = exc
+                if isinstance(text, InvalidMessageError):
+                    for number in message.to:
+                        yield self.refused(number, message.reference, text)
+                    continue
+                settings, params = setup
                 for number in message.to:
                     yield Row(number, message.reference, text, settings, params)
 

@@ -23,7 +23,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, NamedTuple
 
-from smsbridge import InvalidMessageError, Message, SendResult, relevant_extras
+from smsbridge import InvalidMessageError, Message, SendResult, extras_key
 
 from . import protocol as p
 from .features import PROVIDER
@@ -64,14 +64,9 @@ def request_key(message: Message) -> RowKey:
     posts to the URL configured on the account, so the URL itself never travels.
     """
     options = message.options
-    # Every extra and raw value counts (their reprs: values need not hash), so rows
-    # that would send different parameters, or be refused differently, never share.
-    extras: tuple[tuple[str, str], ...] = ()
-    if options.extra:
-        mine = relevant_extras(options, provider=PROVIDER)
-        extras = tuple(sorted((name, repr(value)) for name, value in mine.items()))
-    if PROVIDER in options.raw:
-        extras += (("raw", repr(list(options.raw[PROVIDER].items()))),)
+    # Every extra and raw value Clickatell reads counts, so rows that would send
+    # different parameters, or be refused differently, never share.
+    extras = extras_key(options, provider=PROVIDER)
     return RowKey(
         message.body,
         message.sender,

@@ -23,9 +23,9 @@ from smsbridge import (
     SendResult,
     SmsBridgeError,
     Status,
+    extras_key,
     provider_extras,
     raw_params,
-    relevant_extras,
     secret_converter,
 )
 from smsbridge.http import HttpClient, raise_for_transport_status
@@ -117,7 +117,6 @@ class RowKey(NamedTuple):
     max_parts: int | None
     notification_url: str | None
     extras: tuple[tuple[str, str], ...] = ()
-    raw: tuple[tuple[str, str], ...] = ()
 
 
 class SmsmodeProvider(Provider):
@@ -275,12 +274,7 @@ class SmsmodeProvider(Provider):
             options.max_parts,
             options.callback_url or self.options.notification_url,
             # Options and raw parameters decide the request (or its refusal) too.
-            tuple(
-                sorted(
-                    (k, repr(v)) for k, v in relevant_extras(options, provider=self.name).items()
-                )
-            ),
-            tuple(options.raw.get(self.name, {}).items()),
+            extras_key(options, provider=self.name),
         )
 
     def send_rows(self, messages: Sequence[Message]) -> list[SendResult]:
