@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from smsbridge import InvalidMessageError, SendOptions, provider_extras, raw_params
+from smsbridge import InvalidMessageError, SendOptions, extras_key, provider_extras, raw_params
 from smsbridge.outbox.codec import options_from_json, options_to_json
 
 KNOWN = ("queue", "mo")
@@ -70,3 +70,15 @@ def test_raw_is_read_only_and_survives_the_outbox() -> None:
         options.raw["clickatell"]["n"] = "3"  # type: ignore[index]
     assert options_from_json(options_to_json(options)) == options
     assert "raw" not in options_to_json(SendOptions())  # stored options stay as they were
+
+
+def test_the_request_key_summary_follows_the_options_not_their_identity() -> None:
+    first = SendOptions(extra={"queue": 1, "bulksms.routing_group": 2}, raw={"x": {"a": "1"}})
+    again = SendOptions(extra={"bulksms.routing_group": 2, "queue": 1}, raw={"x": {"a": "1"}})
+    other = SendOptions(extra={"queue": 2})
+    key = extras_key(first, provider="x")
+    assert key == extras_key(again, provider="x") == extras_key(first, provider="x")
+    assert key != extras_key(other, provider="x")
+    assert key != extras_key(first, provider="y")  # raw is per provider
+    # Another provider's scoped options and the bridge's own never split requests.
+    assert extras_key(SendOptions(extra={"y.q": 1, "smsbridge_t": 1}), provider="x") == ()

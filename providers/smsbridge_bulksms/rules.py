@@ -69,7 +69,8 @@ def _bad(name: str, value: object, why: str) -> InvalidMessageError:
 def _flag(name: str, value: object) -> str:
     if isinstance(value, bool):
         return str(int(value))
-    if value in (0, 1, "0", "1"):
+    # Exact types only: a Decimal signalling NaN would raise on comparison.
+    if type(value) in (int, str) and value in (0, 1, "0", "1"):
         return str(value)
     raise _bad(name, value, "is 0 or 1")
 

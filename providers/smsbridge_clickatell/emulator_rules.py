@@ -189,7 +189,7 @@ def check_message_params(
         except InvalidOperation:
             raise err("101") from None
         # Spec 5.1: a profile must exist for the value; the profiles are these.
-        if max_credits not in MAX_CREDITS:
+        if not max_credits.is_finite() or max_credits not in MAX_CREDITS:
             raise err("101")
     return Checked(
         text=text,

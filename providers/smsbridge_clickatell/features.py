@@ -110,7 +110,8 @@ def _max_credits(name: str, value: object) -> str:
         amount = Decimal(str(value)) if isinstance(value, str | int | Decimal) else None
     except InvalidOperation:
         amount = None
-    if amount is None or amount not in MAX_CREDITS:
+    # is_finite first: comparing a signalling NaN raises instead of answering.
+    if amount is None or not amount.is_finite() or amount not in MAX_CREDITS:
         raise _bad(name, value, "is one of the profile values 0.8, 1, 1.5, 2, 2.5, 3")
     return str(amount.normalize()) if amount != amount.to_integral() else str(int(amount))
 

@@ -6,15 +6,19 @@ or truncates them and sends anyway), which is why the provider must refuse them 
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
 import pytest
 import urllib3
+from hypothesis import given
+from hypothesis import strategies as st
 
 from smsbridge import Batch, InvalidMessageError, Message, SendOptions, Status
 from smsbridge_bulksms.emulator import BulkSmsEmulator
 from smsbridge_bulksms.provider import BulkSmsProvider
+from smsbridge_bulksms.rules import KNOWN_EXTRAS, extras_for
 
 from .conftest import PASSWORD
 
@@ -39,6 +43,7 @@ def _row(number: str, sender: str | None = None, **extra: Any) -> Message:
         (None, {"repliable": "yes"}, "extra.repliable"),
         (None, {"dca": "16bit"}, "extra.dca"),
         (None, {"want_report": 2}, "extra.want_report"),
+        (None, {"want_report": Decimal("sNaN")}, "extra.want_report"),
         (None, {"routng_group": 2}, "extra.routng_group"),
     ],
 )
@@ -134,3 +139,26 @@ def test_the_emulator_ignores_invalid_values_as_the_document_says(
     [message] = emulator.messages
     assert (message.msg_class, message.routing_group, message.sender) == (None, None, None)
     assert message.source_id == "s" * 20 and message.repliable == "1"
+
+
+@given(
+    st.dictionaries(
+        st.sampled_from([*sorted(KNOWN_EXTRAS), "other", "bulksms.msg_class"]),
+        st.one_of(st.none(), st.booleans(), st.integers(-3, 30), st.text(max_size=25)),
+        max_size=4,
+    ),
+    st.sampled_from([None, "Shop"]),
+)
+def test_setting_checks_return_wire_values_or_raise_typed(
+    extra: dict[str, Any], sender: str | None
+) -> None:
+    error: InvalidMessageError | None = None
+    wire: dict[str, str] = {}
+    try:
+        wire = extras_for(sender, SendOptions(extra=extra))
+    except InvalidMessageError as exc:  # anything else fails the test
+        error = exc
+    if error is not None:
+        assert error.field is not None and error.field.startswith("extra.")
+    assert all(isinstance(v, str) for v in wire.values())
+    assert len(wire.get("source_id", "")) <= 20

@@ -12,6 +12,8 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from smsbridge import (
     ConfigurationError,
@@ -24,7 +26,12 @@ from smsbridge import (
 )
 from smsbridge_clickatell import ClickatellProvider
 from smsbridge_clickatell.emulator import ClickatellEmulator
-from smsbridge_clickatell.features import RequiredFeature
+from smsbridge_clickatell.features import (
+    KNOWN_EXTRAS,
+    RequiredFeature,
+    binary_payload,
+    wire_extras,
+)
 
 MakeEmulator = Callable[..., ClickatellEmulator]
 MakeProvider = Callable[..., ClickatellProvider]
@@ -127,9 +134,10 @@ def test_max_credits_takes_the_profile_values_only(
 ) -> None:
     assert _send(provider, extra={"max_credits": Decimal("1.5")}).ok
     assert emulator.submissions[0].fields["max_credits"] == "1.5"
-    for bad in ("0.5", "4", "lots", 0.8):
+    for bad in ("0.5", "4", "lots", 0.8, Decimal("sNaN"), "sNaN", "Infinity"):
         assert _refused(provider, extra={"max_credits": bad}).field == "extra.max_credits"
     assert _raw_send(provider, text="hi", max_credits="0.5").startswith("ERR: 101")
+    assert _raw_send(provider, text="hi", max_credits="sNaN").startswith("ERR: 101")
     with pytest.raises(ConfigurationError, match="max_credits"):
         make_provider(emulator, max_credits="0.7")
 
@@ -197,3 +205,30 @@ def test_token_pay_spends_a_voucher_once(
     with pytest.raises(InvalidMessageError) as refused:
         provider.token_pay("123456789012345X")
     assert refused.value.field == "token" and "123456789012345" not in str(refused.value.value)
+
+
+_VALUES = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-5, 20_000),
+    st.decimals(allow_nan=True, allow_infinity=True),
+    st.floats(),
+    st.text(max_size=12),
+    st.timedeltas(),
+    st.lists(st.integers(), max_size=2),
+)
+
+
+@given(st.dictionaries(st.sampled_from([*sorted(KNOWN_EXTRAS), "other"]), _VALUES, max_size=4))
+def test_option_checks_return_wire_values_or_raise_typed(extra: dict[str, Any]) -> None:
+    options = SendOptions(extra=extra)
+    error: InvalidMessageError | None = None
+    wire: dict[str, str] = {}
+    try:
+        wire = wire_extras(options, {})
+        binary_payload("00AB", wire)
+    except InvalidMessageError as exc:  # anything else fails the test
+        error = exc
+    if error is not None:
+        assert error.field is not None and error.field.startswith(("extra.", "body"))
+    assert all(isinstance(v, str) for v in wire.values())
