@@ -104,8 +104,10 @@ def send_batch(provider: ClickatellProvider, batch: Batch) -> Iterator[SendResul
     """
     provider.check_options(batch.options, p.utc_now())
     extras = provider.wire_extras(batch.options)
-    if batch.template is not None and (extras.get("binary") == "1" or "udh" in extras):
-        return _one_by_one(provider, batch)  # binary payloads have no fields to merge
+    if "udh" in extras or (batch.template is not None and extras.get("binary") == "1"):
+        # Binary payloads have no fields to merge, and a manual header travels as udh +
+        # data, which startbatch has no template for: one sendmsg per recipient.
+        return _one_by_one(provider, batch)
     if batch.template is not None:
         text, names = p.batch_template(batch.template)
         seg = segment(text)

@@ -16,6 +16,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from smsbridge import (
+    Batch,
     ConfigurationError,
     Cost,
     InvalidMessageError,
@@ -232,3 +233,17 @@ def test_option_checks_return_wire_values_or_raise_typed(extra: dict[str, Any]) 
     if error is not None:
         assert error.field is not None and error.field.startswith(("extra.", "body"))
     assert all(isinstance(v, str) for v in wire.values())
+
+
+def test_binary_batches(provider: ClickatellProvider, emulator: ClickatellEmulator) -> None:
+    numbers = ["+447700900301", "+447700900302"]
+    shared = Batch(numbers, body="00" * 200, options=SendOptions(extra={"binary": 1}))
+    results = list(provider.send_batch(shared))
+    assert [r.parts for r in results] == [2, 2] and all(r.ok for r in results)
+    assert [s.command for s in emulator.submissions] == ["quicksend"]
+    assert emulator.submissions[0].charge == 4
+    manual = SendOptions(extra={"udh": "0605040B8423F0", "data": "AB" * 10})
+    results = list(provider.send_batch(Batch(numbers, body="push", options=manual)))
+    assert all(r.ok and r.parts == 1 for r in results)
+    assert [s.command for s in emulator.submissions][1:] == ["sendmsg", "sendmsg"]
+    assert emulator.submissions[1].fields["udh"] == "0605040B8423F0"
