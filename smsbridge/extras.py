@@ -1,9 +1,10 @@
 """Provider-specific options: which ``SendOptions.extra`` names a provider takes.
 
-A misspelt or foreign option used to be dropped without a word, so a message went out
-without the routing, feature or cost cap its sender asked for. Every provider now reads
-its options through :func:`provider_extras`, which refuses a name the provider does not
-know, before anything is sent, with an error naming it. The rules:
+An option dropped without a word sends a message without the routing, feature or cost
+cap its sender asked for (a misspelt ``routng_group``, a name another provider takes).
+So every provider reads its options through :func:`provider_extras`, which refuses a
+name the provider does not know, before anything is sent, with an error naming it. The
+rules:
 
 * ``"name"`` is meant for every provider that sends the message: each must know it.
 * ``"provider.name"`` is meant for that provider only; every other provider skips it
@@ -47,6 +48,8 @@ _last_key: tuple[SendOptions, str, tuple[tuple[str, str], ...]] | None = None
 
 
 def _scope(key: str) -> tuple[str | None, str]:
+    if not isinstance(key, str):
+        return None, key  # refused by provider_extras: option names are text
     if key in LEGACY_SCOPED:
         return LEGACY_SCOPED[key], key
     scope, dot, name = key.partition(".")
@@ -61,7 +64,7 @@ def relevant_extras(options: SendOptions, *, provider: str) -> dict[str, Any]:
     """
     out: dict[str, Any] = {}
     for key, value in options.extra.items():
-        if key.startswith(BRIDGE_PREFIX):
+        if isinstance(key, str) and key.startswith(BRIDGE_PREFIX):
             continue
         scope, _name = _scope(key)
         if scope is None or scope == provider:
@@ -150,7 +153,7 @@ def extras_key(options: SendOptions, *, provider: str) -> tuple[tuple[str, str],
     key: tuple[tuple[str, str], ...] = ()
     if options.extra:
         mine = relevant_extras(options, provider=provider)
-        key = tuple(sorted((name, repr(value)) for name, value in mine.items()))
+        key = tuple(sorted((str(name), repr(value)) for name, value in mine.items()))
     if provider in options.raw:
         key += (("raw", repr(list(options.raw[provider].items()))),)
     _last_key = (options, provider, key)

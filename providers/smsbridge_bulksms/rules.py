@@ -159,6 +159,8 @@ def request_extras(options: SendOptions) -> dict[str, Any]:
     plain: dict[str, Any] = {}
     scoped: dict[str, Any] = {}
     for key, value in relevant_extras(options, provider=PROVIDER).items():
+        if not isinstance(key, str):
+            continue  # refused by extras_for before anything is sent
         _scope, dot, name = key.partition(".")
         if dot:
             scoped[name] = value

@@ -237,6 +237,16 @@ def check_options(options: SendOptions) -> tuple[tuple[str, str], ...]:
             (``field="extra.<name>"``), or a raw parameter the provider sets itself.
     """
     provider_extras(options, provider=PROVIDER, known=(EXTRA_TEMPLATE_ID, EXTRA_PARAMS))
+    for key in options.extra:
+        if isinstance(key, str) and key.startswith(f"{PROVIDER}."):
+            # Huawei's names are its own already; the planner reads them unscoped only.
+            raise InvalidMessageError(
+                f"write {key.partition('.')[2]!r} without the '{PROVIDER}.' scope: "
+                "Huawei's option names belong to Huawei already",
+                field=f"extra.{key}",
+                value=key,
+                provider=PROVIDER,
+            )
     return tuple(raw_params(options, provider=PROVIDER, reserved=RAW_RESERVED))
 
 

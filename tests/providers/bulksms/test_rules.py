@@ -45,6 +45,7 @@ def _row(number: str, sender: str | None = None, **extra: Any) -> Message:
         (None, {"want_report": 2}, "extra.want_report"),
         (None, {"want_report": Decimal("sNaN")}, "extra.want_report"),
         (None, {"routng_group": 2}, "extra.routng_group"),
+        (None, {7: 2}, "extra.7"),
     ],
 )
 def test_a_row_breaking_a_rule_is_refused_alone(
@@ -54,7 +55,8 @@ def test_a_row_breaking_a_rule_is_refused_alone(
     extra: dict[str, Any],
     field: str,
 ) -> None:
-    rows = [_row(GOOD), _row(BAD, sender, **extra), _row(OTHER)]
+    bad = Message(BAD, "hello", sender, options=SendOptions(extra=extra))
+    rows = [_row(GOOD), bad, _row(OTHER)]
     results = {r.recipient: r for r in provider.send_messages(rows)}
     assert {n: r.status for n, r in results.items()} == {
         GOOD: Status.ACCEPTED,
@@ -66,7 +68,7 @@ def test_a_row_breaking_a_rule_is_refused_alone(
     assert field.rsplit(".", 1)[-1] in refused.error.text
     assert [m.msisdn for m in emulator.messages] == ["447700900600", "447700900602"]
     with pytest.raises(InvalidMessageError) as caught:
-        provider.send(_row(BAD, sender, **extra))
+        provider.send(bad)
     assert caught.value.field == field
 
 

@@ -271,6 +271,10 @@ def test_a_row_with_an_unknown_option_is_refused_alone(
     with pytest.raises(InvalidMessageError) as caught:
         provider.send(odd)
     assert caught.value.field == "extra.priority"
+    scoped_own = attrs.evolve(row(4), options=SendOptions(extra={"huawei.huawei_template_id": "t"}))
+    with pytest.raises(InvalidMessageError) as caught:
+        provider.send(scoped_own)
+    assert caught.value.field == "extra.huawei.huawei_template_id"
 
 
 def test_raw_parameters_go_into_the_form_and_the_json(
