@@ -88,7 +88,8 @@ class Planner:
         description = extra.get("scheduling_description")
         want = extra.get("want_report", self.options.want_report)
         return RequestParams(
-            want_report=want not in (False, 0, "0"),
+            # Exact types: any other value is refused by settings_for before sending.
+            want_report=not (type(want) in (bool, int, str) and want in (False, 0, "0")),
             send_time=send_time,
             send_time_unixtime=unixtime,
             scheduling_description=None if description is None else str(description),
