@@ -23,7 +23,10 @@ from smsbridge import (
     Message,
     ProviderError,
     SendOptions,
+    SendResult,
+    SmsBridge,
     Status,
+    make_plugin_manager,
 )
 from smsbridge_clickatell import ClickatellProvider
 from smsbridge_clickatell.emulator import ClickatellEmulator
@@ -247,3 +250,28 @@ def test_binary_batches(provider: ClickatellProvider, emulator: ClickatellEmulat
     assert all(r.ok and r.parts == 1 for r in results)
     assert [s.command for s in emulator.submissions][1:] == ["sendmsg", "sendmsg"]
     assert emulator.submissions[1].fields["udh"] == "0605040B8423F0"
+
+
+def test_options_survive_the_outbox(
+    provider: ClickatellProvider, emulator: ClickatellEmulator
+) -> None:
+    extra = {
+        "req_feat": RequiredFeature.FEAT_ALPHA | RequiredFeature.FEAT_DELIVACK,
+        "deliv_time": timedelta(minutes=90),
+        "max_credits": Decimal("2.5"),
+        "binary": True,
+    }
+    options = SendOptions(extra=extra, raw={"clickatell": {"new_param": "v"}})
+    bridge = SmsBridge(
+        [provider], plugin_manager=make_plugin_manager(load_entry_points=False), store=":memory:"
+    )
+    with bridge:
+        result = bridge.send(Message(UK, "0A0B0C", options=options))
+    assert isinstance(result, SendResult) and result.status is Status.SCHEDULED
+    fields = emulator.submissions[0].fields
+    assert (fields["req_feat"], fields["deliv_time"], fields["max_credits"]) == (
+        "8208",
+        "90",
+        "2.5",
+    )
+    assert (fields["binary"], fields["text"], fields["new_param"]) == ("1", "0A0B0C", "v")
