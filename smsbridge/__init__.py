@@ -20,6 +20,7 @@ from smsbridge.bridge import SmsBridge, new_reference
 from smsbridge.codes import CodeTable, Outcome
 from smsbridge.credentials import Redactor, Secret, secret_converter
 from smsbridge.encoding import GSM7, UCS2, Segmentation, segment, transliterate
+from smsbridge.encoding.binary import BinarySegmentation, check_udh, parse_hex, segment_binary
 from smsbridge.errors import (
     ConfigurationError,
     ErrorInfo,
@@ -36,6 +37,7 @@ from smsbridge.errors import (
     UnknownOutcomeError,
     UnsupportedOperationError,
 )
+from smsbridge.extras import extras_key, provider_extras, raw_params, relevant_extras
 from smsbridge.model import Batch, Message, Recipient, SendOptions, Template
 from smsbridge.numbers import NormalisationReport, NumberNormaliser, normalise, normalise_many
 from smsbridge.plugins import (
@@ -61,6 +63,7 @@ __all__ = [
     "Batch",
     "BatchProgress",
     "BatchResult",
+    "BinarySegmentation",
     "Capabilities",
     "CodeTable",
     "ConfigurationError",
@@ -100,14 +103,21 @@ __all__ = [
     "UnknownOutcomeError",
     "UnsupportedOperationError",
     "__version__",
+    "check_udh",
+    "extras_key",
     "get_provider",
     "hookimpl",
     "make_plugin_manager",
     "new_reference",
     "normalise",
     "normalise_many",
+    "parse_hex",
+    "provider_extras",
     "providers",
+    "raw_params",
+    "relevant_extras",
     "secret_converter",
     "segment",
+    "segment_binary",
     "transliterate",
 ]

@@ -58,6 +58,34 @@ def _languages(value: str | Iterable[str]) -> tuple[str, ...]:
         ) from None
 
 
+def _readonly_raw(value: Mapping[str, Mapping[str, str]] | None) -> Mapping[str, Any]:
+    # Read-only all the way down; values are checked here rather than by a validator
+    # because the inner mappings must be copied anyway.
+    if not value:
+        return _EMPTY
+    if not isinstance(value, Mapping):
+        raise InvalidMessageError(
+            "raw maps a provider name to its parameters", field="raw", value=type(value).__name__
+        )
+    out: dict[str, Mapping[str, str]] = {}
+    for provider, params in value.items():
+        if not isinstance(provider, str) or not isinstance(params, Mapping):
+            raise InvalidMessageError(
+                "raw maps a provider name to a mapping of parameters",
+                field=f"raw.{provider}",
+                value=type(params).__name__,
+            )
+        for name, item in params.items():
+            if not isinstance(name, str) or not name or not isinstance(item, str):
+                raise InvalidMessageError(
+                    "a raw parameter is a non-empty name with a text value (str)",
+                    field=f"raw.{provider}.{name}",
+                    value=type(item).__name__,
+                )
+        out[provider] = MappingProxyType(dict(params))
+    return MappingProxyType(out)
+
+
 def _check_reference(_inst: object, attribute: attrs.Attribute[Any], value: str | None) -> None:
     if value is not None and (not isinstance(value, str) or not _match_reference(value)):
         raise InvalidMessageError(
@@ -152,7 +180,14 @@ class SendOptions:
         national_languages: ISO 639-1 codes of the 3GPP TS 23.038 national language
             tables (``("tr", "es")``) the route carrying the message applies; only then
             are they considered when counting its parts (see ``docs/segmentation.md``).
-        extra: Provider-specific parameters, passed through by providers that know them.
+        extra: Provider-specific options by name. A provider refuses a name it does not
+            know (:class:`~smsbridge.InvalidMessageError` naming it, before anything is
+            sent); ``"<provider>.<name>"`` scopes an option to one provider, and the
+            others skip it (see :mod:`smsbridge.extras`).
+        raw: Wire parameters sent exactly as given, per provider name
+            (``{"clickatell": {"new_param": "1"}}``), for parameters a provider's API
+            takes but smsbridge does not know yet. Nothing checks them; a provider only
+            refuses names it sets itself.
     """
 
     scheduled_at: datetime | None = attrs.field(default=None)
@@ -164,6 +199,7 @@ class SendOptions:
     callback_url: str | None = None
     extra: Mapping[str, Any] = attrs.field(default=_EMPTY, converter=_readonly)
     national_languages: tuple[str, ...] = attrs.field(default=(), converter=_languages)
+    raw: Mapping[str, Mapping[str, str]] = attrs.field(default=_EMPTY, converter=_readonly_raw)
 
     @national_languages.validator
     def _check_languages(self, _a: attrs.Attribute[Any], value: tuple[str, ...]) -> None:

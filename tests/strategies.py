@@ -378,3 +378,15 @@ def national_case(draw: st.DrawFn) -> tuple[tuple[str, ...], str]:
         where = draw(st.integers(0, len(text)))
         text = text[:where] + draw(st.sampled_from("ж中😀")) + text[where:]
     return codes, text
+
+
+def binary_payload(max_size: int = 1200) -> st.SearchStrategy[bytes]:
+    """Octets of an 8-bit message: from one to several parts' worth."""
+    return st.binary(min_size=1, max_size=max_size)
+
+
+@st.composite
+def user_data_header(draw: st.DrawFn) -> bytes:
+    """A well-formed user data header: its length octet, then that many octets."""
+    elements = draw(st.binary(min_size=1, max_size=20))
+    return bytes([len(elements)]) + elements

@@ -64,6 +64,8 @@ class RequestParams:
     send_time_unixtime: int | None = None
     scheduling_description: str | None = None
     test_mode: str | None = None
+    raw: tuple[tuple[str, str], ...] = ()
+    """``SendOptions.raw["bulksms"]``: sent as given, after everything else."""
 
     def fields(self) -> list[tuple[str, str]]:
         """The parameters, in a fixed order."""
@@ -80,6 +82,7 @@ class RequestParams:
             out.append(("test_always_succeed", "1"))
         elif self.test_mode == "fail":
             out.append(("test_always_fail", "1"))
+        out.extend(self.raw)
         return out
 
 

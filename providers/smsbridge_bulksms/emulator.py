@@ -38,6 +38,7 @@ _BASE = "/eapi/"
 _SENDER_MAX = 11
 _SOURCE_ID_MAX = 20
 _DCAS = frozenset({"7bit", "8bit", "16bit"})
+_ROUTING_GROUPS = frozenset({"1", "2", "3"})
 
 
 @attrs.frozen(slots=True)
@@ -152,6 +153,8 @@ class BulkSmsEmulator(Emulator):
         return params
 
     def _parts(self, text: str, dca: str) -> int:
+        if dca == "8bit":
+            return 1  # at most 140 octets, one part
         if dca == "7bit":
             return max(1, segment(text).part_count)
         return max(1, segment(text, encoding="UCS-2").part_count)
@@ -168,7 +171,7 @@ class BulkSmsEmulator(Emulator):
         else:
             if len(field) % 2 or not all(c in "0123456789abcdefABCDEF" for c in field):
                 raise ValueError("not hex octets")
-            octets = 140 if limit_parts == 1 else 134 * limit_parts
+            octets = 140 if limit_parts == 1 or dca == "8bit" else 134 * limit_parts
             field = field[: octets * 2]  # over-long values are truncated, not refused
             text = protocol.decode_text(field, dca)
             limit = len(text)
@@ -265,13 +268,21 @@ class BulkSmsEmulator(Emulator):
             value = source.get(name) or defaults.get(name)
             return value or None
 
+        # "Invalid values for fields will be ignored or corrected (e.g. by truncating
+        # values that are too long)": the message still goes, without them.
         sender, source_id = pick("sender"), pick("source_id")
+        msg_class = pick("msg_class")
+        routing = pick("routing_group") or pick("cost_route")
+        repliable = pick("repliable")
+        repliable = repliable if repliable in ("0", "1") else None
+        if repliable == "1":
+            sender = None  # "this parameter will override any default sender id"
         return {
             "sender": sender[:_SENDER_MAX] if sender else None,
-            "msg_class": pick("msg_class"),
-            "routing_group": pick("routing_group") or pick("cost_route"),
+            "msg_class": msg_class if msg_class in ("0", "2") else None,
+            "routing_group": routing if routing in _ROUTING_GROUPS else None,
             "source_id": source_id[:_SOURCE_ID_MAX] if source_id else None,
-            "repliable": pick("repliable"),
+            "repliable": repliable,
         }
 
     def _batch_messages(self, params: Mapping[str, str]) -> list[AcceptedMessage]:

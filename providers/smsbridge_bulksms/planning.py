@@ -14,6 +14,7 @@ from itertools import islice
 
 from smsbridge import (
     Batch,
+    BinarySegmentation,
     InvalidMessageError,
     Message,
     Recipient,
@@ -21,6 +22,8 @@ from smsbridge import (
     SendResult,
     Status,
     TemplateError,
+    parse_hex,
+    segment_binary,
 )
 
 from . import protocol
@@ -34,10 +37,11 @@ from .chunks import (
 )
 from .options import BulkSmsOptions
 from .protocol import EncodedText, encode_text
+from .rules import MAX_8BIT_OCTETS, extras_for, request_extras
 
 __all__ = ["Planner"]
 
-_EXTRA_SETTINGS = ("routing_group", "source_id", "repliable", "msg_class")
+PROVIDER = "bulksms"
 
 
 class Planner:
@@ -55,46 +59,56 @@ class Planner:
         self.provider = provider
 
     def settings_for(self, sender: str | None, options: SendOptions) -> Settings:
-        """The per-message settings of a message's sender and options."""
-        extra = {k: options.extra[k] for k in _EXTRA_SETTINGS if options.extra.get(k) is not None}
+        """The per-message settings of a message's sender and options.
+
+        Raises:
+            InvalidMessageError: A value the document does not allow (see
+                :func:`.rules.extras_for`); only this message's rows are refused.
+        """
+        extra = extras_for(sender, options)
         routing = extra.get("routing_group", self.options.routing_group)
-        repliable = extra.get("repliable")
-        if isinstance(repliable, bool):
-            repliable = int(repliable)
         return Settings(
             sender=sender,
-            msg_class=str(extra["msg_class"])
-            if "msg_class" in extra
-            else ("0" if options.flash else None),
+            msg_class=extra.get("msg_class", "0" if options.flash else None),
             routing_group=None if routing is None else str(routing),
-            source_id=None if "source_id" not in extra else str(extra["source_id"]),
-            repliable=None if repliable is None else str(repliable),
+            source_id=extra.get("source_id"),
+            repliable=extra.get("repliable"),
         )
 
     def params_for(self, options: SendOptions) -> RequestParams:
-        """The request-level parameters of a message's options."""
+        """The request-level parameters of a message's options (never raises: it also
+        groups rows; :meth:`settings_for` checks the same options before sending)."""
         send_time, unixtime = None, None
         if options.scheduled_at is not None:
             if self.zone is not None:
                 send_time = protocol.format_send_time(options.scheduled_at, self.zone)
             else:
                 unixtime = int(options.scheduled_at.timestamp())
-        description = options.extra.get("scheduling_description")
+        extra = request_extras(options)
+        description = extra.get("scheduling_description")
+        want = extra.get("want_report", self.options.want_report)
         return RequestParams(
-            want_report=bool(options.extra.get("want_report", self.options.want_report)),
+            # Exact types: any other value is refused by settings_for before sending.
+            want_report=not (type(want) in (bool, int, str) and want in (False, 0, "0")),
             send_time=send_time,
             send_time_unixtime=unixtime,
             scheduling_description=None if description is None else str(description),
             test_mode=self.options.dry_run,
+            raw=tuple(options.raw.get(PROVIDER, {}).items()),
         )
 
     def encode(self, text: str, options: SendOptions) -> EncodedText:
         """Encode a body, enforcing ``options.max_parts``.
 
+        With ``extra={"dca": "8bit"}`` the body is the message's octets written as hex,
+        at most 140 of them, sent in one part (the document's 8-bit rule).
+
         Raises:
-            InvalidMessageError: The text needs more parts than allowed, or cannot be
-                sent in the forced encoding.
+            InvalidMessageError: The text needs more parts than allowed, cannot be sent
+                in the forced encoding, or is not the hex octets an 8-bit body must be.
         """
+        if request_extras(options).get("dca") == "8bit":
+            return encode_8bit(text)
         try:
             encoded = encode_text(
                 text, encoding=options.encoding, transliterate=options.transliterate
@@ -122,7 +136,10 @@ class Planner:
 
     def batch(self, batch: Batch) -> Iterator[Draft | SendResult]:
         """A batch's drafts, lazily; refused recipients come as results, in order."""
-        settings = self.settings_for(batch.sender, batch.options)
+        try:
+            settings = self.settings_for(batch.sender, batch.options)
+        except InvalidMessageError as exc:
+            return self._all_refused(batch, exc)
         params = self.params_for(batch.options)
         if batch.body is None:
             return self._drafts(self._template_rows(batch, settings, params))
@@ -137,32 +154,44 @@ class Planner:
         (per-message CSV columns); schedules split requests."""
 
         def rows() -> Iterator[Row | SendResult]:
-            # Rows of one campaign share body, sender and options: encode and settle the
-            # settings once per run of equal messages, not once per row.
-            last: tuple[str, str | None, SendOptions] | None = None
-            shared: tuple[EncodedText, Settings, RequestParams] | InvalidMessageError
-            shared = InvalidMessageError("no message yet")
+            # Rows of one campaign share sender and options, often the body too: settle
+            # the settings once per run of equal senders and options, and encode once per
+            # run of equal bodies, not once per row.
+            last_key: tuple[str | None, SendOptions] | None = None
+            last_body: str | None = None
+            setup: tuple[Settings, RequestParams] | InvalidMessageError
+            setup = InvalidMessageError("no message yet")
+            text: EncodedText | InvalidMessageError = setup
             for message in messages:
+                options = message.options
                 if (
-                    last is None
-                    or last[0] != message.body
-                    or last[1] != message.sender
-                    or (last[2] is not message.options and last[2] != message.options)
+                    last_key is None
+                    or last_key[0] != message.sender
+                    or (last_key[1] is not options and last_key[1] != options)
                 ):
-                    last = (message.body, message.sender, message.options)
+                    last_key, last_body = (message.sender, options), None
                     try:
-                        shared = (
-                            self.encode(message.body, message.options),
-                            self.settings_for(message.sender, message.options),
-                            self.params_for(message.options),
+                        setup = (
+                            self.settings_for(message.sender, options),
+                            self.params_for(options),
                         )
                     except InvalidMessageError as exc:
-                        shared = exc
-                if isinstance(shared, InvalidMessageError):
+                        setup = exc
+                if isinstance(setup, InvalidMessageError):
                     for number in message.to:
-                        yield self.refused(number, message.reference, shared)
+                        yield self.refused(number, message.reference, setup)
                     continue
-                text, settings, params = shared
+                if last_body is None or last_body != message.body:
+                    last_body = message.body
+                    try:
+                        text = self.encode(message.body, options)
+                    except InvalidMessageError as exc:
+                        text = exc
+                if isinstance(text, InvalidMessageError):
+                    for number in message.to:
+                        yield self.refused(number, message.reference, text)
+                    continue
+                settings, params = setup
                 for number in message.to:
                     yield Row(number, message.reference, text, settings, params)
 
@@ -215,3 +244,26 @@ class Planner:
             pending.append(item)
         if pending:
             yield build_batch_draft(pending)
+
+
+def encode_8bit(text: str) -> EncodedText:
+    """An 8-bit body: hex octets, at most 140 (one part; the UDHI is always set).
+
+    Raises:
+        InvalidMessageError: ``field="body"``: not hex octets, or more than 140.
+    """
+    try:
+        data = parse_hex(text)
+        seg: BinarySegmentation = segment_binary(data)
+    except ValueError as exc:
+        raise InvalidMessageError(
+            f"an 8-bit body is hex octets: {exc}", field="body", value=text[:80], provider=PROVIDER
+        ) from None
+    if len(data) > MAX_8BIT_OCTETS:
+        raise InvalidMessageError(
+            f"an 8-bit message is at most {MAX_8BIT_OCTETS} octets, not {len(data)}",
+            field="body",
+            value=len(data),
+            provider=PROVIDER,
+        )
+    return EncodedText(data.hex().upper(), "8bit", seg.part_count)

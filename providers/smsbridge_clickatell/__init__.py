@@ -19,16 +19,25 @@ bodies, never in URLs.
 Capabilities: up to 300 destinations per ``sendmsg``, Unicode (hex UCS-2), concatenation
 up to 35 parts, scheduling up to 7 days ahead, client message ids (``cliMsgId``) for
 queries by reference, cancel, balance, route coverage and quotes, server-side batches
-(``startbatch``/``senditem``/``quicksend``) and HTTP/XML/SOAP status callbacks.
+(``startbatch``/``senditem``/``quicksend``), HTTP/XML/SOAP status callbacks, binary
+(8-bit) messages, ``deliv_time``, named ``req_feat`` bits (:class:`RequiredFeature`),
+``max_credits`` and voucher payments (``token_pay``). Every ``SendOptions.extra`` option
+is checked against the spec before sending; an unknown one is refused by name.
 """
 
 from __future__ import annotations
 
 import smsbridge
 
+from .features import RequiredFeature
 from .provider import ClickatellOptions, ClickatellProvider
 
-__all__ = ["ClickatellOptions", "ClickatellProvider", "smsbridge_register_providers"]
+__all__ = [
+    "ClickatellOptions",
+    "ClickatellProvider",
+    "RequiredFeature",
+    "smsbridge_register_providers",
+]
 
 
 @smsbridge.hookimpl

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 
 from smsbridge import (
     Batch,
+    BinarySegmentation,
     InvalidMessageError,
     Message,
     Recipient,
@@ -102,6 +103,11 @@ def send_batch(provider: ClickatellProvider, batch: Batch) -> Iterator[SendResul
             already yielded stand.
     """
     provider.check_options(batch.options, p.utc_now())
+    extras = provider.wire_extras(batch.options)
+    if "udh" in extras or (batch.template is not None and extras.get("binary") == "1"):
+        # Binary payloads have no fields to merge, and a manual header travels as udh +
+        # data, which startbatch has no template for: one sendmsg per recipient.
+        return _one_by_one(provider, batch)
     if batch.template is not None:
         text, names = p.batch_template(batch.template)
         seg = segment(text)
@@ -174,7 +180,11 @@ def _templated(
             except (TemplateError, InvalidMessageError) as exc:
                 yield _refused(provider, recipient, exc)
                 continue
-            if rendered.encoding != "GSM-7" or rendered.replaced:
+            if (
+                not isinstance(rendered, Segmentation)
+                or rendered.encoding != "GSM-7"
+                or rendered.replaced
+            ):
                 yield _send_single(provider, batch, recipient, body)
                 continue
             yield _item(provider, server, recipient, names, rendered, batch)
@@ -220,7 +230,7 @@ def _shared(provider: ClickatellProvider, batch: Batch, body: str) -> Iterator[S
     fields = provider.message_fields(
         seg, batch.options, sender=batch.sender, reference=None, text_field="template"
     )
-    scheduled = any(name == "scheduled_time" for name, _ in fields)
+    scheduled = any(name in p.SCHEDULING for name, _ in fields)
     server = _Batch(provider, fields)
     pending: list[Recipient] = []
     try:
@@ -239,7 +249,7 @@ def _quicksend(
     provider: ClickatellProvider,
     server: _Batch,
     recipients: list[Recipient],
-    seg: Segmentation,
+    seg: Segmentation | BinarySegmentation,
     scheduled: bool,
 ) -> Iterator[SendResult]:
     wire = [p.wire_number(r.number) for r in recipients]

@@ -54,7 +54,10 @@ def _bad(what: str) -> MalformedResponseError:
     return MalformedResponseError(f"unreadable Clickatell callback: {what}", provider=PROVIDER)
 
 
-def _xml_fields(data: str) -> dict[str, str]:
+def _xml_fields(data: str | bytes) -> dict[str, str]:
+    # Bytes go to the parser as they came, so it decodes them as the XML declaration
+    # says: the SOAP callbacks declare ISO-8859-1 (spec 5.2.5), the XML ones nothing
+    # (UTF-8).
     try:
         root = ElementTree.fromstring(data, forbid_dtd=True)
     except (ElementTree.ParseError, DefusedXmlException, ValueError) as exc:
@@ -68,30 +71,48 @@ def _xml_fields(data: str) -> dict[str, str]:
     return found
 
 
+def _utf8(value: str) -> str:
+    # Form values were read one byte per character (latin-1); outside the XML, the
+    # gateway's values are ASCII or UTF-8.
+    try:
+        return value.encode("latin-1").decode("utf-8")
+    except UnicodeDecodeError:
+        raise _bad("a form value is not UTF-8") from None
+
+
 def callback_fields(
     *, method: str, query: Mapping[str, str], headers: Mapping[str, str], body: bytes
 ) -> dict[str, str]:
     """The callback's variables by canonical name, whichever of the six forms it used.
 
+    XML in a POST is decoded as its declaration says (ISO-8859-1 for SOAP), whether it is
+    the body or the form's ``data`` parameter.
+
     Raises:
         MalformedResponseError: An oversized, undecodable or unparsable request.
     """
     fields: dict[str, str] = {str(k): str(v) for k, v in query.items()}
+    xml: str | bytes | None = None
     if method.upper() == "POST" and body:
         if len(body) > _MAX_BODY:
             raise _bad("body too large")
         ctype = next((v for k, v in headers.items() if k.lower() == "content-type"), "")
-        try:
-            text = body.decode("utf-8")
-        except UnicodeDecodeError:
-            raise _bad("body is not UTF-8") from None
-        if "xml" in ctype.lower() or text.lstrip().startswith("<"):
-            fields["data"] = text
+        if "xml" in ctype.lower() or body.lstrip().startswith(b"<"):
+            xml = body
         else:
-            fields.update(parse_qsl(text, keep_blank_values=True))
-    data = fields.get("data", "").strip().strip('"')
-    if data.startswith("<"):
-        return _xml_fields(data)
+            # latin-1 maps each byte to one character, so percent-decoded octets can be
+            # turned back into bytes for the XML parser without guessing a charset.
+            pairs = parse_qsl(body.decode("latin-1"), keep_blank_values=True, encoding="latin-1")
+            for key, value in pairs:
+                if key.lower() == "data":
+                    xml = value.strip().strip('"').encode("latin-1")
+                else:
+                    fields[_utf8(key)] = _utf8(value)
+    if xml is None:
+        data = fields.get("data", "").strip().strip('"')
+        xml = data if data.startswith("<") else None
+    if xml is not None and xml.lstrip()[:1] in ("<", b"<"):
+        return _xml_fields(xml)
     canonical: dict[str, str] = {}
     for key, value in fields.items():
         name = _NAMES.get(key.lower())

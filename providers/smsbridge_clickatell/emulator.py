@@ -1,7 +1,8 @@
 """A loopback emulator of Clickatell's legacy HTTP API (spec v2.6).
 
 It serves ``/http/{auth,ping,sendmsg,querymsg,delmsg,getbalance,getmsgcharge}``,
-``/http_batch/{startbatch,senditem,quicksend,endbatch}`` and the coverage query (under
+``/http/token_pay``, ``/http_batch/{startbatch,senditem,quicksend,endbatch}`` and the
+coverage query (under
 ``/utils/routeCoverage`` as clients use it, the spec's ``/utills/routecoverage`` and
 ``/http/routecoverage``), over GET or POST, with the spec's answers and error codes:
 sessions that lapse after 15 minutes of inactivity (on the injectable clock), per-part
@@ -45,6 +46,9 @@ class ClickatellEmulator(ClickatellGateway):
         frozen: Refuse everything with error 004.
         callback_url: Where status callbacks are POSTed, for messages sent with a
             ``callback`` value asking for them.
+        route_features: The ``req_feat`` bits the routes support; a message requiring
+            another gets an id, then routing error 009 (spec 5.2.9). ``None``: all.
+        vouchers: Unspent 16-digit vouchers and the credit each adds (``token_pay``).
         quirky_spacing: Drop the space after ``:`` on every other line of multi-line
             answers, as some real answers do.
         kwargs: For :class:`~smsbridge.testing.Emulator` (``clock``, ``seed``...).
@@ -123,6 +127,21 @@ class ClickatellEmulator(ClickatellGateway):
             if req.param("apimsgid"):
                 return f"apiMsgId: {m.api_id} charge: {m.charge} status: {m.status}"
             return f"cliMsgId: {m.client_id} charge: {m.charge} apiMsgId: {m.api_id} status: {m.status}"  # noqa: E501
+
+        return self._serve(request, act)
+
+    @route("GET", "/http/token_pay")
+    @route("POST", "/http/token_pay")
+    def token_pay(self, request: EmulatorRequest) -> EmulatorResponse:
+        """``OK: 605`` once a voucher of :attr:`vouchers` is spent (its credit added);
+        ``ERR: 101`` for anything but an unspent 16-digit voucher (spec 6.5)."""
+
+        def act(req: EmulatorRequest) -> str:
+            token = req.param("token") or ""
+            if len(token) != 16 or not token.isdigit() or token not in self.vouchers:
+                raise err("101")
+            self.balance += self.vouchers.pop(token)
+            return "OK: 605"
 
         return self._serve(request, act)
 

@@ -10,9 +10,10 @@ from decimal import Decimal, InvalidOperation
 
 import attrs
 
-from smsbridge import segment
+from smsbridge import parse_hex, segment, segment_binary
 
 from .codes import ERRORS
+from .features import MAX_CREDITS, RequiredFeature
 from .protocol import decode_unicode
 
 __all__ = [
@@ -49,6 +50,7 @@ _NUMERIC_SENDER_RE = re.compile(r"^\d{1,16}$")
 _ALPHA_SENDER_RE = re.compile(r"^[A-Za-z0-9 ]{1,11}$")
 _UTC_RE = re.compile(r"^(\d{2}|\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})Z$")
 _SEVEN_DAYS = 7 * 86400
+_FEATURE_BITS = sum(feature.value for feature in RequiredFeature)
 
 
 class Refusal(Exception):
@@ -80,6 +82,7 @@ class Checked:
     send_at: float | None
     callback: int
     max_credits: Decimal | None
+    req_feat: int = 0
 
 
 def parts_of(text: str, *, unicode: bool) -> int:
@@ -140,6 +143,10 @@ def check_message_params(
         Refusal: 101, 102, 106, 107, 112, 113, 116, 120 or 123, as the spec assigns them.
     """
     unicode = _int(params, "unicode", 0, 1) == 1
+    binary = _int(params, "binary", 0, 1) == 1
+    udh_hex = params.get("udh")
+    if udh_hex is not None:
+        text = params.get("data") or text
     if not text:
         raise err("107")
     if unicode:
@@ -149,9 +156,7 @@ def check_message_params(
             raise err("116") from None
         if not text:
             raise err("107")
-    udh = params.get("udh")
-    if udh is not None and (len(udh) % 2 or not re.fullmatch(r"[0-9A-Fa-f]*", udh)):
-        raise err("102")
+    binary_parts = _binary_parts(text, udh_hex) if binary or udh_hex is not None else None
     if params.get("msg_type", "SMS_TEXT") not in _MSG_TYPES:
         raise err("112")
     sender = params.get("from") or None
@@ -164,14 +169,18 @@ def check_message_params(
     if client_id is not None and not _CLIENT_ID_RE.match(client_id):
         raise err("101")
     concat = _int(params, "concat", 1, 35) or 1
-    parts = parts_of(text, unicode=unicode)
+    parts = binary_parts if binary_parts is not None else parts_of(text, unicode=unicode)
     if parts > concat:
         raise err("113")
     _int(params, "validity", 1, 1440)
     _int(params, "queue", 1, 3)
     _int(params, "mo", 0, 1)
     _int(params, "escalate", 0, 1)
-    _int(params, "req_feat", 0, 65535)
+    _int(params, "bypass_dnc_check", 0, 1)
+    _int(params, "deliv_ack", 0, 1)
+    features = _int(params, "req_feat", 1, 65535)
+    if features is not None and features & ~_FEATURE_BITS:
+        raise err("101")  # a bit spec 5.2.9 does not define
     callback = _int(params, "callback", 0, 7) or 0
     max_credits = None
     if params.get("max_credits"):
@@ -179,7 +188,8 @@ def check_message_params(
             max_credits = Decimal(params["max_credits"])
         except InvalidOperation:
             raise err("101") from None
-        if not max_credits.is_finite() or max_credits < 0:
+        # Spec 5.1: a profile must exist for the value; the profiles are these.
+        if not max_credits.is_finite() or max_credits not in MAX_CREDITS:
             raise err("101")
     return Checked(
         text=text,
@@ -189,7 +199,35 @@ def check_message_params(
         send_at=_scheduled(params, now),
         callback=callback,
         max_credits=max_credits,
+        req_feat=features or 0,
     )
+
+
+def _binary_parts(data: str, udh_hex: str | None) -> int:
+    """8-bit parts of hex ``data`` behind an optional manual header (spec 5.1, 5.2.7).
+
+    Raises:
+        Refusal: 102 for a header that is not hex or whose length octet is wrong, 101 for
+            data that is not hex, 113 for a manual-header message over 140 octets.
+    """
+    try:
+        udh = b"" if udh_hex is None else parse_hex(udh_hex)
+    except ValueError:
+        raise err("102") from None
+    if udh_hex is not None and (not udh or udh[0] != len(udh) - 1):
+        raise err("102")
+    try:
+        payload = parse_hex(data)
+    except ValueError:
+        raise err("101") from None
+    if udh:
+        if len(udh) + len(payload) > 140:
+            raise err("113")  # the header is the client's: no room to concatenate
+        return 1
+    try:
+        return segment_binary(payload).part_count
+    except ValueError:
+        raise err("113") from None
 
 
 def check_number(number: str, number_errors: Mapping[str, str]) -> None:

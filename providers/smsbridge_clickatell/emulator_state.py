@@ -82,6 +82,8 @@ class ClickatellGateway(Emulator):
         frozen: bool = False,
         callback_url: str | None = None,
         quirky_spacing: bool = False,
+        vouchers: Mapping[str, Decimal | int | str] | None = None,
+        route_features: int | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -99,6 +101,8 @@ class ClickatellGateway(Emulator):
         self.senders, self.allowed_ips = senders, allowed_ips
         self.mt_limit, self.frozen = mt_limit, frozen
         self.callback_url, self.quirky_spacing = callback_url, quirky_spacing
+        self.route_features = route_features
+        self.vouchers = {k: Decimal(str(v)) for k, v in (vouchers or {}).items()}
         self.sessions: dict[str, float] = {}
         self.messages: dict[str, EmulatedMessage] = {}
         self.batches: dict[str, BatchState] = {}
@@ -231,11 +235,16 @@ class ClickatellGateway(Emulator):
                 lines.append(self._line(index, refusal.line() + suffix))
                 continue
             over = checked.max_credits is not None and price > checked.max_credits
+            # Spec 5.2.9: a route without a required feature is not used; none is left.
+            over = over or (
+                self.route_features is not None and checked.req_feat & ~self.route_features != 0
+            )
             message = EmulatedMessage(
                 api_id=self._new_id(), client_id=checked.client_id, to=number,
                 sender=checked.sender, text=checked.text, parts=checked.parts,
                 charge=Decimal(0) if over else charge,
-                # Spec 5.2.8: over max_credits still gets an id, then routing error 009.
+                # Spec 5.2.8: over max_credits (or, 5.2.9, no route with the required
+                # features) still gets an id, then routing error 009.
                 status="009" if over else ("011" if checked.send_at else "003"),
                 callback=checked.callback, send_at=checked.send_at,
             )  # fmt: skip

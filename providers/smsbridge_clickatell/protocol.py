@@ -15,8 +15,9 @@ import time
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 
-from smsbridge import Segmentation, SendOptions, Template
+from smsbridge import BinarySegmentation, Segmentation, SendOptions, Template
 
+from .features import MESSAGE_EXTRAS
 from .parsers import PROVIDER as PROVIDER  # the name parsers report errors under
 from .parsers import (
     ChargeInfo,
@@ -38,6 +39,7 @@ __all__ = [
     "MAX_CONCAT",
     "MAX_DESTINATIONS",
     "MAX_SCHEDULE_AHEAD",
+    "SCHEDULING",
     "SEND_EXTRAS",
     "ChargeInfo",
     "SendLine",
@@ -67,10 +69,12 @@ MAX_DESTINATIONS = 300
 MAX_CONCAT = 35
 #: Beyond this, the gateway silently sends at once instead of scheduling (spec 5.2.16).
 MAX_SCHEDULE_AHEAD = timedelta(days=7)
+#: Fields that hold a message for later: an absolute time, or a delay in minutes.
+SCHEDULING = frozenset({"scheduled_time", "deliv_time"})
 #: Validity is 1-1440 minutes (spec 5.1); 1440 is also the default.
 MAX_VALIDITY_MINUTES = 1440
-#: ``sendmsg`` parameters a caller may pass through ``SendOptions.extra`` or the
-#: provider's options; anything else in ``extra`` belongs to other providers.
+#: ``sendmsg`` parameters the provider's options may set for every message; a message's
+#: own ``extra`` may also set ``deliv_time`` and the binary ones (see :mod:`.features`).
 SEND_EXTRAS = (
     "callback",
     "deliv_ack",
@@ -134,12 +138,12 @@ def _minutes(value: timedelta) -> int:
 
 
 def message_fields(
-    segmentation: Segmentation,
+    segmentation: Segmentation | BinarySegmentation,
     *,
     sender: str | None,
     client_id: str | None,
     options: SendOptions,
-    defaults: Mapping[str, str | int],
+    extras: Mapping[str, str],
     now: datetime,
     text_field: str = "text",
     concat: int | None = None,
@@ -147,12 +151,12 @@ def message_fields(
     """The message parameters of ``sendmsg`` (and ``startbatch``), without auth or ``to``.
 
     Args:
-        segmentation: The text as it will travel; UCS-2 sends ``unicode=1`` and hex.
+        segmentation: The message as it will travel; UCS-2 sends ``unicode=1`` and hex,
+            binary sends ``binary=1`` and hex, or ``udh`` and ``data`` (spec 5.1).
         sender: The ``from`` address, or None for the account default.
         client_id: The ``cliMsgId`` (see :func:`client_message_id`).
-        options: Scheduling, validity and callback come from here; ``extra`` may carry
-            any of :data:`SEND_EXTRAS`.
-        defaults: The provider's own values for :data:`SEND_EXTRAS`; ``extra`` wins.
+        options: Scheduling, validity and callback come from here.
+        extras: The checked option values (see :func:`.features.wire_extras`).
         now: The current time, to turn ``scheduled_at`` into a send time.
         text_field: ``text`` for ``sendmsg``, ``template`` for ``startbatch``.
         concat: The ``concat`` value; the part count when None.
@@ -160,11 +164,20 @@ def message_fields(
     Returns:
         Ordered form fields.
     """
-    ucs2 = segmentation.encoding == "UCS-2"
-    text = encode_unicode(segmentation.text) if ucs2 else segmentation.text
-    fields: list[tuple[str, str]] = [(text_field, text)]
-    if ucs2:
-        fields.append(("unicode", "1"))
+    fields: list[tuple[str, str]]
+    if isinstance(segmentation, BinarySegmentation):
+        if segmentation.udh:
+            # A manual header: the gateway sends udh + data as one part (spec 5.1).
+            fields = [("udh", segmentation.udh.hex().upper())]
+            fields.append(("data", segmentation.data.hex().upper()))
+        else:
+            fields = [(text_field, segmentation.data.hex().upper()), ("binary", "1")]
+    else:
+        ucs2 = segmentation.encoding == "UCS-2"
+        text = encode_unicode(segmentation.text) if ucs2 else segmentation.text
+        fields = [(text_field, text)]
+        if ucs2:
+            fields.append(("unicode", "1"))
     parts = concat if concat is not None else segmentation.part_count
     if parts > 1:
         # concat is the most parts the gateway may use (spec 5.2.7); 1 is its default.
@@ -173,7 +186,11 @@ def message_fields(
         fields.append(("from", sender))
     if client_id is not None:
         fields.append(("climsgid", client_id))
-    if options.scheduled_at is not None and options.scheduled_at > now:
+    if (
+        "deliv_time" not in extras
+        and options.scheduled_at is not None
+        and options.scheduled_at > now
+    ):
         # An absolute time (a UNIX timestamp, spec 5.2.16) rather than deliv_time's delay
         # so that a retried submission keeps the original send time.
         fields.append(("scheduled_time", str(math.ceil(options.scheduled_at.timestamp()))))
@@ -181,15 +198,12 @@ def message_fields(
         # The gateway never keeps a message longer than 1440 minutes, so a longer
         # validity means the same as the maximum.
         fields.append(("validity", str(min(_minutes(options.validity), MAX_VALIDITY_MINUTES))))
-    values: dict[str, str] = {k: str(v) for k, v in defaults.items() if k in SEND_EXTRAS}
+    values = dict(extras)
     if options.callback_url is not None and "callback" not in values:
         # The legacy API posts to the URL configured on the account; asking for every
         # status type (intermediate, final, error) is what a callback URL implies.
         values["callback"] = "7"
-    for key in SEND_EXTRAS:
-        if key in options.extra and options.extra[key] is not None:
-            values[key] = str(options.extra[key])
-    fields.extend((key, values[key]) for key in SEND_EXTRAS if key in values)
+    fields.extend((key, values[key]) for key in MESSAGE_EXTRAS if key in values)
     return fields
 
 

@@ -15,6 +15,7 @@ import attrs
 
 from smsbridge import (
     Batch,
+    BinarySegmentation,
     Capabilities,
     ConfigurationError,
     Cost,
@@ -33,13 +34,14 @@ from smsbridge import (
     SendResult,
     SmsBridgeError,
     Status,
+    raw_params,
     secret_converter,
     segment,
 )
 from smsbridge.http import HttpClient
 
+from . import features, queries, rows
 from . import protocol as p
-from . import queries, rows
 from .callbacks import parse_callback
 from .codes import ERRORS
 from .session import ClickatellSession
@@ -48,6 +50,11 @@ if TYPE_CHECKING:
     from smsbridge.testing import Emulator
 
 __all__ = ["ClickatellOptions", "ClickatellProvider"]
+
+
+def _feature(_inst: object, attribute: attrs.Attribute[Any], value: Any) -> None:
+    if value is not None:
+        features.check_value(attribute.name, value)
 
 
 def _one_of(*allowed: Any) -> Callable[[object, attrs.Attribute[Any], Any], None]:
@@ -78,8 +85,9 @@ class ClickatellOptions(ProviderOptions):
         mo: ``mo`` (1: route so that replies come back).
         queue: ``queue`` (1 highest priority, 3 default).
         escalate: ``escalate`` (1: escalate to another route when queued).
-        max_credits: ``max_credits`` cap per message.
-        req_feat: ``req_feat`` bit mask of required features.
+        max_credits: ``max_credits`` cap per message: one of the profile values 0.8, 1,
+            1.5, 2, 2.5, 3 (spec 5.1).
+        req_feat: ``req_feat``: a :class:`~.features.RequiredFeature` combination.
         msg_type: ``msg_type`` sent with every message.
         bypass_dnc_check: ``bypass_dnc_check`` (1: skip the do-not-contact lookup).
         pool_size: Connections kept to the gateway; raise it with the sender's
@@ -99,8 +107,8 @@ class ClickatellOptions(ProviderOptions):
     mo: int | None = attrs.field(default=None, validator=_one_of(None, 0, 1))
     queue: int | None = attrs.field(default=None, validator=_one_of(None, 1, 2, 3))
     escalate: int | None = attrs.field(default=None, validator=_one_of(None, 0, 1))
-    max_credits: str | None = None
-    req_feat: int | None = None
+    max_credits: str | None = attrs.field(default=None, validator=_feature)
+    req_feat: int | None = attrs.field(default=None, validator=_feature)
     msg_type: str | None = None
     bypass_dnc_check: int | None = attrs.field(default=None, validator=_one_of(None, 0, 1))
 
@@ -108,6 +116,28 @@ class ClickatellOptions(ProviderOptions):
         """The per-message parameters configured here (see ``protocol.SEND_EXTRAS``)."""
         values = {name: getattr(self, name) for name in p.SEND_EXTRAS}
         return {k: v for k, v in values.items() if v is not None}
+
+
+# What the provider writes itself: a raw parameter must not replace any of it.
+_RESERVED = frozenset(
+    {
+        "api_id",
+        "user",
+        "password",
+        "session_id",
+        "to",
+        "text",
+        "template",
+        "unicode",
+        "concat",
+        "from",
+        "climsgid",
+        "scheduled_time",
+        "validity",
+        "batch_id",
+    }
+    | features.KNOWN_EXTRAS
+)
 
 
 class ClickatellProvider(Provider):
@@ -181,17 +211,24 @@ class ClickatellProvider(Provider):
         """
         return self._session.keep_alive()
 
-    def segmentation(self, body: str, options: SendOptions) -> Segmentation:
+    def segmentation(self, body: str, options: SendOptions) -> Segmentation | BinarySegmentation:
         """Encode and split ``body`` as it will travel, enforcing ``max_parts``.
 
+        A message whose options ask for binary (``binary``/``udh``, see
+        :func:`.features.binary_payload`) is split into 8-bit parts instead.
+
         Raises:
-            InvalidMessageError: The encoding cannot carry the text, or it needs more
-                parts than ``options.max_parts`` (or the gateway's 35).
+            InvalidMessageError: The encoding cannot carry the text, a binary payload is
+                not hex octets, or it needs more parts than ``options.max_parts`` (or the
+                gateway's 35).
         """
-        try:
-            seg = segment(body, encoding=options.encoding, transliterate=options.transliterate)
-        except ValueError as exc:
-            raise InvalidMessageError(str(exc), field="encoding", provider=self.name) from None
+        seg: Segmentation | BinarySegmentation | None
+        seg = features.binary_payload(body, self.wire_extras(options))
+        if seg is None:
+            try:
+                seg = segment(body, encoding=options.encoding, transliterate=options.transliterate)
+            except ValueError as exc:
+                raise InvalidMessageError(str(exc), field="encoding", provider=self.name) from None
         limit = min(options.max_parts or p.MAX_CONCAT, p.MAX_CONCAT)
         if seg.part_count > limit:
             raise InvalidMessageError(
@@ -202,13 +239,32 @@ class ClickatellProvider(Provider):
             )
         return seg
 
+    def wire_extras(self, options: SendOptions) -> dict[str, str]:
+        """The checked option values of a message (see :func:`.features.wire_extras`).
+
+        Raises:
+            InvalidMessageError: An unknown option or a value the spec does not allow.
+        """
+        return features.wire_extras(options, self.options.send_defaults())
+
+    def raw_fields(self, options: SendOptions) -> list[tuple[str, str]]:
+        """The message's ``SendOptions.raw["clickatell"]`` parameters, as given.
+
+        Raises:
+            InvalidMessageError: A raw name this provider sets itself.
+        """
+        return raw_params(options, provider=self.name, reserved=_RESERVED)
+
     def check_options(self, options: SendOptions, now: datetime) -> None:
         """Refuse what the gateway would silently get wrong.
 
         Raises:
             InvalidMessageError: A schedule more than 7 days ahead (the gateway would send
-                it at once) or ``flash`` without a ``msg_type`` (not in the spec).
+                it at once), ``flash`` without a ``msg_type`` (not in the spec), an
+                option Clickatell does not know or a value the spec does not allow.
         """
+        extras = self.wire_extras(options)
+        self.raw_fields(options)
         if options.scheduled_at is not None and options.scheduled_at - now > p.MAX_SCHEDULE_AHEAD:
             raise InvalidMessageError(
                 "Clickatell schedules at most 7 days ahead",
@@ -216,7 +272,7 @@ class ClickatellProvider(Provider):
                 value=options.scheduled_at,
                 provider=self.name,
             )
-        if options.flash and "msg_type" not in options.extra and not self.options.msg_type:
+        if options.flash and "msg_type" not in extras:
             raise InvalidMessageError(
                 "the legacy HTTP API documents no flash message type; "
                 "pass extra={'msg_type': ...} if your account has one",
@@ -227,7 +283,7 @@ class ClickatellProvider(Provider):
 
     def message_fields(
         self,
-        seg: Segmentation,
+        seg: Segmentation | BinarySegmentation,
         options: SendOptions,
         *,
         sender: str | None,
@@ -235,17 +291,20 @@ class ClickatellProvider(Provider):
         text_field: str = "text",
         concat: int | None = None,
     ) -> list[tuple[str, str]]:
-        """The message parameters for ``sendmsg``/``startbatch`` (no auth, no ``to``)."""
-        return p.message_fields(
+        """The message parameters for ``sendmsg``/``startbatch`` (no auth, no ``to``),
+        then the message's raw parameters."""
+        fields = p.message_fields(
             seg,
             sender=sender,
             client_id=p.client_message_id(reference) if reference else None,
             options=options,
-            defaults=self.options.send_defaults(),
+            extras=self.wire_extras(options),
             now=datetime.now(UTC),
             text_field=text_field,
             concat=concat,
         )
+        fields.extend(self.raw_fields(options))
+        return fields
 
     def line_result(
         self,
@@ -295,7 +354,7 @@ class ClickatellProvider(Provider):
         fields = self.message_fields(
             seg, message.options, sender=message.sender, reference=message.reference
         )
-        scheduled = any(name == "scheduled_time" for name, _ in fields)
+        scheduled = any(name in p.SCHEDULING for name, _ in fields)
         results: list[SendResult] = []
         numbers = list(message.to)
         for start in range(0, len(numbers), p.MAX_DESTINATIONS):
@@ -396,9 +455,24 @@ class ClickatellProvider(Provider):
         """The account's credit (``getbalance``)."""
         return queries.balance(self)
 
+    def token_pay(self, token: str | Secret) -> str:
+        """Spend a 16-digit voucher on the account (``token_pay``); see
+        :func:`.queries.token_pay`."""
+        return queries.token_pay(self, token)
+
     def coverage(self, number: str) -> Coverage:
         """Whether ``number``'s prefix is routed, and the charge per part."""
         return queries.coverage(self, number)
+
+    def billable_parts(self, text: str, options: SendOptions, *, country: str | None) -> int:
+        """Parts the gateway bills for ``text``: 8-bit parts for a binary message
+        (140 octets, 134 per part when concatenated), text parts otherwise.
+
+        Raises:
+            InvalidMessageError: As :meth:`segmentation` (a ``ValueError``).
+        """
+        del country  # one rule for every destination
+        return self.segmentation(text, options).part_count
 
     def quote(self, message: Message) -> Cost:
         """The charge per part of each recipient's route times the message's parts.

@@ -20,6 +20,7 @@ from smsbridge import (
     Message,
     MessageNotFoundError,
     ProviderError,
+    Secret,
 )
 
 from . import protocol as p
@@ -28,7 +29,7 @@ from .codes import ERRORS, STATUSES
 if TYPE_CHECKING:
     from .provider import ClickatellProvider
 
-__all__ = ["balance", "cancel", "charge", "coverage", "query", "quote"]
+__all__ = ["balance", "cancel", "charge", "coverage", "query", "quote", "token_pay"]
 
 
 def _target(message_id: str | None, reference: str | None) -> list[tuple[str, str]]:
@@ -129,6 +130,32 @@ def cancel(
 def balance(provider: ClickatellProvider) -> Cost:
     """The account's credit (``getbalance``)."""
     return Cost(p.parse_balance(provider.call("/http/getbalance", [])), "credits")
+
+
+def token_pay(provider: ClickatellProvider, token: str | Secret) -> str:
+    """Spend a voucher on the account (``token_pay``, spec 6.5).
+
+    The voucher is as good as money, so it is handled like a credential: never shown in
+    an error or a log.
+
+    Returns:
+        What the gateway answered after ``OK:`` (``605`` for a successful transaction).
+
+    Raises:
+        InvalidMessageError: ``field="token"``: not the 16 digits a voucher has.
+        ProviderError: The gateway refused it.
+    """
+    value = token.reveal() if isinstance(token, Secret) else token
+    if not isinstance(value, str) or len(value) != 16 or not value.isdigit():
+        raise InvalidMessageError(
+            "a Clickatell voucher is a 16-digit number",
+            field="token",
+            value=f"<{len(value) if isinstance(value, str) else type(value).__name__}>",
+            provider=provider.name,
+        )
+    return p.parse_ok(
+        provider.call("/http/token_pay", [("token", value)], effects=True), "token_pay"
+    )
 
 
 def coverage(provider: ClickatellProvider, number: str) -> Coverage:

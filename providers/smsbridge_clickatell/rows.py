@@ -23,9 +23,10 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, NamedTuple
 
-from smsbridge import InvalidMessageError, Message, SendResult
+from smsbridge import InvalidMessageError, Message, SendResult, extras_key
 
 from . import protocol as p
+from .features import PROVIDER
 
 if TYPE_CHECKING:
     from .provider import ClickatellProvider
@@ -63,12 +64,9 @@ def request_key(message: Message) -> RowKey:
     posts to the URL configured on the account, so the URL itself never travels.
     """
     options = message.options
-    extra = options.extra
-    extras = (
-        tuple((name, str(extra[name])) for name in p.SEND_EXTRAS if extra.get(name) is not None)
-        if extra
-        else ()
-    )
+    # Every extra and raw value Clickatell reads counts, so rows that would send
+    # different parameters, or be refused differently, never share.
+    extras = extras_key(options, provider=PROVIDER)
     return RowKey(
         message.body,
         message.sender,
@@ -140,7 +138,7 @@ def send_rows(provider: ClickatellProvider, messages: Sequence[Message]) -> list
     fields = provider.message_fields(
         seg, first.options, sender=first.sender, reference=first.reference
     )
-    scheduled = any(name == "scheduled_time" for name, _ in fields)
+    scheduled = any(name in p.SCHEDULING for name, _ in fields)
     wire = [p.wire_number(message.to[0]) for message in messages]
     text = provider.call("/http/sendmsg", [("to", ",".join(wire)), *fields], effects=True)
     lines = p.parse_send(text, wire)

@@ -29,6 +29,8 @@ from smsbridge import (
     Status,
     Template,
     TemplateError,
+    provider_extras,
+    raw_params,
 )
 
 from .protocol import MAX_BODY_BYTES, MAX_NUMBERS, Group, group_size
@@ -220,6 +222,34 @@ def _refused(number: str, reference: str | None, exc: InvalidMessageError) -> Se
     )
 
 
+#: Form fields and JSON keys the provider writes itself: a raw parameter may not replace them.
+RAW_RESERVED = frozenset(
+    {"from", "to", "templateId", "templateParas", "signature", "statusCallback", "extend"}
+    | {"smsContent", EXTRA_TEMPLATE_ID, EXTRA_PARAMS}
+)
+
+
+def check_options(options: SendOptions) -> tuple[tuple[str, str], ...]:
+    """Refuse options Huawei does not know; return the raw parameters to send.
+
+    Raises:
+        InvalidMessageError: An ``extra`` name other than the template id and values
+            (``field="extra.<name>"``), or a raw parameter the provider sets itself.
+    """
+    provider_extras(options, provider=PROVIDER, known=(EXTRA_TEMPLATE_ID, EXTRA_PARAMS))
+    for key in options.extra:
+        if isinstance(key, str) and key.startswith(f"{PROVIDER}."):
+            # Huawei's names are its own already; the planner reads them unscoped only.
+            raise InvalidMessageError(
+                f"write {key.partition('.')[2]!r} without the '{PROVIDER}.' scope: "
+                "Huawei's option names belong to Huawei already",
+                field=f"extra.{key}",
+                value=key,
+                provider=PROVIDER,
+            )
+    return tuple(raw_params(options, provider=PROVIDER, reserved=RAW_RESERVED))
+
+
 def prepare(
     plan: Plan,
     number: str,
@@ -237,6 +267,7 @@ def prepare(
         ``max_parts``.
     """
     try:
+        check_options(options)
         params: tuple[str, ...]
         if plan.fixed_params is not None:
             params = plan.fixed_params

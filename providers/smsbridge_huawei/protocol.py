@@ -158,10 +158,13 @@ def diff_send_body(
     groups: Sequence[Group],
     status_callback: str | None = None,
     extend: str | None = None,
+    raw: Sequence[tuple[str, str]] = (),
 ) -> dict[str, Any]:
-    """JSON body of a batchSendDiffSms request (groups with their own values)."""
+    """JSON body of a batchSendDiffSms request (groups with their own values); ``raw``
+    parameters become top-level keys."""
     body: dict[str, Any] = dict(_common(channel, status_callback, extend))
     body["smsContent"] = [group.as_json() for group in groups]
+    body.update(raw)
     return body
 
 

@@ -161,6 +161,7 @@ class HuaweiProvider(Provider):
         plan = planning.plan_message(
             message, templates=opts.templates, configured=opts.variable_attributes
         )
+        raw = planning.check_options(message.options)
         extend = extend_for(message.reference) if message.reference else None
         # The reference Huawei echoes is what reports will carry: show it when mapped.
         shown = extend if extend is not None else message.reference
@@ -182,6 +183,7 @@ class HuaweiProvider(Provider):
                 message.options.callback_url,
                 extend,
                 raise_unknown=start == 0,
+                raw=raw,
             ):
                 results.setdefault(result.recipient, []).append(result)
         return [
@@ -238,7 +240,12 @@ class HuaweiProvider(Provider):
             try:
                 sent.extend(
                     self._send_window(
-                        chunk, key.template_id, key.status_callback, extend, raise_unknown=True
+                        chunk,
+                        key.template_id,
+                        key.status_callback,
+                        extend,
+                        raise_unknown=True,
+                        raw=key.raw,
                     )
                 )
             except SmsBridgeError as exc:
@@ -321,10 +328,15 @@ class HuaweiProvider(Provider):
             )
             for recipient in batch
         )
+        # Each recipient is refused on its own for a bad option (prepare), so this
+        # never raises for a batch that reaches a window.
+        raw = tuple(batch.options.raw.get(self.name, {}).items())
         for window in planning.windows(entries, size=opts.window, signature=opts.signature):
             items = [e for e in window if isinstance(e, planning.Item)]
             sent = iter(
-                self._send_window(items, plan.template_id, batch.options.callback_url, extend)
+                self._send_window(
+                    items, plan.template_id, batch.options.callback_url, extend, raw=raw
+                )
             )
             for entry in window:
                 yield entry if isinstance(entry, SendResult) else next(sent)
@@ -337,6 +349,7 @@ class HuaweiProvider(Provider):
         extend: str | None,
         *,
         raise_unknown: bool = False,
+        raw: Sequence[tuple[str, str]] = (),
     ) -> list[SendResult]:
         if not items:
             return []
@@ -354,10 +367,14 @@ class HuaweiProvider(Provider):
                     status_callback=callback,
                     extend=extend,
                 )
-                response = self._post(BATCH_PATH, fields=fields)
+                response = self._post(BATCH_PATH, fields=[*fields, *raw])
             else:
                 body = diff_send_body(
-                    channel=opts.channel, groups=groups, status_callback=callback, extend=extend
+                    channel=opts.channel,
+                    groups=groups,
+                    status_callback=callback,
+                    extend=extend,
+                    raw=raw,
                 )
                 response = self._post(DIFF_PATH, json=body)
             numbers = interpret(response, provider=self.name)

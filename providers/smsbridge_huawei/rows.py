@@ -41,6 +41,7 @@ class RowKey(NamedTuple):
 
     template_id: str
     status_callback: str | None
+    raw: tuple[tuple[str, str], ...] = ()
 
 
 def template_id_for(message: Message, templates: Mapping[str, str]) -> str | None:
@@ -77,7 +78,8 @@ def request_key(
     template_id = template_id_for(message, templates)
     if template_id is None:
         return None
-    return RowKey(template_id, message.options.callback_url or status_callback)
+    raw = tuple(message.options.raw.get(PROVIDER, {}).items())
+    return RowKey(template_id, message.options.callback_url or status_callback, raw)
 
 
 def check_rows(

@@ -6,6 +6,7 @@ into the parts that will actually travel; see ``docs/segmentation.md``.
 
 from __future__ import annotations
 
+from .binary import OCTETS_MULTI, OCTETS_SINGLE, BinarySegmentation, segment_binary
 from .gsm0338 import (
     DEFAULT_ALPHABET,
     EXTENSION_TABLE,
@@ -41,9 +42,12 @@ __all__ = [
     "GSM_CHARS",
     "GSM_EQUIVALENTS",
     "NATIONAL_LANGUAGES",
+    "OCTETS_MULTI",
+    "OCTETS_SINGLE",
     "UCS2",
     "UCS2_MULTI_LIMIT",
     "UCS2_SINGLE_LIMIT",
+    "BinarySegmentation",
     "Encoding",
     "NationalLanguage",
     "NationalSegmentation",
@@ -56,6 +60,7 @@ __all__ = [
     "is_gsm_char",
     "pack_septets",
     "segment",
+    "segment_binary",
     "transliterate",
     "unpack_septets",
 ]

@@ -194,6 +194,8 @@ def options_to_json(options: SendOptions) -> str:
             "callback_url": options.callback_url,
             "extra": dict(options.extra),
             "national_languages": list(options.national_languages),
+            # Only when given, so that options without raw parameters store as before.
+            **({"raw": {k: dict(v) for k, v in options.raw.items()}} if options.raw else {}),
         }
     )
 
@@ -222,6 +224,7 @@ def options_from_json(text: str) -> SendOptions:
             callback_url=data["callback_url"],
             extra=data["extra"],
             national_languages=data.get("national_languages", ()),
+            raw=data.get("raw") or {},
         )
     except (KeyError, TypeError, ValueError, ArithmeticError) as exc:
         raise CodecError(f"unreadable send options: {exc}") from exc

@@ -302,7 +302,16 @@ def _headers(environ: Mapping[str, Any]) -> dict[str, str]:
 
 def _query(text: str) -> dict[str, str] | None:
     try:
-        pairs = parse_qsl(text, keep_blank_values=True, max_num_fields=_MAX_FIELDS)
+        try:
+            pairs = parse_qsl(
+                text, keep_blank_values=True, max_num_fields=_MAX_FIELDS, errors="strict"
+            )
+        except UnicodeDecodeError:
+            # Not UTF-8: a sender using ISO-8859-1 as it declares (Clickatell's SOAP
+            # callbacks). latin-1 keeps every octet as one character instead of U+FFFD.
+            pairs = parse_qsl(
+                text, keep_blank_values=True, max_num_fields=_MAX_FIELDS, encoding="latin-1"
+            )
     except ValueError:
         return None
     query: dict[str, str] = {}

@@ -37,7 +37,12 @@ import attrs
 import pytest
 
 from smsbridge.bridge import SmsBridge, new_reference
-from smsbridge.errors import Scope, SmsBridgeError, UnsupportedOperationError
+from smsbridge.errors import (
+    InvalidMessageError,
+    Scope,
+    SmsBridgeError,
+    UnsupportedOperationError,
+)
 from smsbridge.model import Message
 from smsbridge.plugins import make_plugin_manager
 from smsbridge.provider import Capabilities, Provider
@@ -130,6 +135,28 @@ class ProviderConformance:
         assert isinstance(result, SendResult)
         assert result.status.is_success, result
         assert len(emulator.submissions) == 1
+
+    def test_unknown_option_is_refused_by_name_before_sending(
+        self, provider: Provider, emulator: Emulator
+    ) -> None:
+        # An option the provider does not know must never be dropped silently.
+        base = self.make_message(self.recipients[:1])
+        extra = {**base.options.extra, "conformance_unknown_option": 1}
+        odd = attrs.evolve(base, options=attrs.evolve(base.options, extra=extra))
+        outcome = self._send_or_error(provider, odd)
+        if isinstance(outcome, SmsBridgeError):
+            assert isinstance(outcome, InvalidMessageError), outcome
+            assert outcome.field == "extra.conformance_unknown_option"
+        else:
+            assert [r.status for r in outcome] == [Status.REJECTED], outcome
+            assert outcome[0].error is not None
+            assert "conformance_unknown_option" in outcome[0].error.text
+        assert len(emulator.submissions) == 0
+        # Scoped to another provider: not this one's business.
+        extra = {**base.options.extra, "no_such_provider.option": 1}
+        scoped = attrs.evolve(base, options=attrs.evolve(base.options, extra=extra))
+        (result,) = provider.send(scoped)
+        assert result.status.is_success, result
 
     def test_server_error_is_transient_provider_failure(
         self, provider: Provider, emulator: Emulator

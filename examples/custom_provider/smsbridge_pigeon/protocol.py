@@ -9,10 +9,12 @@ from smsbridge import ErrorInfo, MalformedResponseError, SendResult
 
 from .codes import CODES
 
-__all__ = ["MAX_RECIPIENTS", "SEND_PATH", "parse_send", "send_body"]
+__all__ = ["FIELDS", "MAX_RECIPIENTS", "SEND_PATH", "parse_send", "send_body"]
 
 SEND_PATH = "/v1/messages"
 MAX_RECIPIENTS = 100
+#: The JSON fields :func:`send_body` writes (raw parameters may not replace them).
+FIELDS = frozenset({"to", "text", "reference"})
 
 
 def send_body(to: Sequence[str], text: str, reference: str | None) -> dict[str, Any]:

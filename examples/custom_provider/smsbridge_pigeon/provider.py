@@ -14,6 +14,8 @@ from smsbridge import (
     ProviderOptions,
     Secret,
     SendResult,
+    provider_extras,
+    raw_params,
     secret_converter,
 )
 from smsbridge.http import HttpClient, raise_for_transport_status
@@ -75,11 +77,17 @@ class PigeonProvider(Provider):
             One result per recipient, in order; refusals of one number are results.
 
         Raises:
+            InvalidMessageError: An ``extra`` option (Pigeon takes none) or a raw
+                parameter naming a field of ours; nothing was sent.
             ProviderError: The request was refused (bad token, no credit, HTTP 5xx).
             UnknownOutcomeError: The request left and no usable answer came back.
             TransportError: The request never left.
         """
-        body = protocol.send_body(message.to, message.body, message.reference)
+        # Options Pigeon does not know are refused by name, never dropped; raw ones go
+        # into the JSON as given.
+        provider_extras(message.options, provider=self.name, known=())
+        raw = raw_params(message.options, provider=self.name, reserved=protocol.FIELDS)
+        body = {**protocol.send_body(message.to, message.body, message.reference), **dict(raw)}
         response = self._http.request(
             "POST",
             protocol.SEND_PATH,

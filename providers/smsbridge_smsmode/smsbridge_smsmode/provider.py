@@ -23,6 +23,9 @@ from smsbridge import (
     SendResult,
     SmsBridgeError,
     Status,
+    extras_key,
+    provider_extras,
+    raw_params,
     secret_converter,
 )
 from smsbridge.http import HttpClient, raise_for_transport_status
@@ -95,6 +98,13 @@ class SmsmodeOptions(ProviderOptions):
         return [("pseudo", self.pseudo), ("pass", self.password)]
 
 
+#: ``sendSMS`` parameters the provider writes itself: a raw parameter may not replace them.
+RAW_RESERVED = frozenset(
+    {"pseudo", "pass", "accessToken", "numero", "message", "classe_msg", "nbr_msg"}
+    | {"emetteur", "date_envoi", "refClient", "notification_url", "stop"}
+)
+
+
 class RowKey(NamedTuple):
     """What one ``sendSMS`` carries once for all its numbers (see
     :meth:`SmsmodeProvider.request_key`)."""
@@ -106,6 +116,7 @@ class RowKey(NamedTuple):
     transliterate: bool
     max_parts: int | None
     notification_url: str | None
+    extras: tuple[tuple[str, str], ...] = ()
 
 
 class SmsmodeProvider(Provider):
@@ -171,8 +182,16 @@ class SmsmodeProvider(Provider):
     # -- sending ----------------------------------------------------------------------
 
     def message_fields(self, message: Message, encoded: p.Encoded) -> list[tuple[str, str]]:
-        """``sendSMS`` parameters but the credentials and ``numero``."""
+        """``sendSMS`` parameters but the credentials and ``numero``, then the message's
+        ``SendOptions.raw["smsmode"]`` parameters as given.
+
+        Raises:
+            InvalidMessageError: An ``extra`` option (smsmode takes none: its parameters
+                are the message's own fields), or a raw parameter set here already.
+        """
         options = message.options
+        provider_extras(options, provider=self.name, known=())
+        raw = raw_params(options, provider=self.name, reserved=RAW_RESERVED)
         fields = [
             ("message", encoded.segmentation.text),
             ("classe_msg", encoded.classe_msg),
@@ -189,6 +208,7 @@ class SmsmodeProvider(Provider):
             fields.append(("notification_url", url))
         if self.options.stop is not None:
             fields.append(("stop", str(self.options.stop)))
+        fields.extend(raw)
         return fields
 
     def send(self, message: Message) -> list[SendResult]:
@@ -253,6 +273,8 @@ class SmsmodeProvider(Provider):
             options.transliterate,
             options.max_parts,
             options.callback_url or self.options.notification_url,
+            # Options and raw parameters decide the request (or its refusal) too.
+            extras_key(options, provider=self.name),
         )
 
     def send_rows(self, messages: Sequence[Message]) -> list[SendResult]:

@@ -110,3 +110,27 @@ def test_the_configured_notification_url_is_part_of_the_key(
     assert provider.request_key(row(0)) == provider.request_key(
         row(1, callback_url="https://app.example/cr")
     )
+
+
+def test_an_unknown_option_is_refused_by_name_before_sending(
+    provider: SmsmodeProvider, emulator: SmsmodeEmulator
+) -> None:
+    odd = row(1, extra={"priority": "high"})
+    assert provider.request_key(odd) != provider.request_key(row(2))
+    with pytest.raises(InvalidMessageError) as caught:
+        provider.send_rows([odd, row(2, extra={"priority": "high"})])
+    assert caught.value.field == "extra.priority" and "priority" in str(caught.value)
+    assert send_requests(emulator) == []
+    # Options scoped to other providers (or the bridge's own) are not smsmode's business.
+    others = {"clickatell.req_feat": 16, "smsbridge_task_provider": "smsmode"}
+    assert provider.send(row(3, extra=others))[0].ok
+
+
+def test_raw_parameters_go_as_given(provider: SmsmodeProvider, emulator: SmsmodeEmulator) -> None:
+    raw = {"smsmode": {"nouveau": "oui"}, "bulksms": {"other": "x"}}
+    provider.send_rows([row(0, raw=raw), row(1, raw=raw)])
+    [request] = send_requests(emulator)
+    assert request["nouveau"] == "oui" and "other" not in request
+    with pytest.raises(InvalidMessageError) as caught:
+        provider.send(row(2, raw={"smsmode": {"emetteur": "OTHER"}}))
+    assert caught.value.field == "raw.smsmode.emetteur"

@@ -13,12 +13,14 @@ from hypothesis import strategies as st
 
 from smsbridge import (
     Cost,
+    MalformedResponseError,
     Message,
     ProviderError,
     SendOptions,
     SmsBridgeError,
     Status,
 )
+from smsbridge.reports.receiver import _query
 from smsbridge.testing import EmulatorFactory, LoopbackEmulator
 from smsbridge_clickatell import ClickatellProvider
 from smsbridge_clickatell.callbacks import parse_callback
@@ -84,6 +86,26 @@ def test_xml_get_and_soap_post_callbacks() -> None:
         method="POST", query={}, headers={"content-type": "text/xml"}, body=SOAP.encode()
     )
     assert raw.message_id == soap.message_id
+
+
+def test_soap_callbacks_are_decoded_as_their_declared_iso_8859_1() -> None:
+    # A sender id with letters ISO-8859-1 has and UTF-8 would write differently.
+    soap = SOAP.replace(">27999000224<", ">Caf\u00e9 M\u00fcller<").encode("iso-8859-1")
+    assert b"Caf\xe9" in soap  # one octet per letter: not UTF-8
+    headers = {"content-type": "text/xml; charset=ISO-8859-1"}
+    [raw] = parse_callback(method="POST", query={}, headers=headers, body=soap)
+    form = urlencode({"data": soap}).encode("ascii")
+    [posted] = parse_callback(method="POST", query={}, headers={}, body=form)
+    assert raw.raw["from"] == posted.raw["from"] == "Caf\u00e9 M\u00fcller"
+    assert posted.message_id == "2e838df2ee3ea418272ae05aaf84ce5d"
+    # A GET reaches the parser through the receiver's query decoding.
+    query = _query(urlencode({"data": soap}))
+    assert query is not None
+    [got] = parse_callback(method="GET", query=query, headers={}, body=b"")
+    assert got.raw["from"] == "Caf\u00e9 M\u00fcller"
+    # A form value outside the XML that is not UTF-8 is refused, typed.
+    with pytest.raises(MalformedResponseError):
+        parse_callback(method="POST", query={}, headers={}, body=b"apiMsgId=ab&status=4&from=%E9")
 
 
 def test_hostile_xml_is_refused() -> None:

@@ -23,6 +23,7 @@ from smsbridge import (
     segment,
 )
 from smsbridge_clickatell import protocol as p
+from smsbridge_clickatell.features import wire_extras
 
 
 def test_unicode_hex_matches_the_spec_example() -> None:
@@ -58,7 +59,7 @@ def _fields(text: str, **kwargs: Any) -> dict[str, str]:
         sender=kwargs.pop("sender", None),
         client_id=kwargs.pop("client_id", None),
         options=options,
-        defaults=kwargs.pop("defaults", {}),
+        extras=wire_extras(options, kwargs.pop("defaults", {})),
         now=datetime(2024, 1, 1, tzinfo=UTC),
         **kwargs,
     )
@@ -85,7 +86,7 @@ def test_fields_for_options_and_extras() -> None:
         scheduled_at=datetime(2024, 1, 2, tzinfo=UTC),
         validity=timedelta(hours=2),
         callback_url="https://example.invalid/cb",
-        extra={"mo": 1, "queue": 1, "unrelated": "x", "req_feat": None},
+        extra={"mo": 1, "queue": 1, "bulksms.unrelated": "x", "req_feat": None},
     )
     fields = _fields("hi", options=options, defaults={"queue": 3, "escalate": 1})
     assert fields["scheduled_time"] == str(int(datetime(2024, 1, 2, tzinfo=UTC).timestamp()))

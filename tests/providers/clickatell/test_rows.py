@@ -216,7 +216,7 @@ WHEN = datetime(2030, 1, 1, 9, tzinfo=UTC)
         (row(0, scheduled_at=WHEN), row(1, scheduled_at=WHEN)),
         # The legacy API posts to the account's URL: only "a callback is wanted" travels.
         (row(0, callback_url="https://a.example/cb"), row(1, callback_url="https://b.example/")),
-        (row(0, extra={"other_provider": 1}), row(1)),
+        (row(0, extra={"bulksms.routing_group": 1, "smsbridge_task_provider": "x"}), row(1)),
     ],
 )
 def test_equal_keys(provider: ClickatellProvider, left: Message, right: Message) -> None:

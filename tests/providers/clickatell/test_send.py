@@ -172,7 +172,7 @@ def test_failed_delivery_and_routing_error(
     # 007 ends an absent handset's retry cycle: retryable, the number is fine.
     assert report.status is Status.FAILED_TEMPORARY and report.error is not None
     # Spec 5.2.8: over max_credits still gets an id, then routing error 009.
-    options = SendOptions(extra={"max_credits": "0.5"})
+    options = SendOptions(extra={"max_credits": "0.8"})
     [capped] = provider.send(Message("+447700900999", "hi", reference="f2", options=options))
     assert capped.ok
     report = provider.query(message_id=capped.message_id)

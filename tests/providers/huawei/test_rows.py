@@ -254,3 +254,43 @@ def test_keys(emulator: HuaweiEmulator) -> None:
         # No template: never grouped (send() says why).
         assert key(Message(number(0), "free text", reference="f")) is None
         assert key(extra_row(0, "x" * 33)) is None
+
+
+def test_a_row_with_an_unknown_option_is_refused_alone(
+    provider: HuaweiProvider, emulator: HuaweiEmulator
+) -> None:
+    odd = attrs.evolve(row(1), options=SendOptions(extra={"priority": "high"}))
+    scoped = attrs.evolve(row(2), options=SendOptions(extra={"bulksms.routing_group": 2}))
+    results = provider.send_rows([row(0), odd, scoped])
+    assert [r.status for r in results] == [Status.ACCEPTED, Status.REJECTED, Status.ACCEPTED]
+    error = results[1].error
+    assert error is not None and "priority" in error.text and results[1].attempts == 0
+    [request] = send_requests(emulator)
+    assert request.request.json["smsContent"][0]["to"] == [number(0)]
+    assert len(request.request.json["smsContent"]) == 2
+    with pytest.raises(InvalidMessageError) as caught:
+        provider.send(odd)
+    assert caught.value.field == "extra.priority"
+    scoped_own = attrs.evolve(row(4), options=SendOptions(extra={"huawei.huawei_template_id": "t"}))
+    with pytest.raises(InvalidMessageError) as caught:
+        provider.send(scoped_own)
+    assert caught.value.field == "extra.huawei.huawei_template_id"
+
+
+def test_raw_parameters_go_into_the_form_and_the_json(
+    provider: HuaweiProvider, emulator: HuaweiEmulator
+) -> None:
+    raw = SendOptions(raw={"huawei": {"newField": "1"}, "clickatell": {"other": "x"}})
+    same = [attrs.evolve(row(i, num_6="123456", app="a"), options=raw) for i in range(2)]
+    provider.send_rows(same)
+    diff = [attrs.evolve(row(i), options=raw) for i in range(2)]
+    assert provider.request_key(diff[0]) != provider.request_key(row(0))
+    provider.send_rows(diff)
+    form_request, json_request = send_requests(emulator)
+    assert form_request.request.form.get("newField") == "1"
+    assert form_request.request.form.get("other") is None
+    assert json_request.request.json["newField"] == "1"
+    bad = attrs.evolve(row(5), options=SendOptions(raw={"huawei": {"templateId": "x"}}))
+    [refused] = provider.send_rows([bad])
+    assert refused.status is Status.REJECTED and refused.error is not None
+    assert "templateId" in refused.error.text
