@@ -36,6 +36,8 @@ OUT = DOCS / "_build" / "reference"
 
 MODULES = (
     "smsbridge",
+    "smsbridge.sdk",
+    "smsbridge.sdk.testing",
     "smsbridge.testing",
     "smsbridge.http",
     "smsbridge.outbox",

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Self
 import attrs
 
 from smsbridge.credentials import Secret
+from smsbridge.emulator_wiring import EmulatedBy
 from smsbridge.errors import (
     ConfigurationError,
     SmsBridgeError,
@@ -183,6 +184,9 @@ class Provider:
     """What this provider can do."""
     options_class: ClassVar[type[ProviderOptions]] = ProviderOptions
     """The frozen attrs class of the options this provider accepts."""
+    emulated_by: ClassVar[EmulatedBy | None] = None
+    """Where this provider's loopback emulator lives and which of its attributes are
+    the provider's options; ``None`` when it ships none."""
 
     def __init__(self, options: ProviderOptions) -> None:
         if not isinstance(options, self.options_class):
@@ -362,13 +366,23 @@ class Provider:
 
     @classmethod
     def emulator_class(cls) -> type[Emulator] | None:
-        """The class of this provider's loopback emulator, if it ships one."""
-        return None
+        """The class of this provider's loopback emulator, if it ships one.
+
+        Raises:
+            ConfigurationError: When :attr:`emulated_by` names no importable emulator.
+        """
+        return None if cls.emulated_by is None else cls.emulated_by.emulator_class(cls)
 
     @classmethod
     def emulator_options(cls, emulator: Emulator) -> dict[str, Any]:
-        """Options that point this provider at a running emulator (base_url, credentials)."""
-        return {"base_url": emulator.url}
+        """Options that point this provider at a running emulator (base_url, credentials).
+
+        Raises:
+            ConfigurationError: When ``emulator`` is not this provider's emulator.
+        """
+        if cls.emulated_by is None:
+            return {"base_url": emulator.url}
+        return cls.emulated_by.provider_options(cls, emulator)
 
     def secrets(self) -> Iterable[Secret]:
         """Credentials to redact from anything this provider logs or raises."""

@@ -6,23 +6,18 @@ import logging
 import threading
 from collections.abc import Hashable, Iterable, Iterator, Mapping
 from datetime import tzinfo
-from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 import attrs
 
 from smsbridge import (
     Batch,
-    Capabilities,
-    ConfigurationError,
     Cost,
     DeliveryReport,
     InvalidMessageError,
     Kind,
     Message,
-    Provider,
     ProviderError,
-    ProviderOptions,
     Scope,
     SendOptions,
     SendResult,
@@ -30,7 +25,14 @@ from smsbridge import (
     UnknownOutcomeError,
     UnsupportedOperationError,
 )
-from smsbridge.http import HttpClient, HttpResponse
+from smsbridge.sdk import (
+    Capabilities,
+    EmulatedBy,
+    HttpClient,
+    HttpResponse,
+    Provider,
+    ProviderOptions,
+)
 
 from . import parsers, protocol
 from .chunks import Chunk, Draft, RequestParams, Settings, build_sms_draft, sms_fields
@@ -40,9 +42,6 @@ from .pipeline import pipelined
 from .planning import Planner
 from .protocol import EncodedText
 from .stopdup import InMemoryStopDupAllocator, StopDupAllocator
-
-if TYPE_CHECKING:
-    from smsbridge.testing import Emulator
 
 __all__ = ["BulkSmsOptions", "BulkSmsProvider"]
 
@@ -71,6 +70,9 @@ class BulkSmsProvider(Provider):
         max_connections=1,
     )
     options_class = BulkSmsOptions
+    emulated_by = EmulatedBy(
+        ".emulator:BulkSmsEmulator", options=("username", "password"), path="/eapi"
+    )
     options: BulkSmsOptions
 
     def __init__(
@@ -371,24 +373,6 @@ class BulkSmsProvider(Provider):
             MalformedResponseError: A push without a valid msisdn, batch_id and status.
         """
         return [parsers.parse_callback_query(query, zone=self._zone)]
-
-    @classmethod
-    def emulator_class(cls) -> type[Emulator]:
-        from .emulator import BulkSmsEmulator
-
-        return BulkSmsEmulator
-
-    @classmethod
-    def emulator_options(cls, emulator: Emulator) -> dict[str, Any]:
-        from .emulator import BulkSmsEmulator
-
-        if not isinstance(emulator, BulkSmsEmulator):
-            raise ConfigurationError("a BulkSmsEmulator is needed", provider=cls.name)
-        return {
-            "base_url": f"{emulator.url}/eapi",
-            "username": emulator.username,
-            "password": emulator.password,
-        }
 
     def close(self) -> None:
         """Close the connection. Safe to call twice."""

@@ -24,14 +24,14 @@ queries by reference, cancel, balance, route coverage and quotes, server-side ba
 
 from __future__ import annotations
 
-import smsbridge
+from smsbridge.sdk import ProviderRegistry, hookimpl
 
 from .provider import ClickatellOptions, ClickatellProvider
 
 __all__ = ["ClickatellOptions", "ClickatellProvider", "smsbridge_register_providers"]
 
 
-@smsbridge.hookimpl
-def smsbridge_register_providers(registry: smsbridge.ProviderRegistry) -> None:
+@hookimpl
+def smsbridge_register_providers(registry: ProviderRegistry) -> None:
     """Register :class:`ClickatellProvider` as ``clickatell``."""
     registry.add(ClickatellProvider)

@@ -9,43 +9,42 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import attrs
 
 from smsbridge import (
     Batch,
-    Capabilities,
-    ConfigurationError,
     Cost,
-    Coverage,
     DeliveryReport,
     ErrorInfo,
     InvalidMessageError,
     Kind,
     Message,
-    Provider,
-    ProviderOptions,
     Scope,
-    Secret,
     Segmentation,
     SendOptions,
     SendResult,
     SmsBridgeError,
     Status,
-    secret_converter,
     segment,
 )
-from smsbridge.http import HttpClient
+from smsbridge.sdk import (
+    Capabilities,
+    Coverage,
+    EmulatedBy,
+    HttpClient,
+    Provider,
+    ProviderOptions,
+    Secret,
+    secret_converter,
+)
 
 from . import protocol as p
 from . import queries, rows
 from .callbacks import parse_callback
 from .codes import ERRORS
 from .session import ClickatellSession
-
-if TYPE_CHECKING:
-    from smsbridge.testing import Emulator
 
 __all__ = ["ClickatellOptions", "ClickatellProvider"]
 
@@ -137,6 +136,7 @@ class ClickatellProvider(Provider):
         shared_row_reference=True,
     )
     options_class = ClickatellOptions
+    emulated_by = EmulatedBy(".emulator:ClickatellEmulator", options=("api_id", "user", "password"))
     options: ClickatellOptions
 
     def __init__(
@@ -422,27 +422,6 @@ class ClickatellProvider(Provider):
         )
 
     # -- lifecycle ----------------------------------------------------------------------
-
-    @classmethod
-    def emulator_class(cls) -> type[Emulator]:
-        """The loopback emulator of the legacy HTTP API."""
-        from .emulator import ClickatellEmulator
-
-        return ClickatellEmulator
-
-    @classmethod
-    def emulator_options(cls, emulator: Emulator) -> dict[str, Any]:
-        """``base_url`` and the credentials the emulator accepts."""
-        from .emulator import ClickatellEmulator
-
-        if not isinstance(emulator, ClickatellEmulator):
-            raise ConfigurationError("not a Clickatell emulator", provider=cls.name)
-        return {
-            "base_url": emulator.url,
-            "api_id": emulator.api_id,
-            "user": emulator.user,
-            "password": emulator.password,
-        }
 
     def close(self) -> None:
         """Close the connection pool."""

@@ -14,13 +14,13 @@ from typing import TYPE_CHECKING, Any
 
 from smsbridge import (
     Cost,
-    Coverage,
     DeliveryReport,
     InvalidMessageError,
     Message,
     MessageNotFoundError,
     ProviderError,
 )
+from smsbridge.sdk import Coverage
 
 from . import protocol as p
 from .codes import ERRORS, STATUSES

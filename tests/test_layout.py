@@ -1,0 +1,202 @@
+"""The two front doors: providers import only the author's API and the application's names.
+
+A provider package that reaches into ``smsbridge.outbox`` or ``smsbridge.http.client``
+breaks whenever those move; ``smsbridge.sdk`` and ``smsbridge.__all__`` are the promises.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+import smsbridge
+import smsbridge.sdk
+import smsbridge.sdk.testing
+
+ROOT = Path(__file__).resolve().parent.parent
+PROVIDER_TREES = (ROOT / "providers", ROOT / "examples" / "custom_provider")
+ALLOWED_MODULES = frozenset({"smsbridge.sdk", "smsbridge.sdk.testing"})
+
+# What `smsbridge` exported before smsbridge.sdk existed: every name stays importable.
+EXPORTED_BEFORE_SDK = [
+    "GSM7",
+    "UCS2",
+    "Batch",
+    "BatchResult",
+    "Capabilities",
+    "CodeTable",
+    "ConfigurationError",
+    "Cost",
+    "Coverage",
+    "DeliveryReport",
+    "ErrorInfo",
+    "InvalidMessageError",
+    "InvalidNumberError",
+    "Kind",
+    "MalformedResponseError",
+    "Message",
+    "MessageNotFoundError",
+    "NormalisationReport",
+    "NumberNormaliser",
+    "Outcome",
+    "PluginManager",
+    "PluginWarning",
+    "Provider",
+    "ProviderError",
+    "ProviderInfo",
+    "ProviderOptions",
+    "ProviderRegistry",
+    "Recipient",
+    "Redactor",
+    "Scope",
+    "Secret",
+    "Segmentation",
+    "SendOptions",
+    "SendResult",
+    "SmsBridge",
+    "SmsBridgeError",
+    "Status",
+    "Template",
+    "TemplateError",
+    "TransportError",
+    "UnknownOutcomeError",
+    "UnsupportedOperationError",
+    "__version__",
+    "get_provider",
+    "hookimpl",
+    "make_plugin_manager",
+    "new_reference",
+    "normalise",
+    "normalise_many",
+    "providers",
+    "secret_converter",
+    "segment",
+    "transliterate",
+]
+
+APPLICATION_NAMES = [
+    "SmsBridge",
+    "RetryPolicy",
+    "Delivery",
+    "Limit",
+    "SqliteStore",
+    "PostgresStore",
+    "OutboxStore",
+    "open_store",
+    "load_config",
+    "Worker",
+    "enqueue",
+    "get_provider",
+    "Status",
+    "SendResult",
+]
+
+AUTHOR_ONLY = ("hookimpl", "CodeTable", "Outcome", "Redactor", "secret_converter")
+
+
+def violations(source: str, where: str = "<source>") -> Iterator[str]:
+    """Every import of smsbridge in ``source`` outside the two front doors."""
+    app = set(smsbridge.__all__)
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            top = node.module.split(".")[0]
+            if top != "smsbridge":
+                continue
+            if node.module == "smsbridge":
+                for alias in node.names:
+                    if alias.name not in app:
+                        yield f"{where}:{node.lineno}: {alias.name} is not in smsbridge.__all__"
+            elif node.module not in ALLOWED_MODULES:
+                yield f"{where}:{node.lineno}: from {node.module} import ..."
+        elif isinstance(node, ast.Import):
+            for alias in node.names:
+                name = alias.name
+                top = name.split(".")[0]
+                if top == "smsbridge" and name != "smsbridge" and name not in ALLOWED_MODULES:
+                    yield f"{where}:{node.lineno}: import {name}"
+        elif (
+            isinstance(node, ast.Attribute)
+            and isinstance(node.value, ast.Name)
+            and node.value.id == "smsbridge"
+            and node.attr not in app
+            and node.attr != "sdk"
+        ):
+            yield f"{where}:{node.lineno}: smsbridge.{node.attr} is not in smsbridge.__all__"
+
+
+def provider_files() -> Iterator[Path]:
+    for tree in PROVIDER_TREES:
+        yield from sorted(tree.rglob("*.py"))
+
+
+def test_the_scan_covers_every_provider_package() -> None:
+    scanned = {path.relative_to(ROOT).parts[:2] for path in provider_files()}
+    assert {
+        ("providers", "smsbridge_clickatell"),
+        ("providers", "smsbridge_bulksms"),
+        ("providers", "smsbridge_huawei"),
+        ("providers", "smsbridge_smsmode"),
+        ("examples", "custom_provider"),
+    } <= scanned
+
+
+def test_providers_import_only_the_two_front_doors() -> None:
+    found = [
+        problem
+        for path in provider_files()
+        for problem in violations(path.read_text(encoding="utf-8"), str(path.relative_to(ROOT)))
+    ]
+    assert found == []
+
+
+@pytest.mark.parametrize(
+    ("source", "expected"),
+    [
+        ("from smsbridge.http.client import HttpClient", "from smsbridge.http.client import"),
+        ("from smsbridge import hookimpl", "hookimpl is not in smsbridge.__all__"),
+        ("import smsbridge.outbox", "import smsbridge.outbox"),
+        ("import smsbridge\n@smsbridge.hookimpl\ndef f(): pass", "smsbridge.hookimpl is not"),
+    ],
+)
+def test_the_scan_reports_a_reach_past_the_doors(source: str, expected: str) -> None:
+    assert any(expected in problem for problem in violations(source))
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "from smsbridge import Message, SendResult",
+        "from smsbridge.sdk import HttpClient, hookimpl",
+        "from smsbridge.sdk.testing import ProviderConformance",
+        "import smsbridge\nx = smsbridge.get_provider",
+    ],
+)
+def test_the_scan_lets_the_front_doors_through(source: str) -> None:
+    assert list(violations(source)) == []
+
+
+@pytest.mark.parametrize("name", EXPORTED_BEFORE_SDK)
+def test_every_name_exported_before_the_sdk_is_still_importable(name: str) -> None:
+    assert getattr(smsbridge, name) is not None
+
+
+@pytest.mark.parametrize("name", APPLICATION_NAMES)
+def test_the_application_door_has_what_an_application_needs(name: str) -> None:
+    assert name in smsbridge.__all__
+    assert getattr(smsbridge, name) is not None
+
+
+@pytest.mark.parametrize("name", AUTHOR_ONLY)
+def test_author_names_are_behind_the_author_door(name: str) -> None:
+    assert name not in smsbridge.__all__
+    assert name in smsbridge.sdk.__all__
+    assert getattr(smsbridge.sdk, name) is getattr(smsbridge, name)
+
+
+def test_every_sdk_name_resolves() -> None:
+    for module in (smsbridge.sdk, smsbridge.sdk.testing):
+        missing = [name for name in module.__all__ if not hasattr(module, name)]
+        assert missing == [], module.__name__
