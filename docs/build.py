@@ -42,6 +42,7 @@ MODULES = (
     "smsbridge.http",
     "smsbridge.outbox",
     "smsbridge.router",
+    "smsbridge.limits",
     "smsbridge.reports",
     "smsbridge.pricing",
     "smsbridge.tasks",

@@ -47,6 +47,7 @@ from smsbridge.errors import (
     UnknownOutcomeError,
     UnsupportedOperationError,
 )
+from smsbridge.limits import Limit
 from smsbridge.model import Batch, Message, Recipient, SendOptions, Template
 from smsbridge.numbers import NormalisationReport, NumberNormaliser, normalise, normalise_many
 from smsbridge.outbox import OutboxError, OutboxStore, SqliteStore
@@ -60,7 +61,6 @@ from smsbridge.provider import Capabilities, Coverage, Provider
 from smsbridge.provider import ProviderOptions as ProviderOptions
 from smsbridge.results import BatchResult, Cost, DeliveryReport, SendResult
 from smsbridge.router import Delivery, RetryPolicy
-from smsbridge.router.limits import Limit
 from smsbridge.status import Status
 from smsbridge.worker import EnqueueResult, Worker, enqueue
 

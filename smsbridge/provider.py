@@ -25,6 +25,7 @@ from smsbridge.errors import (
     TemplateError,
     UnsupportedOperationError,
 )
+from smsbridge.http import HttpClient
 from smsbridge.model import Batch, Message
 from smsbridge.results import Cost, DeliveryReport, SendResult
 from smsbridge.status import Status
@@ -195,6 +196,32 @@ class Provider:
                 provider=self.name,
             )
         self.options = options
+        self._http_clients: list[HttpClient] = []
+
+    def http_client(self, **overrides: Any) -> HttpClient:
+        """An :class:`~smsbridge.http.HttpClient` set up from this provider's options.
+
+        Base URL, timeouts, CA bundle, ``allow_insecure`` and the credentials to redact
+        come from :attr:`options`; ``overrides`` (``pool_size=1``, ``user_agent=...``)
+        go on top. The provider keeps it: :meth:`close` closes it and
+        :meth:`drain_idle` drains it, so a subclass writes neither.
+
+        Raises:
+            ConfigurationError: For a base URL the client refuses.
+        """
+        opts = self.options
+        settings: dict[str, Any] = {
+            "base_url": opts.base_url,
+            "provider": self.name,
+            "secrets": opts.secrets(),
+            "timeout": opts.timeout,
+            "connect_timeout": opts.connect_timeout,
+            "ca_certs": opts.ca_certs,
+            "allow_insecure": opts.allow_insecure,
+        }
+        client = HttpClient(**{**settings, **overrides})
+        self._http_clients.append(client)
+        return client
 
     @classmethod
     def from_options(cls, **options: Any) -> Self:
@@ -388,8 +415,25 @@ class Provider:
         """Credentials to redact from anything this provider logs or raises."""
         return self.options.secrets()
 
+    def drain_idle(self, *, wait: float = 2.0) -> None:
+        """Close idle connections and wait for the provider's server to close its side.
+
+        Called by cluster-wide connection limits before a connection slot goes to another
+        worker (:class:`~smsbridge.limits.SharedLimitBoard`). The clients made by
+        :meth:`http_client` are drained; a provider with connections of its own
+        overrides this.
+
+        Args:
+            wait: The longest wait, in seconds, per client.
+        """
+        for client in getattr(self, "_http_clients", ()):
+            client.drain_idle(wait=wait)
+
     def close(self) -> None:
-        """Release connections. Safe to call twice."""
+        """Release connections (every client made by :meth:`http_client`). Safe to call
+        twice."""
+        for client in getattr(self, "_http_clients", ()):
+            client.close()
 
     def __enter__(self) -> Self:
         return self

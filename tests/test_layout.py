@@ -200,3 +200,57 @@ def test_every_sdk_name_resolves() -> None:
     for module in (smsbridge.sdk, smsbridge.sdk.testing):
         missing = [name for name in module.__all__ if not hasattr(module, name)]
         assert missing == [], module.__name__
+
+
+def _is_type_name(node: ast.expr) -> bool:
+    return (
+        isinstance(node, ast.Attribute)
+        and node.attr == "__name__"
+        and isinstance(node.value, ast.Call)
+        and isinstance(node.value.func, ast.Name)
+        and node.value.func.id == "type"
+    )
+
+
+def foreign_private_access(source: str, where: str = "<source>") -> Iterator[str]:
+    """Attributes starting with an underscore read off anything but ``self``/``cls``,
+    ``type(x).__name__`` checks, and imports of private modules."""
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Attribute):
+            owner = node.value
+            mine = isinstance(owner, ast.Name) and owner.id in ("self", "cls")
+            dunder = node.attr.startswith("__") and node.attr.endswith("__")
+            if node.attr.startswith("_") and not mine and not dunder:
+                yield f"{where}:{node.lineno}: .{node.attr}"
+        elif isinstance(node, ast.Compare) and any(
+            _is_type_name(side) for side in (node.left, *node.comparators)
+        ):
+            yield f"{where}:{node.lineno}: a check of type(...).__name__"
+        elif isinstance(node, ast.ImportFrom) and any(
+            part.startswith("_") and not part.startswith("__")
+            for part in (node.module or "").split(".")
+        ):
+            yield f"{where}:{node.lineno}: from {node.module} import ..."
+
+
+def test_limits_use_only_public_doors_of_stores_providers_and_urllib3() -> None:
+    found = [
+        problem
+        for path in sorted((ROOT / "smsbridge" / "limits").glob("*.py"))
+        for problem in foreign_private_access(
+            path.read_text(encoding="utf-8"), str(path.relative_to(ROOT))
+        )
+    ]
+    assert found == []
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "provider._http._manager.clear()",
+        "if type(store).__name__ == 'PostgresStore': pass",
+        "from smsbridge.outbox._pg_base import split_url",
+    ],
+)
+def test_the_private_access_scan_finds_each_kind(source: str) -> None:
+    assert list(foreign_private_access(source)) != []

@@ -28,7 +28,6 @@ from smsbridge import (
 from smsbridge.sdk import (
     Capabilities,
     EmulatedBy,
-    HttpClient,
     HttpResponse,
     Provider,
     ProviderOptions,
@@ -88,16 +87,7 @@ class BulkSmsProvider(Provider):
         )
         # The documentation asks for one connection and no parallel requests: a pool of
         # one connection, kept alive, that other threads wait for.
-        self._http = HttpClient(
-            base_url=opts.base_url,
-            provider=self.name,
-            secrets=opts.secrets(),
-            timeout=opts.timeout,
-            connect_timeout=opts.connect_timeout,
-            pool_size=1,
-            ca_certs=opts.ca_certs,
-            allow_insecure=opts.allow_insecure,
-        )
+        self._http = self.http_client(pool_size=1)
         self._lock = threading.Lock()
         self._upstream_failures = 0
         self._planner = Planner(opts, self._zone, self.name)
@@ -373,10 +363,6 @@ class BulkSmsProvider(Provider):
             MalformedResponseError: A push without a valid msisdn, batch_id and status.
         """
         return [parsers.parse_callback_query(query, zone=self._zone)]
-
-    def close(self) -> None:
-        """Close the connection. Safe to call twice."""
-        self._http.close()
 
 
 # A batch is as far along as its least advanced recipient: pending states first.

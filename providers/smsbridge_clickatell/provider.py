@@ -33,7 +33,6 @@ from smsbridge.sdk import (
     Capabilities,
     Coverage,
     EmulatedBy,
-    HttpClient,
     Provider,
     ProviderOptions,
     Secret,
@@ -144,16 +143,7 @@ class ClickatellProvider(Provider):
     ) -> None:
         super().__init__(options)
         self._clock = clock
-        self._http = HttpClient(
-            base_url=self.options.base_url,
-            provider=self.name,
-            secrets=self.options.secrets(),
-            timeout=self.options.timeout,
-            connect_timeout=self.options.connect_timeout,
-            ca_certs=self.options.ca_certs,
-            allow_insecure=self.options.allow_insecure,
-            pool_size=self.options.pool_size,
-        )
+        self._http = self.http_client(pool_size=self.options.pool_size)
         self._session = ClickatellSession(self._http, self.options, clock)
 
     # -- plumbing ---------------------------------------------------------------------
@@ -422,7 +412,3 @@ class ClickatellProvider(Provider):
         )
 
     # -- lifecycle ----------------------------------------------------------------------
-
-    def close(self) -> None:
-        """Close the connection pool."""
-        self._http.close()

@@ -28,7 +28,6 @@ from smsbridge import (
 from smsbridge.sdk import (
     Capabilities,
     EmulatedBy,
-    HttpClient,
     HttpResponse,
     Provider,
     ProviderOptions,
@@ -140,15 +139,7 @@ class HuaweiProvider(Provider):
         super().__init__(options)
         assert isinstance(options, HuaweiOptions)
         self.options: HuaweiOptions = options
-        self._http = HttpClient(
-            base_url=options.base_url,
-            provider=self.name,
-            secrets=options.secrets(),
-            timeout=options.timeout,
-            connect_timeout=options.connect_timeout,
-            ca_certs=options.ca_certs,
-            allow_insecure=options.allow_insecure,
-        )
+        self._http = self.http_client()
 
     # -- sending -----------------------------------------------------------------------
 
@@ -399,7 +390,3 @@ class HuaweiProvider(Provider):
         """
         region = CHINESE_MAINLAND if country == "CN" else INTERNATIONAL
         return parts_for(text, (), self.options.signature, region, encoding=options.encoding)
-
-    def close(self) -> None:
-        """Close the connection pool. Safe to call twice."""
-        self._http.close()

@@ -19,7 +19,7 @@ from psycopg import errors, sql
 from psycopg.rows import TupleRow
 
 from smsbridge.errors import Kind
-from smsbridge.limits_shared import PostgresLimits
+from smsbridge.limits import PostgresLimits
 from smsbridge.outbox import ItemState, OutboxError
 from smsbridge.outbox._pg_base import db_error, is_transient
 from smsbridge.outbox.postgres import PostgresStore

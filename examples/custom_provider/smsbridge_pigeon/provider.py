@@ -8,7 +8,6 @@ from smsbridge import Message, SendResult
 from smsbridge.sdk import (
     Capabilities,
     EmulatedBy,
-    HttpClient,
     Provider,
     ProviderOptions,
     Secret,
@@ -54,15 +53,7 @@ class PigeonProvider(Provider):
 
     def __init__(self, options: ProviderOptions) -> None:
         super().__init__(options)
-        self._http = HttpClient(
-            base_url=self.options.base_url,
-            provider=self.name,
-            secrets=self.options.secrets(),
-            timeout=self.options.timeout,
-            connect_timeout=self.options.connect_timeout,
-            ca_certs=self.options.ca_certs,
-            allow_insecure=self.options.allow_insecure,
-        )
+        self._http = self.http_client()
 
     def send(self, message: Message) -> list[SendResult]:
         """Send ``message`` to its recipients in one request.
@@ -90,7 +81,3 @@ class PigeonProvider(Provider):
         if isinstance(code, str):
             raise CODES.error(code)
         return protocol.parse_send(data, message.to, message.reference)
-
-    def close(self) -> None:
-        """Close the connection pool."""
-        self._http.close()

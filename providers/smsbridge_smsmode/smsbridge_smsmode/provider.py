@@ -22,7 +22,6 @@ from smsbridge import (
 from smsbridge.sdk import (
     Capabilities,
     EmulatedBy,
-    HttpClient,
     Provider,
     ProviderOptions,
     Secret,
@@ -134,15 +133,7 @@ class SmsmodeProvider(Provider):
     def __init__(self, options: ProviderOptions) -> None:
         super().__init__(options)
         self.zone = ZoneInfo(self.options.timezone)
-        self._http = HttpClient(
-            base_url=self.options.base_url,
-            provider=self.name,
-            secrets=self.options.secrets(),
-            timeout=self.options.timeout,
-            connect_timeout=self.options.connect_timeout,
-            ca_certs=self.options.ca_certs,
-            allow_insecure=self.options.allow_insecure,
-        )
+        self._http = self.http_client()
 
     def call(
         self, path: str, fields: list[tuple[str, str]], *, charset: str = "utf-8",
@@ -416,7 +407,3 @@ class SmsmodeProvider(Provider):
         return [p.callback_report(fields, self.zone)]
 
     # -- lifecycle ----------------------------------------------------------------------
-
-    def close(self) -> None:
-        """Close the connection pool."""
-        self._http.close()
