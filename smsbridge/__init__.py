@@ -52,6 +52,7 @@ from smsbridge.model import Batch, Message, Recipient, SendOptions, Template
 from smsbridge.numbers import NormalisationReport, NumberNormaliser, normalise, normalise_many
 from smsbridge.outbox import OutboxError, OutboxStore, SqliteStore
 from smsbridge.outbox.factory import open_store
+from smsbridge.plugins import LoadedPlugins as LoadedPlugins
 from smsbridge.plugins import PluginManager as PluginManager
 from smsbridge.plugins import PluginWarning, ProviderInfo, get_provider, providers
 from smsbridge.plugins import ProviderRegistry as ProviderRegistry

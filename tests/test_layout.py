@@ -254,3 +254,47 @@ def test_limits_use_only_public_doors_of_stores_providers_and_urllib3() -> None:
 )
 def test_the_private_access_scan_finds_each_kind(source: str) -> None:
     assert list(foreign_private_access(source)) != []
+
+
+def imported_modules(path: Path) -> set[str]:
+    """Every module ``path`` imports, at any depth (function-level and TYPE_CHECKING too)."""
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found.add(node.module)
+        elif isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+    return found
+
+
+@pytest.mark.parametrize(
+    ("lower", "upper"),
+    [
+        ("demo", "smsbridge.cli"),
+        ("pricing", "smsbridge.bridge"),
+        ("limits", "smsbridge.bridge"),
+        ("limits", "smsbridge.dispatch"),
+        ("http", "smsbridge.provider"),
+    ],
+)
+def test_no_package_imports_a_layer_above_it(lower: str, upper: str) -> None:
+    package = ROOT / "smsbridge" / lower
+    offenders = [
+        f"{path.relative_to(ROOT)}: {module}"
+        for path in sorted(package.glob("*.py"))
+        for module in imported_modules(path)
+        if module == upper or module.startswith(f"{upper}.")
+    ]
+    assert offenders == []
+
+
+def test_hooks_are_named_and_the_old_manager_name_still_works() -> None:
+    from smsbridge.plugins import Hooks, HookSpecs, LoadedPlugins
+
+    specs = {name for name in vars(HookSpecs) if name.startswith("smsbridge_")}
+    assert set(Hooks.__annotations__) == specs
+    manager = smsbridge.make_plugin_manager(load_entry_points=False)
+    assert isinstance(manager, LoadedPlugins)
+    assert smsbridge.PluginManager is LoadedPlugins
+    for name in specs:
+        assert getattr(manager.hook, name).name == name

@@ -35,7 +35,7 @@ from smsbridge.http import (
     raise_for_transport_status,
     redact_query,
 )
-from smsbridge.plugins import ProviderRegistry, hookimpl
+from smsbridge.plugins import Hooks, LoadedPlugins, ProviderRegistry, hookimpl, make_plugin_manager
 from smsbridge.provider import Capabilities, Coverage, Provider, ProviderOptions
 from smsbridge.testing import (
     AcceptThenDrop,
@@ -91,9 +91,11 @@ __all__ = [
     "FieldValue",
     "Fields",
     "Garbage",
+    "Hooks",
     "HttpClient",
     "HttpResponse",
     "HttpStatus",
+    "LoadedPlugins",
     "LoopbackEmulator",
     "ManualClock",
     "Outcome",
@@ -110,6 +112,7 @@ __all__ = [
     "SubmissionLog",
     "TransientCode",
     "hookimpl",
+    "make_plugin_manager",
     "on_path",
     "raise_for_transport_status",
     "redact_query",
