@@ -30,7 +30,6 @@ from pathlib import Path
 from typing import Any, Literal
 
 from smsbridge import Batch, Message, SendResult, SmsBridge, Status
-from smsbridge.http.client import HttpClient
 from smsbridge.provider import ProviderOptions
 from smsbridge.testing import Delay
 from smsbridge_bulksms.emulator import BulkSmsEmulator
@@ -51,15 +50,7 @@ class WidePoolClickatell(ClickatellProvider):
     def __init__(self, options: ProviderOptions, **kwargs: Any) -> None:
         super().__init__(options, **kwargs)
         self._http.close()
-        self._http = HttpClient(
-            base_url=self.options.base_url,
-            provider=self.name,
-            secrets=self.options.secrets(),
-            timeout=self.options.timeout,
-            connect_timeout=self.options.connect_timeout,
-            allow_insecure=self.options.allow_insecure,
-            pool_size=32,
-        )
+        self._http = self.http_client(pool_size=32)
         self._session = ClickatellSession(self._http, self.options, self._clock)
 
 

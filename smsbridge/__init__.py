@@ -11,14 +11,25 @@ Quick start::
         result = bridge.send(smsbridge.Message("+447700900123", "Your code is 482913"))
         print(result.status, result.message_id)
 
-Everything a provider package may import is listed in ``__all__``.
+This is the application's front door: ``__all__`` lists what an application needs
+(the bridge, values, statuses, results, errors, stores, retry and delivery settings,
+configuration, the worker). A provider package imports :mod:`smsbridge.sdk` instead.
+The author's names imported here as ``X as X`` (``hookimpl``, ``CodeTable``,
+``Redactor``, ...) stay importable from ``smsbridge`` for code written before
+:mod:`smsbridge.sdk` existed; new code imports them from there.
 """
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from smsbridge.bridge import SmsBridge, new_reference
-from smsbridge.codes import CodeTable, Outcome
-from smsbridge.credentials import Redactor, Secret, secret_converter
+from smsbridge.codes import CodeTable as CodeTable
+from smsbridge.codes import Outcome as Outcome
+from smsbridge.config import Config, load_config
+from smsbridge.credentials import Redactor as Redactor
+from smsbridge.credentials import Secret
+from smsbridge.credentials import secret_converter as secret_converter
 from smsbridge.encoding import GSM7, UCS2, Segmentation, segment, transliterate
 from smsbridge.encoding.binary import BinarySegmentation, check_udh, parse_hex, segment_binary
 from smsbridge.errors import (
@@ -37,23 +48,31 @@ from smsbridge.errors import (
     UnknownOutcomeError,
     UnsupportedOperationError,
 )
-from smsbridge.extras import extras_key, provider_extras, raw_params, relevant_extras
+from smsbridge.extras import extras_key as extras_key
+from smsbridge.extras import provider_extras as provider_extras
+from smsbridge.extras import raw_params as raw_params
+from smsbridge.extras import relevant_extras as relevant_extras
+from smsbridge.limits import Limit
 from smsbridge.model import Batch, Message, Recipient, SendOptions, Template
 from smsbridge.numbers import NormalisationReport, NumberNormaliser, normalise, normalise_many
-from smsbridge.plugins import (
-    PluginManager,
-    PluginWarning,
-    ProviderInfo,
-    ProviderRegistry,
-    get_provider,
-    hookimpl,
-    make_plugin_manager,
-    providers,
-)
+from smsbridge.outbox import OutboxError, OutboxStore, SqliteStore
+from smsbridge.outbox.factory import open_store
+from smsbridge.plugins import LoadedPlugins as LoadedPlugins
+from smsbridge.plugins import PluginManager as PluginManager
+from smsbridge.plugins import PluginWarning, ProviderInfo, get_provider, providers
+from smsbridge.plugins import ProviderRegistry as ProviderRegistry
+from smsbridge.plugins import hookimpl as hookimpl
+from smsbridge.plugins import make_plugin_manager as make_plugin_manager
 from smsbridge.progress import BatchProgress
-from smsbridge.provider import Capabilities, Coverage, Provider, ProviderOptions
+from smsbridge.provider import Capabilities, Coverage, Provider
+from smsbridge.provider import ProviderOptions as ProviderOptions
 from smsbridge.results import BatchResult, Cost, DeliveryReport, SendResult
+from smsbridge.router import Delivery, RetryPolicy
 from smsbridge.status import Status
+from smsbridge.worker import EnqueueResult, Worker, enqueue
+
+if TYPE_CHECKING:
+    from smsbridge.outbox.postgres import PostgresStore
 
 __version__ = "0.1.0"
 
@@ -65,30 +84,32 @@ __all__ = [
     "BatchResult",
     "BinarySegmentation",
     "Capabilities",
-    "CodeTable",
+    "Config",
     "ConfigurationError",
     "Cost",
     "Coverage",
+    "Delivery",
     "DeliveryReport",
+    "EnqueueResult",
     "ErrorInfo",
     "InvalidMessageError",
     "InvalidNumberError",
     "Kind",
+    "Limit",
     "MalformedResponseError",
     "Message",
     "MessageNotFoundError",
     "NormalisationReport",
     "NumberNormaliser",
-    "Outcome",
-    "PluginManager",
+    "OutboxError",
+    "OutboxStore",
     "PluginWarning",
+    "PostgresStore",
     "Provider",
     "ProviderError",
     "ProviderInfo",
-    "ProviderOptions",
-    "ProviderRegistry",
     "Recipient",
-    "Redactor",
+    "RetryPolicy",
     "Scope",
     "Secret",
     "Segmentation",
@@ -96,28 +117,35 @@ __all__ = [
     "SendResult",
     "SmsBridge",
     "SmsBridgeError",
+    "SqliteStore",
     "Status",
     "Template",
     "TemplateError",
     "TransportError",
     "UnknownOutcomeError",
     "UnsupportedOperationError",
+    "Worker",
     "__version__",
     "check_udh",
-    "extras_key",
+    "enqueue",
     "get_provider",
-    "hookimpl",
-    "make_plugin_manager",
+    "load_config",
     "new_reference",
     "normalise",
     "normalise_many",
+    "open_store",
     "parse_hex",
-    "provider_extras",
     "providers",
-    "raw_params",
-    "relevant_extras",
-    "secret_converter",
     "segment",
     "segment_binary",
     "transliterate",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    # PostgresStore needs psycopg (the postgres extra): imported on first use only.
+    if name == "PostgresStore":
+        from smsbridge.outbox.postgres import PostgresStore
+
+        return PostgresStore
+    raise AttributeError(f"module 'smsbridge' has no attribute {name!r}")

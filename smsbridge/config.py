@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from smsbridge.bridge import SmsBridge
-from smsbridge.config_check import (
+from smsbridge.config_schema import (
     POLICIES,
     Problem,
     ProviderConfig,
@@ -40,7 +40,7 @@ from smsbridge.config_check import (
     resolve_store,
 )
 from smsbridge.errors import ConfigurationError
-from smsbridge.plugins import PluginManager, default_plugin_manager
+from smsbridge.plugins import LoadedPlugins, default_plugin_manager
 from smsbridge.provider import Provider
 from smsbridge.router import Policy, Priority, Weighted
 
@@ -102,7 +102,7 @@ class Config:
     receiver: ReceiverSettings | None = None
     source: Path | None = attrs.field(default=None, converter=_optional_path)
 
-    def build_providers(self, plugin_manager: PluginManager | None = None) -> list[Provider]:
+    def build_providers(self, plugin_manager: LoadedPlugins | None = None) -> list[Provider]:
         """Build every configured provider, in order.
 
         Raises:
@@ -158,7 +158,7 @@ class Config:
         """
         if not self.providers:
             raise ConfigurationError("no providers are configured")
-        manager: PluginManager | None = overrides.pop("plugin_manager", None)
+        manager: LoadedPlugins | None = overrides.pop("plugin_manager", None)
         settings: dict[str, Any] = {
             "region": self.region,
             "strict_numbers": self.strict_numbers,
@@ -260,7 +260,7 @@ def check_config(
     path: str | os.PathLike[str],
     *,
     environ: Mapping[str, str] | None = None,
-    plugin_manager: PluginManager | None = None,
+    plugin_manager: LoadedPlugins | None = None,
 ) -> list[Problem]:
     """Every problem of a configuration file, each with its line, sorted by line.
 
@@ -282,7 +282,7 @@ def load_config(
     path: str | os.PathLike[str] | None = None,
     *,
     environ: Mapping[str, str] | None = None,
-    plugin_manager: PluginManager | None = None,
+    plugin_manager: LoadedPlugins | None = None,
 ) -> Config:
     """Read the configuration found by :func:`find_config`.
 
@@ -320,7 +320,7 @@ def config_from_mapping(
     name: str = "settings",
     base: str | os.PathLike[str] | None = None,
     environ: Mapping[str, str] | None = None,
-    plugin_manager: PluginManager | None = None,
+    plugin_manager: LoadedPlugins | None = None,
     literal_secrets: bool = True,
 ) -> Config:
     """A :class:`Config` from settings held in a mapping (Django's ``settings.SMSBRIDGE``),

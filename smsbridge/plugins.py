@@ -19,7 +19,7 @@ import warnings
 from collections.abc import Iterator, Mapping
 from importlib.metadata import EntryPoint, entry_points
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
 import attrs
 import pluggy
@@ -35,6 +35,8 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ENTRY_POINT_GROUP",
+    "Hooks",
+    "LoadedPlugins",
     "PluginWarning",
     "ProviderInfo",
     "ProviderRegistry",
@@ -214,10 +216,25 @@ class ProviderRegistry:
         self._providers = dict(snapshot)
 
 
-class PluginManager:
-    """A pluggy manager plus the provider registry it filled.
+class Hooks(Protocol):
+    """smsbridge's hooks as :attr:`LoadedPlugins.hook` gives them: one pluggy caller per
+    spec of :class:`HookSpecs`, called with keyword arguments
+    (``hook.smsbridge_after_send(provider=..., results=...)``). Naming them here lets a
+    type checker catch a misspelt hook, which pluggy's own relay cannot."""
 
-    Build one with :func:`make_plugin_manager`; nothing is loaded at import time.
+    smsbridge_register_providers: pluggy.HookCaller
+    smsbridge_before_send: pluggy.HookCaller
+    smsbridge_after_send: pluggy.HookCaller
+    smsbridge_send_failed: pluggy.HookCaller
+    smsbridge_delivery_report: pluggy.HookCaller
+
+
+class LoadedPlugins:
+    """smsbridge's plugins: a pluggy manager, and the provider registry its plugins filled.
+
+    Build one with :func:`make_plugin_manager`; nothing is loaded at import time. (It was
+    called ``PluginManager``, a name it shared with pluggy's own class; that name stays
+    importable.)
     """
 
     def __init__(self) -> None:
@@ -227,9 +244,9 @@ class PluginManager:
         self.registry = ProviderRegistry()
 
     @property
-    def hook(self) -> Any:
-        """The pluggy hook relay (``manager.hook.smsbridge_after_send(...)``)."""
-        return self.pm.hook
+    def hook(self) -> Hooks:
+        """The hooks, to call by keyword (``manager.hook.smsbridge_after_send(...)``)."""
+        return cast("Hooks", self.pm.hook)
 
     def register(self, plugin: object, name: str | None = None) -> bool:
         """Register a plugin object and let it add its providers.
@@ -292,26 +309,30 @@ class PluginManager:
         return loaded
 
 
+PluginManager = LoadedPlugins
+"""The former name of :class:`LoadedPlugins`, kept for existing code."""
+
+
 def _entry_points(group: str) -> list[EntryPoint]:
     return list(entry_points(group=group))
 
 
-def make_plugin_manager(*, load_entry_points: bool = True) -> PluginManager:
+def make_plugin_manager(*, load_entry_points: bool = True) -> LoadedPlugins:
     """Build a plugin manager, loading installed plugins unless told not to.
 
     Tests build their own managers with ``load_entry_points=False`` and register exactly
     the plugins they need; nothing global has to be patched.
     """
-    manager = PluginManager()
+    manager = LoadedPlugins()
     if load_entry_points:
         manager.load_entry_points()
     return manager
 
 
-_default: PluginManager | None = None
+_default: LoadedPlugins | None = None
 
 
-def default_plugin_manager() -> PluginManager:
+def default_plugin_manager() -> LoadedPlugins:
     """The process-wide manager with every installed plugin, built on first use."""
     global _default
     if _default is None:
@@ -319,12 +340,12 @@ def default_plugin_manager() -> PluginManager:
     return _default
 
 
-def providers(manager: PluginManager | None = None) -> list[ProviderInfo]:
+def providers(manager: LoadedPlugins | None = None) -> list[ProviderInfo]:
     """The installed providers, with their capabilities."""
     return (manager or default_plugin_manager()).registry.infos()
 
 
-def get_provider(name: str, /, *, manager: PluginManager | None = None, **options: Any) -> Provider:
+def get_provider(name: str, /, *, manager: LoadedPlugins | None = None, **options: Any) -> Provider:
     """Build a provider by its registered name.
 
     Args:

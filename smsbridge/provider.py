@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Self
 import attrs
 
 from smsbridge.credentials import Secret
+from smsbridge.emulator_wiring import EmulatedBy
 from smsbridge.encoding.national import resolve_languages
 from smsbridge.errors import (
     ConfigurationError,
@@ -25,6 +26,7 @@ from smsbridge.errors import (
     TemplateError,
     UnsupportedOperationError,
 )
+from smsbridge.http import HttpClient
 from smsbridge.model import Batch, Message
 from smsbridge.numbers import NumberNormaliser
 from smsbridge.results import Cost, DeliveryReport, SendResult
@@ -218,6 +220,9 @@ class Provider:
     """What this provider can do."""
     options_class: ClassVar[type[ProviderOptions]] = ProviderOptions
     """The frozen attrs class of the options this provider accepts."""
+    emulated_by: ClassVar[EmulatedBy | None] = None
+    """Where this provider's loopback emulator lives and which of its attributes are
+    the provider's options; ``None`` when it ships none."""
 
     def __init__(self, options: ProviderOptions) -> None:
         if not isinstance(options, self.options_class):
@@ -226,6 +231,32 @@ class Provider:
                 provider=self.name,
             )
         self.options = options
+        self._http_clients: list[HttpClient] = []
+
+    def http_client(self, **overrides: Any) -> HttpClient:
+        """An :class:`~smsbridge.http.HttpClient` set up from this provider's options.
+
+        Base URL, timeouts, CA bundle, ``allow_insecure`` and the credentials to redact
+        come from :attr:`options`; ``overrides`` (``pool_size=1``, ``user_agent=...``)
+        go on top. The provider keeps it: :meth:`close` closes it and
+        :meth:`drain_idle` drains it, so a subclass writes neither.
+
+        Raises:
+            ConfigurationError: For a base URL the client refuses.
+        """
+        opts = self.options
+        settings: dict[str, Any] = {
+            "base_url": opts.base_url,
+            "provider": self.name,
+            "secrets": opts.secrets(),
+            "timeout": opts.timeout,
+            "connect_timeout": opts.connect_timeout,
+            "ca_certs": opts.ca_certs,
+            "allow_insecure": opts.allow_insecure,
+        }
+        client = HttpClient(**{**settings, **overrides})
+        self._http_clients.append(client)
+        return client
 
     @classmethod
     def from_options(cls, **options: Any) -> Self:
@@ -432,20 +463,47 @@ class Provider:
 
     @classmethod
     def emulator_class(cls) -> type[Emulator] | None:
-        """The class of this provider's loopback emulator, if it ships one."""
-        return None
+        """The class of this provider's loopback emulator, if it ships one.
+
+        Raises:
+            ConfigurationError: When :attr:`emulated_by` names no importable emulator.
+        """
+        return None if cls.emulated_by is None else cls.emulated_by.emulator_class(cls)
 
     @classmethod
     def emulator_options(cls, emulator: Emulator) -> dict[str, Any]:
-        """Options that point this provider at a running emulator (base_url, credentials)."""
-        return {"base_url": emulator.url}
+        """Options that point this provider at a running emulator (base_url, credentials).
+
+        Raises:
+            ConfigurationError: When ``emulator`` is not this provider's emulator.
+        """
+        if cls.emulated_by is None:
+            return {"base_url": emulator.url}
+        return cls.emulated_by.provider_options(cls, emulator)
 
     def secrets(self) -> Iterable[Secret]:
         """Credentials to redact from anything this provider logs or raises."""
         return self.options.secrets()
 
+    def drain_idle(self, *, wait: float = 2.0) -> None:
+        """Close idle connections and wait for the provider's server to close its side.
+
+        Called by cluster-wide connection limits before a connection slot goes to another
+        worker (:class:`~smsbridge.limits.SharedLimitBoard`). The clients made by
+        :meth:`http_client` are drained; a provider with connections of its own
+        overrides this.
+
+        Args:
+            wait: The longest wait, in seconds, per client.
+        """
+        for client in getattr(self, "_http_clients", ()):
+            client.drain_idle(wait=wait)
+
     def close(self) -> None:
-        """Release connections. Safe to call twice."""
+        """Release connections (every client made by :meth:`http_client`). Safe to call
+        twice."""
+        for client in getattr(self, "_http_clients", ()):
+            client.close()
 
     def __enter__(self) -> Self:
         return self

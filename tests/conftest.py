@@ -1,4 +1,5 @@
-"""Shared test configuration: hypothesis profiles chosen by HYPOTHESIS_PROFILE."""
+"""Shared test configuration: hypothesis profiles chosen by HYPOTHESIS_PROFILE, and the
+run's one PostgreSQL server (:mod:`tests.postgres`)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,11 @@ from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, settings
+
+# The run's one PostgreSQL server, registered here so every folder shares it.
+from tests.postgres import postgres_schema, postgres_url
+
+__all__ = ["postgres_schema", "postgres_url"]
 
 settings.register_profile("dev", max_examples=100)
 settings.register_profile(

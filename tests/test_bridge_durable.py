@@ -21,8 +21,8 @@ from smsbridge import (
     Template,
 )
 from smsbridge.errors import ConfigurationError
+from smsbridge.limits import Limit
 from smsbridge.outbox import AddResult, ItemState, NewItem, SqliteStore, StorageReadOnlyError
-from smsbridge.router.limits import Limit
 from smsbridge.testing import EmulatorFactory
 from smsbridge.testing.faults import AcceptThenDrop, HttpStatus, on_path
 from smsbridge_bulksms.codes import SUBMISSION_CODES

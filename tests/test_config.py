@@ -9,7 +9,7 @@ import pytest
 
 from smsbridge import ConfigurationError, Message, SendResult
 from smsbridge.config import Config, ConfigFileError, ProviderConfig, Routing, load_config
-from smsbridge.config_check import LineIndex
+from smsbridge.config_schema import LineIndex
 from smsbridge.outbox import SqliteStore
 from smsbridge.router import Delivery, Priority, RetryPolicy, Weighted
 from smsbridge.testing import EmulatorFactory

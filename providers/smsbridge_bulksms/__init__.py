@@ -25,13 +25,13 @@ Capabilities: batches of up to 30,000 messages per request, scheduling, status b
 
 from __future__ import annotations
 
-import smsbridge
+from smsbridge.sdk import ProviderRegistry, hookimpl
 
 __all__ = ["smsbridge_register_providers"]
 
 
-@smsbridge.hookimpl
-def smsbridge_register_providers(registry: smsbridge.ProviderRegistry) -> None:
+@hookimpl
+def smsbridge_register_providers(registry: ProviderRegistry) -> None:
     """Register :class:`~smsbridge_bulksms.provider.BulkSmsProvider`."""
     from smsbridge_bulksms.provider import BulkSmsProvider
 

@@ -15,7 +15,8 @@ code alone.
 
 from __future__ import annotations
 
-from smsbridge import CodeTable, Kind, Outcome, Scope, Status
+from smsbridge import Kind, Scope, Status
+from smsbridge.sdk import CodeTable, Outcome
 
 __all__ = [
     "REPORT_CODES",

@@ -27,7 +27,7 @@ from zoneinfo import ZoneInfo
 import attrs
 
 from smsbridge import segment
-from smsbridge.testing import Emulator, EmulatorRequest, EmulatorResponse, route
+from smsbridge.sdk import Emulator, EmulatorRequest, EmulatorResponse, route
 
 from . import protocol
 from .protocol import DIALECT

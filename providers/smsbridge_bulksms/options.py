@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import attrs
 
-from smsbridge import ProviderOptions, Secret, secret_converter
+from smsbridge.sdk import ProviderOptions, Secret, secret_converter
 
 from .stopdup import STOP_DUP_MAX
 

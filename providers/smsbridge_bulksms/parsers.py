@@ -14,7 +14,8 @@ from decimal import Decimal, InvalidOperation
 
 import attrs
 
-from smsbridge import DeliveryReport, MalformedResponseError, Outcome, ProviderError
+from smsbridge import DeliveryReport, MalformedResponseError, ProviderError
+from smsbridge.sdk import Outcome
 
 from .codes import REPORT_CODES, SUBMISSION_CODES
 

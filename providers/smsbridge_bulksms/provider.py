@@ -6,23 +6,18 @@ import logging
 import threading
 from collections.abc import Hashable, Iterable, Iterator, Mapping
 from datetime import tzinfo
-from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 import attrs
 
 from smsbridge import (
     Batch,
-    Capabilities,
-    ConfigurationError,
     Cost,
     DeliveryReport,
     InvalidMessageError,
     Kind,
     Message,
-    Provider,
     ProviderError,
-    ProviderOptions,
     Scope,
     SendOptions,
     SendResult,
@@ -30,7 +25,13 @@ from smsbridge import (
     UnknownOutcomeError,
     UnsupportedOperationError,
 )
-from smsbridge.http import HttpClient, HttpResponse
+from smsbridge.sdk import (
+    Capabilities,
+    EmulatedBy,
+    HttpResponse,
+    Provider,
+    ProviderOptions,
+)
 
 from . import parsers, protocol
 from .chunks import Chunk, Draft, RequestParams, Settings, build_sms_draft, sms_fields
@@ -40,9 +41,6 @@ from .pipeline import pipelined
 from .planning import Planner
 from .protocol import EncodedText
 from .stopdup import InMemoryStopDupAllocator, StopDupAllocator
-
-if TYPE_CHECKING:
-    from smsbridge.testing import Emulator
 
 __all__ = ["BulkSmsOptions", "BulkSmsProvider"]
 
@@ -71,6 +69,9 @@ class BulkSmsProvider(Provider):
         max_connections=1,
     )
     options_class = BulkSmsOptions
+    emulated_by = EmulatedBy(
+        ".emulator:BulkSmsEmulator", options=("username", "password"), path="/eapi"
+    )
     options: BulkSmsOptions
 
     def __init__(
@@ -86,16 +87,7 @@ class BulkSmsProvider(Provider):
         )
         # The documentation asks for one connection and no parallel requests: a pool of
         # one connection, kept alive, that other threads wait for.
-        self._http = HttpClient(
-            base_url=opts.base_url,
-            provider=self.name,
-            secrets=opts.secrets(),
-            timeout=opts.timeout,
-            connect_timeout=opts.connect_timeout,
-            pool_size=1,
-            ca_certs=opts.ca_certs,
-            allow_insecure=opts.allow_insecure,
-        )
+        self._http = self.http_client(pool_size=1)
         self._lock = threading.Lock()
         self._upstream_failures = 0
         self._planner = Planner(opts, self._zone, self.name)
@@ -371,28 +363,6 @@ class BulkSmsProvider(Provider):
             MalformedResponseError: A push without a valid msisdn, batch_id and status.
         """
         return [parsers.parse_callback_query(query, zone=self._zone)]
-
-    @classmethod
-    def emulator_class(cls) -> type[Emulator]:
-        from .emulator import BulkSmsEmulator
-
-        return BulkSmsEmulator
-
-    @classmethod
-    def emulator_options(cls, emulator: Emulator) -> dict[str, Any]:
-        from .emulator import BulkSmsEmulator
-
-        if not isinstance(emulator, BulkSmsEmulator):
-            raise ConfigurationError("a BulkSmsEmulator is needed", provider=cls.name)
-        return {
-            "base_url": f"{emulator.url}/eapi",
-            "username": emulator.username,
-            "password": emulator.password,
-        }
-
-    def close(self) -> None:
-        """Close the connection. Safe to call twice."""
-        self._http.close()
 
 
 # A batch is as far along as its least advanced recipient: pending states first.

@@ -27,7 +27,7 @@ is checked against the spec before sending; an unknown one is refused by name.
 
 from __future__ import annotations
 
-import smsbridge
+from smsbridge.sdk import ProviderRegistry, hookimpl
 
 from .features import RequiredFeature
 from .provider import ClickatellOptions, ClickatellProvider
@@ -40,7 +40,7 @@ __all__ = [
 ]
 
 
-@smsbridge.hookimpl
-def smsbridge_register_providers(registry: smsbridge.ProviderRegistry) -> None:
+@hookimpl
+def smsbridge_register_providers(registry: ProviderRegistry) -> None:
     """Register :class:`ClickatellProvider` as ``clickatell``."""
     registry.add(ClickatellProvider)

@@ -18,15 +18,8 @@ from urllib.parse import parse_qsl
 from defusedxml import ElementTree  # type: ignore[import-untyped]
 from defusedxml.common import DefusedXmlException  # type: ignore[import-untyped]
 
-from smsbridge import (
-    Cost,
-    DeliveryReport,
-    Kind,
-    MalformedResponseError,
-    ProviderError,
-    Scope,
-    Secret,
-)
+from smsbridge import Cost, DeliveryReport, Kind, MalformedResponseError, ProviderError, Scope
+from smsbridge.sdk import Secret
 
 from .codes import STATUSES
 

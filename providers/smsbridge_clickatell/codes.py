@@ -16,7 +16,8 @@ Nothing else in the package interprets a code: parsers look codes up here.
 
 from __future__ import annotations
 
-from smsbridge import CodeTable, Kind, Outcome, Scope, Status
+from smsbridge import Kind, Scope, Status
+from smsbridge.sdk import CodeTable, Outcome
 
 __all__ = ["DESTINATION_CODES", "ERRORS", "SESSION_EXPIRED", "STATUSES"]
 

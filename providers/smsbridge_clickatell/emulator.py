@@ -16,7 +16,7 @@ routes share in :mod:`.emulator_state`; this module holds the routes.
 
 from __future__ import annotations
 
-from smsbridge.testing import EmulatorRequest, EmulatorResponse, route
+from smsbridge.sdk import EmulatorRequest, EmulatorResponse, route
 
 from .emulator_rules import Refusal, check_message_params, check_number, err, price_for
 from .emulator_state import BatchState, ClickatellGateway, EmulatedMessage

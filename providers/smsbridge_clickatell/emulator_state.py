@@ -16,7 +16,7 @@ from typing import Any
 
 import attrs
 
-from smsbridge.testing import Emulator, EmulatorRequest, EmulatorResponse
+from smsbridge.sdk import Emulator, EmulatorRequest, EmulatorResponse
 
 from .emulator_rules import (
     CALLBACK_STATUSES,

@@ -9,45 +9,43 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import attrs
 
 from smsbridge import (
     Batch,
     BinarySegmentation,
-    Capabilities,
-    ConfigurationError,
     Cost,
-    Coverage,
     DeliveryReport,
     ErrorInfo,
     InvalidMessageError,
     Kind,
     Message,
-    Provider,
-    ProviderOptions,
     Scope,
-    Secret,
     Segmentation,
     SendOptions,
     SendResult,
     SmsBridgeError,
     Status,
-    raw_params,
-    secret_converter,
     segment,
 )
-from smsbridge.http import HttpClient
+from smsbridge.sdk import (
+    Capabilities,
+    Coverage,
+    EmulatedBy,
+    Provider,
+    ProviderOptions,
+    Secret,
+    raw_params,
+    secret_converter,
+)
 
 from . import features, queries, rows
 from . import protocol as p
 from .callbacks import parse_callback
 from .codes import ERRORS
 from .session import ClickatellSession
-
-if TYPE_CHECKING:
-    from smsbridge.testing import Emulator
 
 __all__ = ["ClickatellOptions", "ClickatellProvider"]
 
@@ -167,6 +165,7 @@ class ClickatellProvider(Provider):
         shared_row_reference=True,
     )
     options_class = ClickatellOptions
+    emulated_by = EmulatedBy(".emulator:ClickatellEmulator", options=("api_id", "user", "password"))
     options: ClickatellOptions
 
     def __init__(
@@ -174,16 +173,7 @@ class ClickatellProvider(Provider):
     ) -> None:
         super().__init__(options)
         self._clock = clock
-        self._http = HttpClient(
-            base_url=self.options.base_url,
-            provider=self.name,
-            secrets=self.options.secrets(),
-            timeout=self.options.timeout,
-            connect_timeout=self.options.connect_timeout,
-            ca_certs=self.options.ca_certs,
-            allow_insecure=self.options.allow_insecure,
-            pool_size=self.options.pool_size,
-        )
+        self._http = self.http_client(pool_size=self.options.pool_size)
         self._session = ClickatellSession(self._http, self.options, clock)
 
     # -- plumbing ---------------------------------------------------------------------
@@ -496,28 +486,3 @@ class ClickatellProvider(Provider):
         )
 
     # -- lifecycle ----------------------------------------------------------------------
-
-    @classmethod
-    def emulator_class(cls) -> type[Emulator]:
-        """The loopback emulator of the legacy HTTP API."""
-        from .emulator import ClickatellEmulator
-
-        return ClickatellEmulator
-
-    @classmethod
-    def emulator_options(cls, emulator: Emulator) -> dict[str, Any]:
-        """``base_url`` and the credentials the emulator accepts."""
-        from .emulator import ClickatellEmulator
-
-        if not isinstance(emulator, ClickatellEmulator):
-            raise ConfigurationError("not a Clickatell emulator", provider=cls.name)
-        return {
-            "base_url": emulator.url,
-            "api_id": emulator.api_id,
-            "user": emulator.user,
-            "password": emulator.password,
-        }
-
-    def close(self) -> None:
-        """Close the connection pool."""
-        self._http.close()

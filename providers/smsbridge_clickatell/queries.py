@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING, Any
 
 from smsbridge import (
     Cost,
-    Coverage,
     DeliveryReport,
     InvalidMessageError,
     Message,
@@ -22,6 +21,7 @@ from smsbridge import (
     ProviderError,
     Secret,
 )
+from smsbridge.sdk import Coverage
 
 from . import protocol as p
 from .codes import ERRORS, STATUSES

@@ -12,8 +12,7 @@ import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from smsbridge import Secret
-from smsbridge.http import HttpClient, raise_for_transport_status
+from smsbridge.sdk import HttpClient, Secret, raise_for_transport_status
 
 from . import protocol as p
 from .codes import SESSION_EXPIRED

@@ -34,7 +34,7 @@ scheduling, status query or balance.
 
 from __future__ import annotations
 
-import smsbridge
+from smsbridge.sdk import ProviderRegistry, hookimpl
 
 from .numbers import ImportReport, import_numbers
 from .protocol import ClockSkewError
@@ -52,7 +52,7 @@ __all__ = [
 ]
 
 
-@smsbridge.hookimpl
-def smsbridge_register_providers(registry: smsbridge.ProviderRegistry) -> None:
+@hookimpl
+def smsbridge_register_providers(registry: ProviderRegistry) -> None:
     """Register the Huawei provider."""
     registry.add(HuaweiProvider)

@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import re
 
-from smsbridge import CodeTable, Kind, Outcome, Scope, Status
+from smsbridge import Kind, Scope, Status
+from smsbridge.sdk import CodeTable, Outcome
 
 __all__ = [
     "CARRIER_FAILURE",

@@ -30,7 +30,7 @@ from typing import Any
 import attrs
 import phonenumbers
 
-from smsbridge.testing import Emulator, EmulatorRequest, EmulatorResponse, route
+from smsbridge.sdk import Emulator, EmulatorRequest, EmulatorResponse, route
 
 from .protocol import BATCH_PATH, DIFF_PATH, MAX_NUMBERS
 from .templates import CHINESE_MAINLAND, INTERNATIONAL, check_value, fill, parts_for, placeholders

@@ -8,29 +8,32 @@ from __future__ import annotations
 from collections.abc import Hashable, Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import attrs
 
 from smsbridge import (
     Batch,
-    Capabilities,
     DeliveryReport,
     MalformedResponseError,
     Message,
-    Provider,
     ProviderError,
-    ProviderOptions,
     Scope,
-    Secret,
     SendOptions,
     SendResult,
     SmsBridgeError,
     Status,
     UnknownOutcomeError,
+)
+from smsbridge.sdk import (
+    Capabilities,
+    EmulatedBy,
+    HttpResponse,
+    Provider,
+    ProviderOptions,
+    Secret,
     secret_converter,
 )
-from smsbridge.http import HttpClient, HttpResponse
 
 from . import batch as planning
 from . import rows
@@ -47,9 +50,6 @@ from .protocol import (
 from .results import interpret, match, unknown
 from .templates import CHINESE_MAINLAND, INTERNATIONAL, parts_for
 from .wsse import wsse_headers
-
-if TYPE_CHECKING:
-    from smsbridge.testing import Emulator
 
 __all__ = ["DEFAULT_BASE_URL", "HuaweiOptions", "HuaweiProvider"]
 
@@ -132,20 +132,15 @@ class HuaweiProvider(Provider):
         shared_row_reference=True,
     )
     options_class = HuaweiOptions
+    emulated_by = EmulatedBy(
+        ".emulator:HuaweiEmulator", options=("app_key", "app_secret", "channel")
+    )
 
     def __init__(self, options: ProviderOptions) -> None:
         super().__init__(options)
         assert isinstance(options, HuaweiOptions)
         self.options: HuaweiOptions = options
-        self._http = HttpClient(
-            base_url=options.base_url,
-            provider=self.name,
-            secrets=options.secrets(),
-            timeout=options.timeout,
-            connect_timeout=options.connect_timeout,
-            ca_certs=options.ca_certs,
-            allow_insecure=options.allow_insecure,
-        )
+        self._http = self.http_client()
 
     # -- sending -----------------------------------------------------------------------
 
@@ -434,27 +429,3 @@ class HuaweiProvider(Provider):
         """
         region = CHINESE_MAINLAND if country == "CN" else INTERNATIONAL
         return parts_for(text, (), self.options.signature, region, encoding=options.encoding)
-
-    @classmethod
-    def emulator_class(cls) -> type[Emulator]:
-        """The loopback emulator of Huawei MSGSMS."""
-        from .emulator import HuaweiEmulator
-
-        return HuaweiEmulator
-
-    @classmethod
-    def emulator_options(cls, emulator: Emulator) -> dict[str, Any]:
-        """Options pointing at a running emulator, with its credentials and channel."""
-        from .emulator import HuaweiEmulator
-
-        assert isinstance(emulator, HuaweiEmulator)
-        return {
-            "base_url": emulator.url,
-            "app_key": emulator.app_key,
-            "app_secret": emulator.app_secret,
-            "channel": emulator.channel,
-        }
-
-    def close(self) -> None:
-        """Close the connection pool. Safe to call twice."""
-        self._http.close()

@@ -20,7 +20,7 @@ from smsbridge import (
     SendResult,
     Status,
 )
-from smsbridge.http import HttpResponse, raise_for_transport_status
+from smsbridge.sdk import HttpResponse, raise_for_transport_status
 
 from . import batch as planning
 from .codes import CLOCK_SKEW_CODE, CODES, SUCCESS, report_outcome

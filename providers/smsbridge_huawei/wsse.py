@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 
 import attrs
 
-from smsbridge import Secret
+from smsbridge.sdk import Secret
 
 __all__ = [
     "AUTHORIZATION",

@@ -18,7 +18,7 @@ from typing import Any
 from smsbridge.errors import SmsBridgeError
 from smsbridge.model import Message
 from smsbridge.outbox.base import BreakerState, BreakerStore, OutboxError
-from smsbridge.plugins import PluginManager, hookimpl, make_plugin_manager
+from smsbridge.plugins import LoadedPlugins, hookimpl, make_plugin_manager
 from smsbridge.results import SendResult
 
 __all__ = [
@@ -91,7 +91,7 @@ class ProviderWatch:
             )
 
 
-def watched_plugin_manager() -> tuple[PluginManager, ProviderWatch]:
+def watched_plugin_manager() -> tuple[LoadedPlugins, ProviderWatch]:
     """A plugin manager with every installed plugin plus a fresh :class:`ProviderWatch`.
 
     Each command builds its own, so nothing global is changed (tests run commands

@@ -26,11 +26,11 @@ from smsbridge.config import load_config
 from smsbridge.dispatch.summary import Summary, summarize
 from smsbridge.outbox import ItemState, OutboxStore
 from smsbridge.outbox.batch_sizes import forget_size, recorded_batches
-from smsbridge.plugins import PluginManager
+from smsbridge.plugins import LoadedPlugins
 from smsbridge.status import Status
 
 
-def _bridge(args: argparse.Namespace, manager: PluginManager) -> SmsBridge:
+def _bridge(args: argparse.Namespace, manager: LoadedPlugins) -> SmsBridge:
     """The bridge to resume with: from the configuration file, or providers by name."""
     if args.provider:
         return SmsBridge(args.provider, store=args.store, owner=args.owner, plugin_manager=manager)

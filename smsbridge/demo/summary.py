@@ -15,12 +15,12 @@ from typing import Any
 
 import attrs
 
-from smsbridge.cli.output import render_table
 from smsbridge.demo.run import DemoRun
 from smsbridge.encoding import UCS2, segment
 from smsbridge.errors import ErrorInfo, Scope
 from smsbridge.outbox import ItemState, OutboxStore
 from smsbridge.status import Status
+from smsbridge.text_table import render_table
 
 __all__ = ["BEFORE_SENDING", "DemoSummary", "ProviderSummary", "render_text", "summarise"]
 

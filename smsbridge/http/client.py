@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import ipaddress
 import json as jsonlib
 import logging
 import math
+import socket
 import ssl
 import time
 from collections.abc import Iterable, Mapping, Sequence
@@ -363,6 +365,38 @@ class HttpClient:
     def _pairs(self, items: Fields | None, found: list[Secret]) -> Iterable[tuple[str, str]]:
         pairs = items.items() if isinstance(items, Mapping) else (items or ())
         return [(name, self._wire(value, found)) for name, value in pairs]
+
+    def drain_idle(self, *, wait: float = 2.0) -> None:
+        """Close the idle pooled connections and wait until the server has closed its side.
+
+        A provider allowing one connection per account counts a connection until *it*
+        has closed it, so a worker handing the account's slot to another must not leave
+        its idle keep-alive connection behind. Each idle socket is half-closed
+        (``SHUT_WR``) and read until the server's close arrives, at most ``wait`` seconds
+        in all; then the pools are emptied. The client stays usable: the next request
+        opens a new connection.
+
+        Args:
+            wait: The longest wait, in seconds, for the server to close its sides.
+        """
+        sockets: list[socket.socket] = []
+        for key in list(self._manager.pools.keys()):
+            pool = self._manager.pools.get(key)
+            # urllib3 keeps a pool's idle connections in a LifoQueue (``pool.pool``).
+            idle = getattr(pool, "pool", None)
+            for conn in list(getattr(idle, "queue", ())):
+                sock = getattr(conn, "sock", None)
+                if isinstance(sock, socket.socket):
+                    sockets.append(sock)
+        deadline = time.monotonic() + wait
+        for sock in sockets:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_WR)
+                while (left := deadline - time.monotonic()) > 0:
+                    sock.settimeout(left)
+                    if not sock.recv(4096):
+                        break
+        self._manager.clear()
 
     def close(self) -> None:
         """Close every pooled connection. Further requests raise ``ConfigurationError``."""

@@ -31,7 +31,7 @@ from smsbridge.outbox._sql_outcomes import SqlOutcomes
 from smsbridge.outbox._sql_reads import SqlReads
 from smsbridge.outbox.base import Attempt, OutboxError, OutboxItem
 
-__all__ = ["DEFAULT_SCHEMA", "PostgresStore", "split_url"]
+__all__ = ["DEFAULT_SCHEMA", "PostgresStore", "db_error", "split_url"]
 
 _PAGE = 500
 _cursor_names = itertools.count()

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from smsbridge.errors import ConfigurationError, SmsBridgeError, TemplateError
 from smsbridge.model import Batch, Message, SendOptions
@@ -27,10 +27,30 @@ from .rates import CREDITS, CreditRates
 from .result import PROVIDER_API, TABLE, ProviderQuote, Quote, QuoteRow, Unroutable
 from .table import PriceTable
 
-if TYPE_CHECKING:
-    from smsbridge.bridge import SmsBridge
+__all__ = ["ProviderGroup", "bridge_quote", "quote"]
 
-__all__ = ["bridge_quote", "quote"]
+
+class _Normaliser(Protocol):
+    @property
+    def region(self) -> str | None: ...
+
+
+class ProviderGroup(Protocol):
+    """What :func:`bridge_quote` needs of a bridge: its providers and its default region.
+
+    :class:`~smsbridge.SmsBridge` is one; pricing names this shape instead of importing
+    the bridge, which sits a layer above it.
+    """
+
+    @property
+    def providers(self) -> Sequence[Provider]:
+        """The candidates, in configured order."""
+        ...
+
+    @property
+    def normalise(self) -> _Normaliser:
+        """The number normaliser, whose ``region`` applies to national numbers."""
+        ...
 
 
 def quote(
@@ -201,7 +221,7 @@ def _unroutable(tally: Tally) -> tuple[Unroutable, ...]:
 
 
 def bridge_quote(
-    bridge: SmsBridge,
+    bridge: ProviderGroup,
     message_or_batch: Message | Batch,
     providers: Sequence[str | Provider] | None = None,
     *,

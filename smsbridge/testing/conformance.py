@@ -10,9 +10,8 @@ Subclass :class:`ProviderConformance` in a test module under a name starting wit
             return smsbridge_emulator_factory(MyEmulator)
 
         @pytest.fixture
-        def provider(self, emulator):
-            with MyProvider.from_options(**MyProvider.emulator_options(emulator)) as p:
-                yield p
+        def provider(self, emulator, smsbridge_make_provider):
+            return smsbridge_make_provider(MyProvider, emulator)
 
 Override :meth:`ProviderConformance.make_message` when the provider cannot send free
 text (template-only platforms), and :attr:`recipients` when its emulator only routes

@@ -7,7 +7,7 @@ autouse fixtures, no hooks that change collection; every name starts with ``smsb
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 
@@ -17,10 +17,14 @@ from smsbridge.testing.emulator import Emulator, EmulatorFactory, LoopbackEmulat
 
 __all__ = [
     "EmulatedProviders",
+    "ProviderMaker",
     "smsbridge_emulated_provider",
     "smsbridge_emulator_factory",
     "smsbridge_loopback_server",
+    "smsbridge_make_provider",
 ]
+
+P = TypeVar("P", bound=Provider)
 
 
 @pytest.fixture
@@ -80,3 +84,43 @@ def smsbridge_emulated_provider(
         yield factory
     finally:
         factory.close()
+
+
+class ProviderMaker:
+    """Builds providers pointed at a running emulator; :meth:`close` closes them all."""
+
+    def __init__(self) -> None:
+        self._made: list[Provider] = []
+
+    def __call__(self, provider_class: type[P], emulator: Emulator, /, **options: Any) -> P:
+        """``provider_class`` with the emulator's options (address, credentials), then
+        ``options`` on top.
+
+        Raises:
+            ConfigurationError: When ``emulator`` is not ``provider_class``'s emulator, or
+                an option is unknown or invalid.
+        """
+        merged = {**provider_class.emulator_options(emulator), **options}
+        provider = provider_class.from_options(**merged)
+        self._made.append(provider)
+        return provider
+
+    def close(self) -> None:
+        """Close every provider built, newest first."""
+        while self._made:
+            self._made.pop().close()
+
+
+@pytest.fixture
+def smsbridge_make_provider() -> Iterator[ProviderMaker]:
+    """``make(ProviderClass, emulator, **options)`` → a provider pointed at ``emulator``.
+
+    A conftest binds its class once: ``functools.partial(smsbridge_make_provider,
+    MyProvider)`` gives the ``make_provider(emulator, **options)`` its tests call.
+    Every provider built is closed at teardown.
+    """
+    maker = ProviderMaker()
+    try:
+        yield maker
+    finally:
+        maker.close()

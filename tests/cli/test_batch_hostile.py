@@ -40,6 +40,7 @@ def configured(
 
 # One emulator and outbox serve every example: each run has its own batch reference, and
 # what the emulator accepted is compared run by run.
+@pytest.mark.slow
 @settings(suppress_health_check=[HealthCheck.function_scoped_fixture], deadline=None)
 @given(case=hostile_csv())
 def test_good_rows_are_sent_once_and_bad_rows_reported_once(

@@ -112,6 +112,7 @@ def emulator(smsbridge_emulator_factory: EmulatorFactory) -> ClickatellEmulator:
     return smsbridge_emulator_factory(ClickatellEmulator, balance=Decimal(10**6))
 
 
+@pytest.mark.slow
 def test_batch_on_a_full_disk_then_resume_then_again_sends_each_recipient_once(
     tmp_path: Path, emulator: ClickatellEmulator
 ) -> None:

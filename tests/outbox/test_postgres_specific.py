@@ -23,9 +23,9 @@ from smsbridge.outbox.factory import open_store
 from smsbridge.outbox.pg_schema import SCHEMA_VERSION
 from smsbridge.outbox.postgres import PostgresStore, split_url
 from smsbridge.status import Status
-from tests.outbox.conftest import postgres_location
 from tests.outbox.test_store_concurrency import claim_in_process, in_processes
 from tests.outbox.test_store_items import LEASE, in_flight, new, report, result
+from tests.postgres import postgres_location
 
 WORKERS = 4
 ITEMS = 2_000

@@ -19,13 +19,13 @@ from psycopg import errors, sql
 from psycopg.rows import TupleRow
 
 from smsbridge.errors import Kind
-from smsbridge.limits_shared import PostgresLimits
+from smsbridge.limits import PostgresLimits
 from smsbridge.outbox import ItemState, OutboxError
 from smsbridge.outbox._pg_base import db_error, is_transient
 from smsbridge.outbox.postgres import PostgresStore
 from smsbridge.status import Status
-from tests.outbox.conftest import postgres_location
 from tests.outbox.test_store_items import in_flight, result
+from tests.postgres import postgres_location
 from tests.workers.harness import wait_until
 
 REFUSED = (

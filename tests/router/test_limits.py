@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from smsbridge import Capabilities, ConfigurationError, Provider
-from smsbridge.router.limits import ConcurrencyCap, Limit, LimitBoard, TokenBucket
+from smsbridge.limits import ConcurrencyCap, Limit, LimitBoard, TokenBucket
 
 
 class FakeTime:

@@ -1,7 +1,7 @@
 """Fixtures for the multi-process worker tests: an outbox location per backend.
 
-The PostgreSQL server comes from the outbox tests' fixtures (a throwaway cluster, or
-``$SMSBRIDGE_TEST_POSTGRES_URL``); each test gets a schema of its own.
+The PostgreSQL server is the run's one server (:mod:`tests.postgres`); each test gets a
+schema of its own.
 """
 
 from __future__ import annotations
@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.outbox.conftest import postgres_location, postgres_schema, postgres_url
+from tests.postgres import postgres_location
 
-__all__ = ["location", "postgres_schema", "postgres_url"]
+__all__ = ["location"]
 
 WORKERS = {"sqlite": 2, "postgres": 4}
 """Worker processes per backend, as the issue asks."""

@@ -17,6 +17,8 @@ from collections import Counter
 from decimal import Decimal
 from pathlib import Path
 
+import pytest
+
 from smsbridge import Batch, Message
 from smsbridge.dispatch import Dispatcher
 from smsbridge.outbox import ItemState, SqliteStore
@@ -27,7 +29,7 @@ from smsbridge.testing import Delay, on_path
 from smsbridge.worker import enqueue
 from smsbridge_clickatell import ClickatellProvider
 from smsbridge_clickatell.emulator import ClickatellEmulator
-from tests.outbox.conftest import postgres_location
+from tests.postgres import postgres_location
 
 from .harness import WorkerPool, numbers, wait_until, write_config
 
@@ -59,6 +61,7 @@ def skewed(pool: WorkerPool, seconds: float) -> None:
     pool.command = [python, str(shim), str(seconds), script, *rest]
 
 
+@pytest.mark.slow
 def test_workers_with_skewed_clocks_send_each_message_once(
     postgres_url: str, postgres_schema: str, tmp_path: Path
 ) -> None:

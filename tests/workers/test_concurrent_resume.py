@@ -13,6 +13,8 @@ from collections import Counter
 from decimal import Decimal
 from pathlib import Path
 
+import pytest
+
 from smsbridge import Batch
 from smsbridge.outbox import ItemState
 from smsbridge.outbox.factory import open_store
@@ -25,6 +27,7 @@ RESUMERS = 4
 SIZE = 3000
 
 
+@pytest.mark.slow
 def test_concurrent_resumes_with_default_owners_send_each_message_once(
     location: str,
     tmp_path: Path,

@@ -26,6 +26,8 @@ from decimal import Decimal
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
+import pytest
+
 from smsbridge.model import Batch
 from smsbridge.outbox import ItemState, OutboxError, OutboxStore
 from smsbridge.outbox.factory import open_store
@@ -35,7 +37,7 @@ from smsbridge.testing.postgres import PostgresCluster
 from smsbridge.worker import enqueue
 from smsbridge.worker_health import HealthFile, HealthState
 from smsbridge_bulksms.emulator import BulkSmsEmulator
-from tests.outbox.conftest import postgres_location
+from tests.postgres import postgres_location
 
 from .harness import WorkerPool, numbers, wait_until, write_config
 
@@ -53,6 +55,7 @@ def _with_password(url: str) -> str:
     return urlunsplit(parts._replace(netloc=parts.netloc.replace("@", f":{SECRET}@", 1)))
 
 
+@pytest.mark.slow
 def test_workers_ride_out_restarts_crashes_and_a_stop(tmp_path: Path) -> None:
     cluster = PostgresCluster.start(durable_commits=True)
     try:

@@ -10,6 +10,8 @@ from __future__ import annotations
 from decimal import Decimal
 from pathlib import Path
 
+import pytest
+
 from smsbridge.model import Batch
 from smsbridge.outbox import ItemState
 from smsbridge.outbox.factory import open_store
@@ -22,6 +24,7 @@ from .harness import WorkerPool, numbers, wait_until, write_config
 SIZE = 20_000
 
 
+@pytest.mark.slow
 def test_sigterm_releases_claims_and_one_connection_holds(location: str, tmp_path: Path) -> None:
     workers = WORKERS["postgres" if "://" in location else "sqlite"]
     wanted = numbers(SIZE)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from smsbridge.limits_shared import LocalLimits, PostgresLimits, SharedLimits, SqliteLimits
+from smsbridge.limits import LocalLimits, PostgresLimits, SharedLimits, SqliteLimits
 
 Pair = tuple[SharedLimits, SharedLimits]
 
@@ -89,7 +89,7 @@ def test_a_dead_holders_sqlite_slot_expires_after_its_ttl(tmp_path: Path) -> Non
 HOLDER = """\
 import sys
 
-from smsbridge.limits_shared import PostgresLimits
+from smsbridge.limits import PostgresLimits
 
 limits = PostgresLimits(sys.argv[1], schema=sys.argv[2])
 print("held" if limits.try_slot("k", owner="a", now=0.0, ttl=1) else "taken", flush=True)

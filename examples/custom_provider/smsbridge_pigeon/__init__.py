@@ -15,14 +15,14 @@ per request, Unicode, a client reference per message (used as an idempotency key
 
 from __future__ import annotations
 
-import smsbridge
+from smsbridge.sdk import ProviderRegistry, hookimpl
 
 from .provider import PigeonOptions, PigeonProvider
 
 __all__ = ["PigeonOptions", "PigeonProvider", "smsbridge_register_providers"]
 
 
-@smsbridge.hookimpl
-def smsbridge_register_providers(registry: smsbridge.ProviderRegistry) -> None:
+@hookimpl
+def smsbridge_register_providers(registry: ProviderRegistry) -> None:
     """Register :class:`PigeonProvider` as ``pigeon``."""
     registry.add(PigeonProvider)

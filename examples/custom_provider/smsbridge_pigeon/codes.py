@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from smsbridge import CodeTable, Kind, Outcome, Scope, Status
+from smsbridge import Kind, Scope, Status
+from smsbridge.sdk import CodeTable, Outcome
 
 __all__ = ["CODES"]
 

@@ -11,7 +11,7 @@ import json
 from typing import Any
 
 from smsbridge import segment
-from smsbridge.testing import Emulator, EmulatorRequest, EmulatorResponse, route
+from smsbridge.sdk import Emulator, EmulatorRequest, EmulatorResponse, route
 
 from .protocol import MAX_RECIPIENTS, SEND_PATH
 

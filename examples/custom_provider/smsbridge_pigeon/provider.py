@@ -2,29 +2,23 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
-
 import attrs
 
-from smsbridge import (
+from smsbridge import Message, SendResult
+from smsbridge.sdk import (
     Capabilities,
-    ConfigurationError,
-    Message,
+    EmulatedBy,
     Provider,
     ProviderOptions,
     Secret,
-    SendResult,
     provider_extras,
+    raise_for_transport_status,
     raw_params,
     secret_converter,
 )
-from smsbridge.http import HttpClient, raise_for_transport_status
 
 from . import protocol
 from .codes import CODES
-
-if TYPE_CHECKING:
-    from smsbridge.testing import Emulator
 
 __all__ = ["PigeonOptions", "PigeonProvider"]
 
@@ -56,19 +50,12 @@ class PigeonProvider(Provider):
         idempotency_key=False,
     )
     options_class = PigeonOptions
+    emulated_by = EmulatedBy(".emulator:PigeonEmulator", options=("token",))
     options: PigeonOptions
 
     def __init__(self, options: ProviderOptions) -> None:
         super().__init__(options)
-        self._http = HttpClient(
-            base_url=self.options.base_url,
-            provider=self.name,
-            secrets=self.options.secrets(),
-            timeout=self.options.timeout,
-            connect_timeout=self.options.connect_timeout,
-            ca_certs=self.options.ca_certs,
-            allow_insecure=self.options.allow_insecure,
-        )
+        self._http = self.http_client()
 
     def send(self, message: Message) -> list[SendResult]:
         """Send ``message`` to its recipients in one request.
@@ -102,23 +89,3 @@ class PigeonProvider(Provider):
         if isinstance(code, str):
             raise CODES.error(code)
         return protocol.parse_send(data, message.to, message.reference)
-
-    @classmethod
-    def emulator_class(cls) -> type[Emulator]:
-        """The loopback emulator of the Pigeon API."""
-        from .emulator import PigeonEmulator
-
-        return PigeonEmulator
-
-    @classmethod
-    def emulator_options(cls, emulator: Emulator) -> dict[str, Any]:
-        """``base_url`` and the token the emulator accepts."""
-        from .emulator import PigeonEmulator
-
-        if not isinstance(emulator, PigeonEmulator):
-            raise ConfigurationError("a PigeonEmulator is needed", provider=cls.name)
-        return {"base_url": emulator.url, "token": emulator.token}
-
-    def close(self) -> None:
-        """Close the connection pool."""
-        self._http.close()

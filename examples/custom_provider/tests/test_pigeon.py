@@ -3,13 +3,11 @@ table, and a refusal of one number."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
 from smsbridge import Message, Scope, Status
-from smsbridge.testing import EmulatorFactory
-from smsbridge.testing.conformance import ProviderConformance
+from smsbridge.sdk import EmulatorFactory
+from smsbridge.sdk.testing import ProviderConformance, ProviderMaker
 from smsbridge_pigeon import PigeonProvider
 from smsbridge_pigeon.codes import CODES
 from smsbridge_pigeon.emulator import PigeonEmulator
@@ -21,9 +19,10 @@ def pigeon_emulator(smsbridge_emulator_factory: EmulatorFactory) -> PigeonEmulat
 
 
 @pytest.fixture
-def pigeon(pigeon_emulator: PigeonEmulator) -> Iterator[PigeonProvider]:
-    with PigeonProvider.from_options(**PigeonProvider.emulator_options(pigeon_emulator)) as p:
-        yield p
+def pigeon(
+    pigeon_emulator: PigeonEmulator, smsbridge_make_provider: ProviderMaker
+) -> PigeonProvider:
+    return smsbridge_make_provider(PigeonProvider, pigeon_emulator)
 
 
 class TestPigeonConformance(ProviderConformance):

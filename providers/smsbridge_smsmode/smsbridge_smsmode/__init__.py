@@ -23,14 +23,14 @@ public API: it is the worked example of a third-party provider.
 
 from __future__ import annotations
 
-import smsbridge
+from smsbridge.sdk import ProviderRegistry, hookimpl
 
 from .provider import SmsmodeOptions, SmsmodeProvider
 
 __all__ = ["SmsmodeOptions", "SmsmodeProvider", "smsbridge_register_providers"]
 
 
-@smsbridge.hookimpl
-def smsbridge_register_providers(registry: smsbridge.ProviderRegistry) -> None:
+@hookimpl
+def smsbridge_register_providers(registry: ProviderRegistry) -> None:
     """Register :class:`SmsmodeProvider` as ``smsmode``."""
     registry.add(SmsmodeProvider)

@@ -19,7 +19,8 @@ Nothing else in the package interprets a code: parsers look codes up here.
 
 from __future__ import annotations
 
-from smsbridge import CodeTable, Kind, Outcome, Scope, Status
+from smsbridge import Kind, Scope, Status
+from smsbridge.sdk import CodeTable, Outcome
 
 __all__ = ["ACCEPTED", "ERRORS", "NOT_FOUND", "NOT_SMS_STATUSES", "STATUSES"]
 

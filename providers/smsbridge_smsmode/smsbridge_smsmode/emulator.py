@@ -27,7 +27,7 @@ from zoneinfo import ZoneInfo
 import attrs
 
 from smsbridge import GSM7, UCS2, segment
-from smsbridge.testing import Emulator, EmulatorRequest, EmulatorResponse, route
+from smsbridge.sdk import Emulator, EmulatorRequest, EmulatorResponse, route
 
 __all__ = ["EmulatedSms", "SmsmodeEmulator"]
 

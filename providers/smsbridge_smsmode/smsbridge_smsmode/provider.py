@@ -4,37 +4,36 @@ from __future__ import annotations
 
 from collections.abc import Hashable, Mapping, Sequence
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import Any, NamedTuple
 from urllib.parse import parse_qsl
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import attrs
 
 from smsbridge import (
-    Capabilities,
-    ConfigurationError,
     Cost,
     DeliveryReport,
     InvalidMessageError,
     Message,
-    Provider,
-    ProviderOptions,
-    Secret,
     SendResult,
     SmsBridgeError,
     Status,
+)
+from smsbridge.sdk import (
+    Capabilities,
+    EmulatedBy,
+    Provider,
+    ProviderOptions,
+    Secret,
     extras_key,
     provider_extras,
+    raise_for_transport_status,
     raw_params,
     secret_converter,
 )
-from smsbridge.http import HttpClient, raise_for_transport_status
 
 from . import protocol as p
 from .codes import STATUSES
-
-if TYPE_CHECKING:
-    from smsbridge.testing import Emulator
 
 __all__ = ["RowKey", "SmsmodeOptions", "SmsmodeProvider"]
 
@@ -139,20 +138,13 @@ class SmsmodeProvider(Provider):
         shared_row_reference=True,
     )
     options_class = SmsmodeOptions
+    emulated_by = EmulatedBy(".emulator:SmsmodeEmulator", options=("access_token",))
     options: SmsmodeOptions
 
     def __init__(self, options: ProviderOptions) -> None:
         super().__init__(options)
         self.zone = ZoneInfo(self.options.timezone)
-        self._http = HttpClient(
-            base_url=self.options.base_url,
-            provider=self.name,
-            secrets=self.options.secrets(),
-            timeout=self.options.timeout,
-            connect_timeout=self.options.connect_timeout,
-            ca_certs=self.options.ca_certs,
-            allow_insecure=self.options.allow_insecure,
-        )
+        self._http = self.http_client()
 
     def call(
         self, path: str, fields: list[tuple[str, str]], *, charset: str = "utf-8",
@@ -437,23 +429,3 @@ class SmsmodeProvider(Provider):
         return [p.callback_report(fields, self.zone)]
 
     # -- lifecycle ----------------------------------------------------------------------
-
-    @classmethod
-    def emulator_class(cls) -> type[Emulator]:
-        """The loopback emulator of the HTTP API 1.6."""
-        from .emulator import SmsmodeEmulator
-
-        return SmsmodeEmulator
-
-    @classmethod
-    def emulator_options(cls, emulator: Emulator) -> dict[str, Any]:
-        """``base_url`` and the API key the emulator accepts."""
-        from .emulator import SmsmodeEmulator
-
-        if not isinstance(emulator, SmsmodeEmulator):
-            raise ConfigurationError("not an smsmode emulator", provider=cls.name)
-        return {"base_url": emulator.url, "access_token": emulator.access_token}
-
-    def close(self) -> None:
-        """Close the connection pool."""
-        self._http.close()

@@ -6,15 +6,17 @@ The hypothesis profiles mirror smsbridge's own (``dev``, ``ci``, ``fast``), chos
 
 from __future__ import annotations
 
+import functools
 import os
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, settings
 
-from smsbridge.testing import EmulatorFactory, ManualClock
+from smsbridge.sdk import EmulatorFactory, ManualClock
+from smsbridge.sdk.testing import ProviderMaker
 from smsbridge_smsmode import SmsmodeProvider
 from smsbridge_smsmode.emulator import SmsmodeEmulator
 
@@ -54,18 +56,8 @@ def emulator(make_emulator: Callable[..., SmsmodeEmulator]) -> SmsmodeEmulator:
 
 
 @pytest.fixture
-def make_provider() -> Iterator[Callable[..., SmsmodeProvider]]:
-    made: list[SmsmodeProvider] = []
-
-    def make(emulator: SmsmodeEmulator, **options: Any) -> SmsmodeProvider:
-        merged = {**SmsmodeProvider.emulator_options(emulator), **options}
-        provider = SmsmodeProvider.from_options(**merged)
-        made.append(provider)
-        return provider
-
-    yield make
-    for provider in made:
-        provider.close()
+def make_provider(smsbridge_make_provider: ProviderMaker) -> Callable[..., SmsmodeProvider]:
+    return functools.partial(smsbridge_make_provider, SmsmodeProvider)
 
 
 @pytest.fixture

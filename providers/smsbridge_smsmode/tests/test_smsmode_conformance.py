@@ -7,8 +7,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from smsbridge.testing import EmulatorFactory
-from smsbridge.testing.conformance import ProviderConformance
+from smsbridge.sdk import EmulatorFactory
+from smsbridge.sdk.testing import ProviderConformance
 from smsbridge_smsmode import SmsmodeProvider
 from smsbridge_smsmode.emulator import SmsmodeEmulator
 

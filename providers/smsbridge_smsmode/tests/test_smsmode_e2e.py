@@ -25,18 +25,13 @@ from smsbridge import (
     Status,
     UnsupportedOperationError,
 )
-from smsbridge.testing import (
-    HttpStatus,
-    LoopbackEmulator,
-    ManualClock,
-    TransientCode,
-)
+from smsbridge.sdk import HttpStatus, LoopbackEmulator, ManualClock, TransientCode
 from smsbridge_smsmode import SmsmodeProvider
 from smsbridge_smsmode.emulator import SmsmodeEmulator
 
 if TYPE_CHECKING:
     # Only the fixture's type; the fixture itself comes from smsbridge's pytest plugin.
-    from smsbridge.testing.pytest_plugin import EmulatedProviders
+    from smsbridge.sdk.testing import EmulatedProviders
 
 MakeEmulator = Callable[..., SmsmodeEmulator]
 MakeProvider = Callable[..., SmsmodeProvider]

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 
+from smsbridge.sdk.testing import ProviderMaker
 from smsbridge.testing import EmulatorFactory, ManualClock
 from smsbridge_clickatell import ClickatellProvider
 from smsbridge_clickatell.emulator import ClickatellEmulator
@@ -38,18 +40,8 @@ def emulator(make_emulator: Callable[..., ClickatellEmulator]) -> ClickatellEmul
 
 
 @pytest.fixture
-def make_provider() -> Iterator[Callable[..., ClickatellProvider]]:
-    made: list[ClickatellProvider] = []
-
-    def make(emulator: ClickatellEmulator, **options: Any) -> ClickatellProvider:
-        merged = {**ClickatellProvider.emulator_options(emulator), **options}
-        provider = ClickatellProvider.from_options(**merged)
-        made.append(provider)
-        return provider
-
-    yield make
-    for provider in made:
-        provider.close()
+def make_provider(smsbridge_make_provider: ProviderMaker) -> Callable[..., ClickatellProvider]:
+    return functools.partial(smsbridge_make_provider, ClickatellProvider)
 
 
 @pytest.fixture
