@@ -1,0 +1,429 @@
+"""``AsyncSmsBridge``: :class:`~smsbridge.SmsBridge` for asyncio applications.
+
+Every blocking step (preparing numbers, outbox writes and reads, provider requests) runs
+on the bridge's own worker threads, so the event loop never waits on a disk or a socket.
+A message is handed over in a task of its own: once ``send`` has started, its message is
+written and attempted even if the awaiting task is cancelled, and whatever waiting is left
+(a retry, a failover, a batch) is done by one settler thread for all coroutines (see
+:mod:`smsbridge.aio.settler`), never by a thread per caller.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from itertools import islice
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, Literal, ParamSpec, Self, TypeVar, overload
+
+from smsbridge.bridge import (
+    SmsBridge,
+    _DuplicateCounter,
+    _merge,
+    _raise_request_error,
+    new_reference,
+)
+from smsbridge.dispatch.prepare import PreparedMessage, batch_entries, prepare_message
+from smsbridge.dispatch.summary import Summary
+from smsbridge.errors import ConfigurationError
+from smsbridge.model import Batch, Message, SendOptions
+from smsbridge.outbox import History, ItemOutcome, NewItem, OutboxStore, StorageError
+from smsbridge.plugins import PluginManager
+from smsbridge.provider import Provider
+from smsbridge.results import BatchResult, SendResult
+from smsbridge.router import Delivery, Policy, RetryPolicy
+from smsbridge.router.limits import Limit
+
+from .gate import Gate
+from .settler import Settler, Watch
+
+if TYPE_CHECKING:
+    from smsbridge.pricing import Quote
+
+__all__ = ["AsyncSmsBridge"]
+
+P = ParamSpec("P")
+T = TypeVar("T")
+_Entry = NewItem | SendResult
+
+
+class AsyncSmsBridge:
+    """Send messages through configured providers, durably, from asyncio code.
+
+    The surface of :class:`~smsbridge.SmsBridge` with ``await``: :meth:`send`,
+    :meth:`send_batch`, :meth:`iter_send_batch` (an async iterator), :meth:`status`,
+    :meth:`resume`, :meth:`quote`; ``async with`` closes it. Results and errors are the
+    synchronous bridge's.
+
+    Args:
+        providers: As for :class:`~smsbridge.SmsBridge`.
+        threads: Worker threads for blocking steps. A send holds one for its outbox
+            write and first request (each provider's HTTP pool and limits still cap
+            what is in flight); sends beyond it wait in a queue without a thread.
+        store, region, strict_numbers, plugin_manager, policy, retry, delivery,
+        max_wait, owner, concurrency, limits, batch_window, durability: As for
+            :class:`~smsbridge.SmsBridge`, which this bridge builds and wraps
+            (:attr:`bridge`). Opening the outbox happens here, once, synchronously.
+
+    Raises:
+        ConfigurationError: As :class:`~smsbridge.SmsBridge` does, or ``threads < 1``.
+        OutboxError: When the outbox cannot be opened.
+    """
+
+    def __init__(
+        self,
+        providers: Sequence[Provider | str],
+        *,
+        threads: int = 32,
+        store: OutboxStore | str | os.PathLike[str] | None = None,
+        region: str | None = None,
+        strict_numbers: bool = False,
+        plugin_manager: PluginManager | None = None,
+        policy: Policy | None = None,
+        retry: RetryPolicy | None = None,
+        delivery: Delivery = Delivery.AT_MOST_ONCE,
+        max_wait: float = 10.0,
+        owner: str | None = None,
+        concurrency: int = 1,
+        limits: Mapping[str, Limit] | None = None,
+        batch_window: int = 10_000,
+        durability: Literal["normal", "full"] = "normal",
+    ) -> None:
+        if threads < 1:
+            raise ConfigurationError(f"threads must be at least 1, not {threads!r}")
+        self.bridge = SmsBridge(
+            providers,
+            store=store,
+            region=region,
+            strict_numbers=strict_numbers,
+            plugin_manager=plugin_manager,
+            policy=policy,
+            retry=retry,
+            delivery=delivery,
+            max_wait=max_wait,
+            owner=owner,
+            concurrency=concurrency,
+            limits=limits,
+            batch_window=batch_window,
+            durability=durability,
+        )
+        """The wrapped synchronous bridge (its store, dispatcher and providers)."""
+        self._executor = ThreadPoolExecutor(threads, thread_name_prefix="smsbridge-aio")
+        self._settler = Settler(self.bridge)
+        self._gate = Gate()
+        self._handovers: set[asyncio.Task[Any]] = set()
+        self._closed = False
+
+    @property
+    def providers(self) -> tuple[Provider, ...]:
+        """The providers, in order of preference."""
+        return self.bridge.providers
+
+    @property
+    def max_wait(self) -> float:
+        """Longest time one ``send`` (or one window of a batch) waits for settlement."""
+        return self.bridge.max_wait
+
+    # -- sending ---------------------------------------------------------------------
+
+    @overload
+    async def send(
+        self,
+        to: str,
+        body: str,
+        /,
+        *,
+        sender: str | None = None,
+        reference: str | None = None,
+        options: SendOptions | None = None,
+    ) -> SendResult: ...
+
+    @overload
+    async def send(
+        self,
+        to: list[str] | tuple[str, ...],
+        body: str,
+        /,
+        *,
+        sender: str | None = None,
+        reference: str | None = None,
+        options: SendOptions | None = None,
+    ) -> BatchResult: ...
+
+    @overload
+    async def send(self, message: Message, /) -> SendResult | BatchResult: ...
+
+    async def send(
+        self,
+        message: Message | str | list[str] | tuple[str, ...],
+        body: str | None = None,
+        /,
+        *,
+        sender: str | None = None,
+        reference: str | None = None,
+        options: SendOptions | None = None,
+    ) -> SendResult | BatchResult:
+        """Write a message to the outbox and wait (without blocking) until it settles.
+
+        Arguments, results and errors are those of :meth:`SmsBridge.send
+        <smsbridge.SmsBridge.send>`. Cancelling the awaiting task does not cancel the
+        message: it is written and worked as long as ``max_wait`` allows, exactly once,
+        and :meth:`status` finds it by its reference (pass ``reference=`` to know it).
+
+        Raises:
+            ProviderError: When every recipient was refused with a request-scope error.
+            InvalidMessageError: For a message that cannot be built.
+            TypeError: For a ``Message`` given with direct-form arguments, or no body.
+            OutboxError: For outbox failures.
+            RuntimeError: When the bridge is closed.
+        """
+        if isinstance(message, Message):
+            if any(value is not None for value in (body, sender, reference, options)):
+                raise TypeError("send(Message) takes no body, sender, reference or options")
+            return await self._send(message, single=len(message.to) == 1)
+        if body is None:
+            raise TypeError("send(to, body): the body is missing")
+        built = Message(message, body, sender, reference, options=options or SendOptions())
+        return await self._send(built, single=isinstance(message, str))
+
+    async def _send(self, message: Message, *, single: bool) -> SendResult | BatchResult:
+        self._check_open()
+        loop = asyncio.get_running_loop()
+        deadline = time.monotonic() + self.max_wait
+        settled: asyncio.Future[None] = loop.create_future()
+        handover = self._hand_over(self._write_and_send, message, deadline, settled)
+        prepared, stored, watch = await asyncio.shield(handover)
+        references = [item.reference for item in prepared.items]
+        if watch is not None:
+            stored = await self._await_watch(watch, references)
+        results = [self.bridge._result(r, stored.get(r)) for r in references]
+        _raise_request_error(results)
+        merged = _merge(len(message.to), prepared.refused, results)
+        if single and len(merged) == 1:
+            return merged[0]
+        return BatchResult(merged, duplicates=prepared.duplicates)
+
+    def _write_and_send(
+        self, message: Message, deadline: float, settled: asyncio.Future[None]
+    ) -> tuple[PreparedMessage, dict[str, ItemOutcome], Watch | None]:
+        """Worker thread: prepare, write (a lone message with its first request), read;
+        what still waits is handed to the settler before this returns."""
+        bridge = self.bridge
+        prepared = prepare_message(message, bridge.normalise, message.reference or new_reference())
+        if not prepared.items:
+            return prepared, {}, None
+        bridge.dispatcher.add_and_send(prepared.items)
+        references = tuple(item.reference for item in prepared.items)
+        stored = bridge.store.outcomes(references)
+        if not any(bridge._waiting(item) for item in stored.values()):
+            return prepared, stored, None
+        batch = prepared.reference if len(references) > 1 else None
+        watch = Watch(references, batch, deadline, settled)
+        self._settler.watch(watch)
+        return prepared, stored, watch
+
+    async def _await_watch(self, watch: Watch, references: Sequence[str]) -> dict[str, ItemOutcome]:
+        """Wait for the settler's word (or the deadline), then read the outcomes."""
+        try:
+            async with asyncio.timeout_at(_loop_time(watch.deadline)):
+                await asyncio.shield(watch.future)
+        except TimeoutError:
+            self._settler.forget(watch)
+        # A cancellation raises out of the shield above and leaves the watch registered:
+        # the settler keeps working the items until they settle or the deadline passes.
+        return await self._run(self.bridge.store.outcomes, references)
+
+    async def send_batch(self, batch: Batch) -> BatchResult:
+        """Send a batch and collect every recipient's result.
+
+        As :meth:`SmsBridge.send_batch <smsbridge.SmsBridge.send_batch>`; for very large
+        batches prefer :meth:`iter_send_batch`.
+        """
+        counter = _DuplicateCounter()
+        results = [r async for r in self._iter_send_batch(batch, counter)]
+        return BatchResult(results, duplicates=counter.count)
+
+    def iter_send_batch(self, batch: Batch) -> AsyncIterator[SendResult]:
+        """Send a batch through the outbox, yielding results window by window.
+
+        As :meth:`SmsBridge.iter_send_batch <smsbridge.SmsBridge.iter_send_batch>`:
+        ``async for result in bridge.iter_send_batch(batch)``. A window once written is
+        worked until settled or ``max_wait``, whether or not the loop goes on reading.
+
+        Raises:
+            StorageError: When the outbox fails; ``written`` counts the batch's items in
+                the outbox, and running the same batch again sends nothing twice.
+            OutboxError: For other outbox failures.
+        """
+        return self._iter_send_batch(batch, _DuplicateCounter())
+
+    async def _iter_send_batch(
+        self, batch: Batch, duplicates: _DuplicateCounter
+    ) -> AsyncIterator[SendResult]:
+        self._check_open()
+        loop = asyncio.get_running_loop()
+        prefix = batch.reference or new_reference()
+        entries = batch_entries(batch, self.bridge.normalise, prefix)
+        written = [0]
+        while True:
+            deadline = time.monotonic() + self.max_wait
+            settled: asyncio.Future[None] = loop.create_future()
+            window, repeated, watch = await asyncio.shield(
+                self._hand_over(
+                    self._write_window, entries, prefix, written, duplicates, deadline, settled
+                )
+            )
+            if not window:
+                return
+            stored: dict[str, ItemOutcome] = {}
+            if watch is not None:
+                stored = await self._await_watch(watch, watch.references)
+            for entry in window:
+                if isinstance(entry, SendResult):
+                    yield entry
+                elif entry.reference not in repeated:
+                    yield self.bridge._result(entry.reference, stored.get(entry.reference))
+
+    def _write_window(
+        self,
+        entries: Any,
+        prefix: str,
+        written: list[int],
+        duplicates: _DuplicateCounter,
+        deadline: float,
+        settled: asyncio.Future[None],
+    ) -> tuple[list[_Entry], frozenset[str], Watch | None]:
+        """Worker thread: read, prepare and write the next window; watch what it wrote."""
+        window: list[_Entry] = list(islice(entries, self.bridge.batch_window))
+        items = [entry for entry in window if isinstance(entry, NewItem)]
+        if not items:
+            return window, frozenset(), None
+        try:
+            added = self.bridge.store.add(items, now=self.bridge.dispatcher.clock())
+        except StorageError as exc:
+            exc.count(written[0] + (exc.written or 0))
+            raise
+        written[0] += added.added + added.existing
+        repeated = frozenset(added.duplicates)
+        duplicates.count += len(repeated)
+        references = tuple(i.reference for i in items if i.reference not in repeated)
+        if not references:
+            return window, repeated, None
+        watch = Watch(references, prefix, deadline, settled)
+        self._settler.watch(watch)
+        return window, repeated, watch
+
+    # -- the outbox ------------------------------------------------------------------
+
+    async def status(self, reference: str) -> History | None:
+        """A message's record: the item, every attempt and every delivery report.
+
+        Args:
+            reference: The client reference (a batch recipient's own reference).
+
+        Returns:
+            The history, or ``None`` for an unknown reference.
+        """
+        return await self._run(self.bridge.store.history, reference)
+
+    async def resume(self, timeout: float | None = None, *, patience: float = 60.0) -> Summary:
+        """Finish whatever a previous run left in the outbox, as
+        :meth:`SmsBridge.resume <smsbridge.SmsBridge.resume>` does.
+
+        It takes this bridge's own leases back first, so it starts once the sends being
+        handed over have been, and sends started meanwhile are handed over after it.
+
+        Returns:
+            The outbox's state (:class:`~smsbridge.dispatch.Summary`).
+        """
+        self._check_open()
+
+        def alone() -> Summary:
+            with self._settler.round_lock:
+                return self.bridge.resume(timeout, patience=patience)
+
+        return await self._gate.exclusive(lambda: self._start(alone))
+
+    async def quote(
+        self,
+        message_or_batch: Message | Batch,
+        providers: Sequence[str | Provider] | None = None,
+        **options: Any,
+    ) -> Quote:
+        """What sending would cost through each provider; sends nothing.
+
+        As :meth:`SmsBridge.quote <smsbridge.SmsBridge.quote>` (provider quote APIs are
+        asked from the worker threads).
+        """
+        return await self._run(self.bridge.quote, message_or_batch, providers, **options)
+
+    # -- threads and tasks -----------------------------------------------------------
+
+    def _start(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> asyncio.Future[T]:
+        loop = asyncio.get_running_loop()
+        return loop.run_in_executor(self._executor, lambda: fn(*args, **kwargs))
+
+    async def _run(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+        """Run a blocking call on the worker threads (a read: cancelling abandons it)."""
+        self._check_open()
+        return await self._start(fn, *args, **kwargs)
+
+    def _hand_over(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> asyncio.Task[T]:
+        """Run a write in a task of its own that the caller's cancellation does not stop
+        (the caller awaits it shielded); ``resume`` and ``close`` wait for it."""
+
+        async def run() -> T:
+            return await self._gate.shared(lambda: self._start(fn, *args, **kwargs))
+
+        task = asyncio.get_running_loop().create_task(run())
+        self._handovers.add(task)
+        task.add_done_callback(self._handovers.discard)
+        return task
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise RuntimeError("this AsyncSmsBridge is closed")
+
+    async def close(self) -> None:
+        """Wait for the messages being handed over, stop the settler, close the bridge
+        (providers, and the store if it opened it). Safe to call twice.
+
+        Items still waiting stay in the outbox for :meth:`resume`.
+        """
+        if self._closed:
+            return
+        self._closed = True
+        if self._handovers:
+            await asyncio.gather(*self._handovers, return_exceptions=True)
+        try:
+            await self._gate.exclusive(lambda: self._start(self._close_threads))
+        finally:
+            self._executor.shutdown(wait=False)
+
+    def _close_threads(self) -> None:
+        self._settler.stop()
+        self.bridge.close()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    def __repr__(self) -> str:
+        names = ", ".join(p.name for p in self.providers)
+        return f"<AsyncSmsBridge providers=[{names}]>"
+
+
+def _loop_time(deadline: float) -> float:
+    """A ``time.monotonic()`` deadline on the running loop's clock."""
+    loop = asyncio.get_running_loop()
+    return loop.time() + (deadline - time.monotonic())
