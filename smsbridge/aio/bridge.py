@@ -11,13 +11,16 @@ written and attempted even if the awaiting task is cancelled, and whatever waiti
 from __future__ import annotations
 
 import asyncio
+import functools
 import os
 import time
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from itertools import islice
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Literal, ParamSpec, Self, TypeVar, overload
+
+import attrs
 
 from smsbridge.bridge import (
     SmsBridge,
@@ -37,7 +40,7 @@ from smsbridge.results import BatchResult, SendResult
 from smsbridge.router import Delivery, Policy, RetryPolicy
 from smsbridge.router.limits import Limit
 
-from .gate import Gate
+from .jobs import Jobs
 from .settler import Settler, Watch
 
 if TYPE_CHECKING:
@@ -47,7 +50,26 @@ __all__ = ["AsyncSmsBridge"]
 
 P = ParamSpec("P")
 T = TypeVar("T")
-_Entry = NewItem | SendResult
+
+
+@attrs.define
+class _Waiting:
+    """A send handed to the settler: what building its results needs."""
+
+    message: Message
+    prepared: PreparedMessage
+    single: bool
+    references: tuple[str, ...]
+    watch: Watch | None = None
+
+
+@attrs.define
+class _Window:
+    """One window of a batch: its entries, the repeated references, its watch."""
+
+    entries: list[NewItem | SendResult]
+    repeated: frozenset[str] = frozenset()
+    watch: Watch | None = None
 
 
 class AsyncSmsBridge:
@@ -113,8 +135,7 @@ class AsyncSmsBridge:
         """The wrapped synchronous bridge (its store, dispatcher and providers)."""
         self._executor = ThreadPoolExecutor(threads, thread_name_prefix="smsbridge-aio")
         self._settler = Settler(self.bridge)
-        self._gate = Gate()
-        self._handovers: set[asyncio.Task[Any]] = set()
+        self._jobs = Jobs(self._executor, threads)
         self._closed = False
 
     @property
@@ -183,50 +204,74 @@ class AsyncSmsBridge:
         if isinstance(message, Message):
             if any(value is not None for value in (body, sender, reference, options)):
                 raise TypeError("send(Message) takes no body, sender, reference or options")
-            return await self._send(message, single=len(message.to) == 1)
+            given = message
+            return await self._send(lambda: given, single=len(message.to) == 1)
         if body is None:
             raise TypeError("send(to, body): the body is missing")
-        built = Message(message, body, sender, reference, options=options or SendOptions())
-        return await self._send(built, single=isinstance(message, str))
+        to, text = message, body
 
-    async def _send(self, message: Message, *, single: bool) -> SendResult | BatchResult:
+        def build() -> Message:
+            return Message(to, text, sender, reference, options=options or SendOptions())
+
+        return await self._send(build, single=isinstance(message, str))
+
+    async def _send(
+        self, build: Callable[[], Message], *, single: bool
+    ) -> SendResult | BatchResult:
+        # The loop only schedules: building, writing, sending and reading happen on the
+        # worker threads, so a thousand sends started at once cost it microseconds each.
         self._check_open()
         loop = asyncio.get_running_loop()
         deadline = time.monotonic() + self.max_wait
         settled: asyncio.Future[None] = loop.create_future()
-        handover = self._hand_over(self._write_and_send, message, deadline, settled)
-        prepared, stored, watch = await asyncio.shield(handover)
-        references = [item.reference for item in prepared.items]
-        if watch is not None:
-            stored = await self._await_watch(watch, references)
-        results = [self.bridge._result(r, stored.get(r)) for r in references]
-        _raise_request_error(results)
-        merged = _merge(len(message.to), prepared.refused, results)
-        if single and len(merged) == 1:
-            return merged[0]
-        return BatchResult(merged, duplicates=prepared.duplicates)
+        first = await self._hand_over(self._write_and_send, build, single, deadline, settled)
+        if not isinstance(first, _Waiting):
+            return first
+        await self._await_watch(first.watch)
+        return await self._run(self._results, first)
 
     def _write_and_send(
-        self, message: Message, deadline: float, settled: asyncio.Future[None]
-    ) -> tuple[PreparedMessage, dict[str, ItemOutcome], Watch | None]:
-        """Worker thread: prepare, write (a lone message with its first request), read;
-        what still waits is handed to the settler before this returns."""
+        self,
+        build: Callable[[], Message],
+        single: bool,
+        deadline: float,
+        settled: asyncio.Future[None],
+    ) -> SendResult | BatchResult | _Waiting:
+        """Worker thread: build, prepare, write (a lone message with its first request)
+        and read; what still waits is handed to the settler before this returns."""
         bridge = self.bridge
+        message = build()
         prepared = prepare_message(message, bridge.normalise, message.reference or new_reference())
-        if not prepared.items:
-            return prepared, {}, None
-        bridge.dispatcher.add_and_send(prepared.items)
         references = tuple(item.reference for item in prepared.items)
+        pending = _Waiting(message, prepared, single, references)
+        if not prepared.items:
+            return self._results(pending, {})
+        bridge.dispatcher.add_and_send(prepared.items)
         stored = bridge.store.outcomes(references)
         if not any(bridge._waiting(item) for item in stored.values()):
-            return prepared, stored, None
+            return self._results(pending, stored)
         batch = prepared.reference if len(references) > 1 else None
-        watch = Watch(references, batch, deadline, settled)
-        self._settler.watch(watch)
-        return prepared, stored, watch
+        pending.watch = Watch(references, batch, deadline, settled)
+        self._settler.watch(pending.watch)
+        return pending
 
-    async def _await_watch(self, watch: Watch, references: Sequence[str]) -> dict[str, ItemOutcome]:
-        """Wait for the settler's word (or the deadline), then read the outcomes."""
+    def _results(
+        self, pending: _Waiting, stored: dict[str, ItemOutcome] | None = None
+    ) -> SendResult | BatchResult:
+        """Worker thread: the results as the synchronous bridge builds them."""
+        if stored is None:
+            stored = self.bridge.store.outcomes(pending.references)
+        results = [self.bridge._result(r, stored.get(r)) for r in pending.references]
+        _raise_request_error(results)
+        merged = _merge(len(pending.message.to), pending.prepared.refused, results)
+        if pending.single and len(merged) == 1:
+            return merged[0]
+        return BatchResult(merged, duplicates=pending.prepared.duplicates)
+
+    async def _await_watch(self, watch: Watch | None) -> None:
+        """Wait for the settler's word, or the watch's deadline."""
+        if watch is None:
+            return
         try:
             async with asyncio.timeout_at(_loop_time(watch.deadline)):
                 await asyncio.shield(watch.future)
@@ -234,7 +279,6 @@ class AsyncSmsBridge:
             self._settler.forget(watch)
         # A cancellation raises out of the shield above and leaves the watch registered:
         # the settler keeps working the items until they settle or the deadline passes.
-        return await self._run(self.bridge.store.outcomes, references)
 
     async def send_batch(self, batch: Batch) -> BatchResult:
         """Send a batch and collect every recipient's result.
@@ -271,50 +315,54 @@ class AsyncSmsBridge:
         while True:
             deadline = time.monotonic() + self.max_wait
             settled: asyncio.Future[None] = loop.create_future()
-            window, repeated, watch = await asyncio.shield(
-                self._hand_over(
-                    self._write_window, entries, prefix, written, duplicates, deadline, settled
-                )
+            window = await self._hand_over(
+                self._write_window, entries, prefix, written, duplicates, deadline, settled
             )
-            if not window:
+            await self._await_watch(window.watch)
+            results = await self._run(self._window_results, window)
+            if not results:
                 return
-            stored: dict[str, ItemOutcome] = {}
-            if watch is not None:
-                stored = await self._await_watch(watch, watch.references)
-            for entry in window:
-                if isinstance(entry, SendResult):
-                    yield entry
-                elif entry.reference not in repeated:
-                    yield self.bridge._result(entry.reference, stored.get(entry.reference))
+            for result in results:
+                yield result
 
     def _write_window(
         self,
-        entries: Any,
+        entries: Iterator[NewItem | SendResult],
         prefix: str,
         written: list[int],
         duplicates: _DuplicateCounter,
         deadline: float,
         settled: asyncio.Future[None],
-    ) -> tuple[list[_Entry], frozenset[str], Watch | None]:
+    ) -> _Window:
         """Worker thread: read, prepare and write the next window; watch what it wrote."""
-        window: list[_Entry] = list(islice(entries, self.bridge.batch_window))
-        items = [entry for entry in window if isinstance(entry, NewItem)]
+        window = _Window(list(islice(entries, self.bridge.batch_window)))
+        items = [entry for entry in window.entries if isinstance(entry, NewItem)]
         if not items:
-            return window, frozenset(), None
+            return window
         try:
             added = self.bridge.store.add(items, now=self.bridge.dispatcher.clock())
         except StorageError as exc:
             exc.count(written[0] + (exc.written or 0))
             raise
         written[0] += added.added + added.existing
-        repeated = frozenset(added.duplicates)
-        duplicates.count += len(repeated)
-        references = tuple(i.reference for i in items if i.reference not in repeated)
-        if not references:
-            return window, repeated, None
-        watch = Watch(references, prefix, deadline, settled)
-        self._settler.watch(watch)
-        return window, repeated, watch
+        window.repeated = frozenset(added.duplicates)
+        duplicates.count += len(window.repeated)
+        references = tuple(i.reference for i in items if i.reference not in window.repeated)
+        if references:
+            window.watch = Watch(references, prefix, deadline, settled)
+            self._settler.watch(window.watch)
+        return window
+
+    def _window_results(self, window: _Window) -> list[SendResult]:
+        """Worker thread: a window's results, in the batch's order."""
+        stored = {} if window.watch is None else self.bridge.store.outcomes(window.watch.references)
+        results: list[SendResult] = []
+        for entry in window.entries:
+            if isinstance(entry, SendResult):
+                results.append(entry)
+            elif entry.reference not in window.repeated:
+                results.append(self.bridge._result(entry.reference, stored.get(entry.reference)))
+        return results
 
     # -- the outbox ------------------------------------------------------------------
 
@@ -345,7 +393,7 @@ class AsyncSmsBridge:
             with self._settler.round_lock:
                 return self.bridge.resume(timeout, patience=patience)
 
-        return await self._gate.exclusive(lambda: self._start(alone))
+        return await self._jobs.exclusive(alone)
 
     async def quote(
         self,
@@ -360,28 +408,19 @@ class AsyncSmsBridge:
         """
         return await self._run(self.bridge.quote, message_or_batch, providers, **options)
 
-    # -- threads and tasks -----------------------------------------------------------
+    # -- threads ---------------------------------------------------------------------
 
-    def _start(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> asyncio.Future[T]:
-        loop = asyncio.get_running_loop()
-        return loop.run_in_executor(self._executor, lambda: fn(*args, **kwargs))
+    def _hand_over(
+        self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs
+    ) -> asyncio.Future[T]:
+        """Queue a write for the worker threads. It runs to its end even if the caller is
+        cancelled (see :mod:`smsbridge.aio.jobs`); ``resume`` and ``close`` wait for it."""
+        return self._jobs.shared(functools.partial(fn, *args, **kwargs))
 
     async def _run(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
-        """Run a blocking call on the worker threads (a read: cancelling abandons it)."""
+        """Run a blocking read on the worker threads."""
         self._check_open()
-        return await self._start(fn, *args, **kwargs)
-
-    def _hand_over(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> asyncio.Task[T]:
-        """Run a write in a task of its own that the caller's cancellation does not stop
-        (the caller awaits it shielded); ``resume`` and ``close`` wait for it."""
-
-        async def run() -> T:
-            return await self._gate.shared(lambda: self._start(fn, *args, **kwargs))
-
-        task = asyncio.get_running_loop().create_task(run())
-        self._handovers.add(task)
-        task.add_done_callback(self._handovers.discard)
-        return task
+        return await self._jobs.shared(functools.partial(fn, *args, **kwargs))
 
     def _check_open(self) -> None:
         if self._closed:
@@ -396,10 +435,9 @@ class AsyncSmsBridge:
         if self._closed:
             return
         self._closed = True
-        if self._handovers:
-            await asyncio.gather(*self._handovers, return_exceptions=True)
+        await self._jobs.wait_all()
         try:
-            await self._gate.exclusive(lambda: self._start(self._close_threads))
+            await self._jobs.exclusive(self._close_threads)
         finally:
             self._executor.shutdown(wait=False)
 
