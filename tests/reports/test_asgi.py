@@ -129,7 +129,8 @@ def test_mounted_in_starlette_it_records_what_the_emulator_posts(uvicorn_app: Se
         emulator.callback_url = f"{uvicorn_app(app)}/reports/clickatell/{TOKEN}"
         with SmsBridge([provider], store=store) as bridge:
             results = [bridge.send(n, "hello", reference=f"m{i}") for i, n in enumerate(numbers)]
-            assert {r.status for r in results} == {Status.ACCEPTED}
+            # A quick report (callback=7 posts "sent" at once) may move a result on.
+            assert {r.status for r in results} <= {Status.ACCEPTED, Status.SENT}
             emulator.tick()
             emulator.tick()
             assert emulator.wait_for_callbacks(GUARD)
