@@ -41,6 +41,7 @@ MODULES = (
     "smsbridge.outbox",
     "smsbridge.router",
     "smsbridge.reports",
+    "smsbridge.aio",
     "smsbridge.pricing",
     "smsbridge.tasks",
     "smsbridge.inputs",

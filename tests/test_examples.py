@@ -74,3 +74,11 @@ def test_cost_comparison_reads_a_given_list(tmp_path: Path) -> None:
     done = _run("cost_comparison.py", str(source))
     assert done.returncode == 0, done.stderr
     assert "clickatell            2" in done.stdout
+
+
+def test_asgi_app_sends_codes_and_records_their_reports() -> None:
+    done = _run("asgi_app.py")
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert len(lines) == 3
+    assert all(line.endswith("report: delivered") for line in lines), lines

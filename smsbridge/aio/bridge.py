@@ -81,14 +81,27 @@ class AsyncSmsBridge:
     synchronous bridge's.
 
     Args:
-        providers: As for :class:`~smsbridge.SmsBridge`.
+        providers: Provider instances or registered names, in order of preference.
         threads: Worker threads for blocking steps. A send holds one for its outbox
             write and first request (each provider's HTTP pool and limits still cap
             what is in flight); sends beyond it wait in a queue without a thread.
-        store, region, strict_numbers, plugin_manager, policy, retry, delivery,
-        max_wait, owner, concurrency, limits, batch_window, durability: As for
-            :class:`~smsbridge.SmsBridge`, which this bridge builds and wraps
-            (:attr:`bridge`). Opening the outbox happens here, once, synchronously.
+        store: The outbox (opened here, once, synchronously).
+        region: Default region for numbers written without a country code.
+        strict_numbers: Refuse numbers that are possible but not assigned.
+        plugin_manager: Where provider names and event hooks are looked up.
+        policy: The routing policy.
+        retry: Attempt budget and backoff for transient failures.
+        delivery: What to do with unknown outcomes.
+        max_wait: Longest time one ``send`` (or one window of a batch) waits before
+            returning what is still waiting as ``QUEUED``.
+        owner: This bridge's lease name.
+        concurrency: Requests in flight at once in a settling round (retries, batches).
+        limits: Per provider name: rate and concurrency.
+        batch_window: Recipients of a batch written and dispatched together.
+        durability: ``"normal"`` or ``"full"``, for an outbox opened from a path.
+
+    Every argument but ``threads`` means what it means for
+    :class:`~smsbridge.SmsBridge`, which this bridge builds and wraps (:attr:`bridge`).
 
     Raises:
         ConfigurationError: As :class:`~smsbridge.SmsBridge` does, or ``threads < 1``.
