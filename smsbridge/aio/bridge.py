@@ -11,6 +11,7 @@ written and attempted even if the awaiting task is cancelled, and whatever waiti
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import os
 import time
@@ -33,7 +34,14 @@ from smsbridge.dispatch.prepare import PreparedMessage, batch_entries, prepare_m
 from smsbridge.dispatch.summary import Summary
 from smsbridge.errors import ConfigurationError
 from smsbridge.model import Batch, Message, SendOptions
-from smsbridge.outbox import History, ItemOutcome, NewItem, OutboxStore, StorageError
+from smsbridge.outbox import (
+    History,
+    ItemOutcome,
+    NewItem,
+    OutboxError,
+    OutboxStore,
+    StorageError,
+)
 from smsbridge.plugins import PluginManager
 from smsbridge.provider import Provider
 from smsbridge.results import BatchResult, SendResult
@@ -467,7 +475,13 @@ class AsyncSmsBridge:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        await self.close()
+        if exc is None:
+            await self.close()
+            return
+        # A store that failed the block usually fails the release of the leases too;
+        # that second error must not hide the first (the leases simply expire).
+        with contextlib.suppress(OutboxError):
+            await self.close()
 
     def __repr__(self) -> str:
         names = ", ".join(p.name for p in self.providers)
