@@ -229,10 +229,14 @@ def _signature(obj: Any) -> str:
 
 
 def _members(cls: type) -> Iterator[tuple[str, Any, str]]:
-    """A class's own public methods and properties that have docstrings."""
-    for name, value in vars(cls).items():
-        if name.startswith("_"):
+    """A class's own public methods and properties that have docstrings, and those of its
+    private mixins (a base whose name starts with ``_``), which it is documented for."""
+    seen: set[str] = set()
+    owners = [cls, *(base for base in cls.__mro__[1:] if base.__name__.startswith("_"))]
+    for name, value in ((n, v) for owner in owners for n, v in vars(owner).items()):
+        if name.startswith("_") or name in seen:
             continue
+        seen.add(name)
         if isinstance(value, property | staticmethod | classmethod) or inspect.isfunction(value):
             func = value.__func__ if isinstance(value, staticmethod | classmethod) else value
             doc = inspect.getdoc(func)

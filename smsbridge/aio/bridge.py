@@ -15,9 +15,8 @@ import contextlib
 import functools
 import os
 import time
-from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from itertools import islice
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Literal, ParamSpec, Self, TypeVar, overload
 
@@ -25,22 +24,19 @@ import attrs
 
 from smsbridge.bridge import (
     SmsBridge,
-    _DuplicateCounter,
     _merge,
     _raise_request_error,
     new_reference,
 )
-from smsbridge.dispatch.prepare import PreparedMessage, batch_entries, prepare_message
+from smsbridge.dispatch.prepare import PreparedMessage, prepare_message
 from smsbridge.dispatch.summary import Summary
 from smsbridge.errors import ConfigurationError
 from smsbridge.model import Batch, Message, SendOptions
 from smsbridge.outbox import (
     History,
     ItemOutcome,
-    NewItem,
     OutboxError,
     OutboxStore,
-    StorageError,
 )
 from smsbridge.plugins import PluginManager
 from smsbridge.provider import Provider
@@ -48,6 +44,7 @@ from smsbridge.results import BatchResult, SendResult
 from smsbridge.router import Delivery, Policy, RetryPolicy
 from smsbridge.router.limits import Limit
 
+from .batches import _Batches
 from .jobs import Jobs
 from .settler import Settler, Watch
 
@@ -71,16 +68,7 @@ class _Waiting:
     watch: Watch | None = None
 
 
-@attrs.define
-class _Window:
-    """One window of a batch: its entries, the repeated references, its watch."""
-
-    entries: list[NewItem | SendResult]
-    repeated: frozenset[str] = frozenset()
-    watch: Watch | None = None
-
-
-class AsyncSmsBridge:
+class AsyncSmsBridge(_Batches):
     """Send messages through configured providers, durably, from asyncio code.
 
     The surface of :class:`~smsbridge.SmsBridge` with ``await``: :meth:`send`,
@@ -300,90 +288,6 @@ class AsyncSmsBridge:
             self._settler.forget(watch)
         # A cancellation raises out of the shield above and leaves the watch registered:
         # the settler keeps working the items until they settle or the deadline passes.
-
-    async def send_batch(self, batch: Batch) -> BatchResult:
-        """Send a batch and collect every recipient's result.
-
-        As :meth:`SmsBridge.send_batch <smsbridge.SmsBridge.send_batch>`; for very large
-        batches prefer :meth:`iter_send_batch`.
-        """
-        counter = _DuplicateCounter()
-        results = [r async for r in self._iter_send_batch(batch, counter)]
-        return BatchResult(results, duplicates=counter.count)
-
-    def iter_send_batch(self, batch: Batch) -> AsyncIterator[SendResult]:
-        """Send a batch through the outbox, yielding results window by window.
-
-        As :meth:`SmsBridge.iter_send_batch <smsbridge.SmsBridge.iter_send_batch>`:
-        ``async for result in bridge.iter_send_batch(batch)``. A window once written is
-        worked until settled or ``max_wait``, whether or not the loop goes on reading.
-
-        Raises:
-            StorageError: When the outbox fails; ``written`` counts the batch's items in
-                the outbox, and running the same batch again sends nothing twice.
-            OutboxError: For other outbox failures.
-        """
-        return self._iter_send_batch(batch, _DuplicateCounter())
-
-    async def _iter_send_batch(
-        self, batch: Batch, duplicates: _DuplicateCounter
-    ) -> AsyncIterator[SendResult]:
-        self._check_open()
-        loop = asyncio.get_running_loop()
-        prefix = batch.reference or new_reference()
-        entries = batch_entries(batch, self.bridge.normalise, prefix)
-        written = [0]
-        while True:
-            deadline = time.monotonic() + self.max_wait
-            settled: asyncio.Future[None] = loop.create_future()
-            window = await self._hand_over(
-                self._write_window, entries, prefix, written, duplicates, deadline, settled
-            )
-            await self._await_watch(window.watch)
-            results = await self._run(self._window_results, window)
-            if not results:
-                return
-            for result in results:
-                yield result
-
-    def _write_window(
-        self,
-        entries: Iterator[NewItem | SendResult],
-        prefix: str,
-        written: list[int],
-        duplicates: _DuplicateCounter,
-        deadline: float,
-        settled: asyncio.Future[None],
-    ) -> _Window:
-        """Worker thread: read, prepare and write the next window; watch what it wrote."""
-        window = _Window(list(islice(entries, self.bridge.batch_window)))
-        items = [entry for entry in window.entries if isinstance(entry, NewItem)]
-        if not items:
-            return window
-        try:
-            added = self.bridge.store.add(items, now=self.bridge.dispatcher.clock())
-        except StorageError as exc:
-            exc.count(written[0] + (exc.written or 0))
-            raise
-        written[0] += added.added + added.existing
-        window.repeated = frozenset(added.duplicates)
-        duplicates.count += len(window.repeated)
-        references = tuple(i.reference for i in items if i.reference not in window.repeated)
-        if references:
-            window.watch = Watch(references, prefix, deadline, settled)
-            self._settler.watch(window.watch)
-        return window
-
-    def _window_results(self, window: _Window) -> list[SendResult]:
-        """Worker thread: a window's results, in the batch's order."""
-        stored = {} if window.watch is None else self.bridge.store.outcomes(window.watch.references)
-        results: list[SendResult] = []
-        for entry in window.entries:
-            if isinstance(entry, SendResult):
-                results.append(entry)
-            elif entry.reference not in window.repeated:
-                results.append(self.bridge._result(entry.reference, stored.get(entry.reference)))
-        return results
 
     # -- the outbox ------------------------------------------------------------------
 
