@@ -29,7 +29,7 @@ from smsbridge import (
     Template,
 )
 from smsbridge.aio import AsyncSmsBridge
-from smsbridge.errors import ConfigurationError
+from smsbridge.errors import ConfigurationError, InvalidMessageError
 from smsbridge.outbox import ItemState, NewItem
 from smsbridge.pricing import PriceTable
 
@@ -232,6 +232,8 @@ def test_bad_arguments_are_refused_before_anything_is_written() -> None:
             await bridge.send("+447700900001")  # type: ignore[call-overload]
         with pytest.raises(TypeError, match="takes no body"):
             await bridge.send(Message("+447700900001", "x"), "y")  # type: ignore[call-overload]
+        with pytest.raises(InvalidMessageError, match="body"):
+            await bridge.send("+447700900001", "")  # built on a worker thread, raised here
         assert sum(bridge.bridge.store.counts().values()) == 0
 
     run(scenario)
