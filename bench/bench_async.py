@@ -91,10 +91,10 @@ class Run:
         """The median of each figure over repeated runs (a shared machine is noisy);
         :attr:`worst` keeps the longest stall of all."""
         middle = len(runs) // 2
+        stalls = sorted(r.stall for r in runs)
+        p99s = sorted(r.p99 for r in runs)
         run = sorted(runs, key=lambda r: r.rate)[middle]
-        run.stall = sorted(r.stall for r in runs)[middle]
-        run.p99 = sorted(r.p99 for r in runs)[middle]
-        run.worst = max(r.stall for r in runs)
+        run.stall, run.p99, run.worst = stalls[middle], p99s[middle], stalls[-1]
         return run
 
 
