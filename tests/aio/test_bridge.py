@@ -65,6 +65,15 @@ class Held(Provider):
         ]
 
 
+async def entered(provider: Held) -> None:
+    """Wait until a request reached the provider (bounded: fails, never hangs)."""
+    for _ in range(int(RELEASE_TIMEOUT / 0.001)):
+        if provider.entered.is_set():
+            return
+        await asyncio.sleep(0.001)
+    raise AssertionError("no request reached the provider")
+
+
 def held() -> Held:
     return Held.from_options(base_url="http://127.0.0.1:9")
 
@@ -98,8 +107,7 @@ def test_the_loop_runs_while_a_request_is_out() -> None:
     async def scenario(bridge: AsyncSmsBridge, provider: Held) -> None:
         provider.release.clear()
         task = asyncio.create_task(bridge.send("+447700900001", "hello"))
-        while not provider.entered.is_set():
-            await asyncio.sleep(0.001)  # the request is out, in a worker thread
+        await entered(provider)  # the request is out, in a worker thread
         assert not task.done()
         provider.release.set()  # only reachable because the loop is free
         result = await task
@@ -186,8 +194,7 @@ def test_resume_waits_for_a_send_in_its_first_request() -> None:
     async def scenario(bridge: AsyncSmsBridge, provider: Held) -> None:
         provider.release.clear()
         send = asyncio.create_task(bridge.send("+447700900001", "first", reference="r1"))
-        while not provider.entered.is_set():
-            await asyncio.sleep(0.001)
+        await entered(provider)
         resume = asyncio.create_task(bridge.resume(timeout=10, patience=1))
         await asyncio.sleep(0.05)
         # resume would drop the lease of the request still out; it waits instead.

@@ -9,7 +9,7 @@ same reference again, which sends nothing).
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -19,7 +19,6 @@ import pytest
 from smsbridge import SendResult, Status
 from smsbridge.aio import AsyncSmsBridge
 from smsbridge.outbox import History, ItemState
-from smsbridge.router import RetryPolicy
 from smsbridge.testing import Delay, HttpStatus, on_path
 from smsbridge_clickatell import ClickatellProvider
 from smsbridge_clickatell.emulator import ClickatellEmulator
@@ -49,6 +48,15 @@ async def settled(bridge: AsyncSmsBridge, reference: str) -> History:
     raise AssertionError(f"{reference} never settled: {history}")
 
 
+async def until(condition: Callable[[], bool]) -> None:
+    """Wait for ``condition`` (bounded: the test fails, never hangs)."""
+    for _ in range(2000):
+        if condition():
+            return
+        await asyncio.sleep(0.005)
+    raise AssertionError("condition never met")
+
+
 async def cancel(task: asyncio.Task[SendResult]) -> None:
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
@@ -61,8 +69,8 @@ def test_cancelled_while_its_request_is_out(emulator: ClickatellEmulator) -> Non
     async def main() -> None:
         async with bridge_for(emulator) as bridge:
             task = asyncio.create_task(bridge.send("07700 900123", "code 1", reference="c-1"))
-            while not sum(bridge.bridge.store.counts().values()):
-                await asyncio.sleep(0.005)  # written, its request on its way
+            # Written, its request on its way (held 0.3 s by the emulator).
+            await until(lambda: sum(bridge.bridge.store.counts().values()) > 0)
             await cancel(task)
             history = await settled(bridge, "c-1")
             again = await bridge.send("07700 900123", "code 1", reference="c-1")
@@ -93,14 +101,14 @@ def test_cancelled_while_queued_for_a_worker_thread(emulator: ClickatellEmulator
 
 
 def test_cancelled_while_waiting_for_a_retry(emulator: ClickatellEmulator) -> None:
-    emulator.faults.add(HttpStatus(503), match=on_path(SEND_PATH), next_n=1)
+    # Retry-After: the retry is due in a second (no jitter), time to cancel first.
+    emulator.faults.add(HttpStatus(503, retry_after=1), match=on_path(SEND_PATH), next_n=1)
 
     async def main() -> None:
-        retry = RetryPolicy(base=0.2, cap=0.2)
-        async with bridge_for(emulator, retry=retry) as bridge:
+        async with bridge_for(emulator) as bridge:
             task = asyncio.create_task(bridge.send("+447700900003", "retry", reference="w-1"))
-            while bridge.bridge.store.counts().get(ItemState.RETRY_WAIT, 0) == 0:
-                await asyncio.sleep(0.005)  # refused once; the settler has the retry
+            # Refused once; the settler has the retry.
+            await until(lambda: bridge.bridge.store.counts().get(ItemState.RETRY_WAIT, 0) > 0)
             await cancel(task)
             history = await settled(bridge, "w-1")
         assert history.item.status is Status.ACCEPTED
@@ -113,12 +121,12 @@ def test_cancelled_while_waiting_for_a_retry(emulator: ClickatellEmulator) -> No
 def test_a_message_left_waiting_at_close_is_resumed_once(
     emulator: ClickatellEmulator, tmp_path: Path
 ) -> None:
-    emulator.faults.add(HttpStatus(503), match=on_path(SEND_PATH), next_n=1)
+    # Retry-After: the retry is due in a second, never within max_wait (no jitter).
+    emulator.faults.add(HttpStatus(503, retry_after=1), match=on_path(SEND_PATH), next_n=1)
     store = str(tmp_path / "outbox.sqlite3")
 
     async def main() -> None:
-        retry = RetryPolicy(base=0.3, cap=0.3)
-        async with bridge_for(emulator, store=store, retry=retry, max_wait=0.05) as bridge:
+        async with bridge_for(emulator, store=store, max_wait=0.05) as bridge:
             result = await bridge.send("+447700900004", "later", reference="l-1")
             assert result.status is Status.QUEUED  # max_wait passed; the outbox keeps it
         async with bridge_for(emulator, store=store) as bridge:
