@@ -108,6 +108,9 @@ async def main() -> int:
         server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False))
         serving = asyncio.create_task(server.serve(sockets=[sock]))
         while not server.started:
+            if serving.done():  # it could not start: say why
+                serving.result()
+                return 1
             await asyncio.sleep(0.01)
         emulator.callback_url = f"{base}/reports/clickatell/{token}"
         sent = await asyncio.gather(

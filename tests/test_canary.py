@@ -111,8 +111,11 @@ def test_no_canary_leaks_through_the_async_bridge_and_the_asgi_receiver(
             config = uvicorn.Config(app, log_level="debug", access_log=False)
             server = uvicorn.Server(config)
             serving = asyncio.create_task(server.serve(sockets=[sock]))
-            while not server.started:
+            for _ in range(1000):  # bounded: a server that cannot start fails the test
+                if server.started or serving.done():
+                    break
                 await asyncio.sleep(0.01)
+            assert server.started
             emulator.callback_url = f"http://127.0.0.1:{sock.getsockname()[1]}/clickatell/{TOKEN}"
             async with AsyncSmsBridge([provider], store=store) as bridge:
                 results = [
