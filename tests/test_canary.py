@@ -3,14 +3,18 @@ may show up, raw or URL-encoded, in logs, reprs, exception texts or results."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import socket
 from urllib.parse import quote, quote_plus
 
 import pytest
+import uvicorn
 
 from smsbridge import Message, SendOptions, SmsBridgeError
+from smsbridge.aio import AsyncSmsBridge
 from smsbridge.outbox import NewItem, SqliteStore
-from smsbridge.reports import Poller, ReportReceiver, ReportServer, TokenAuth
+from smsbridge.reports import AsgiReceiver, Poller, ReportReceiver, ReportServer, TokenAuth
 from smsbridge.testing import CallbackPlan, EmulatorFactory
 from smsbridge_clickatell import ClickatellProvider
 from smsbridge_clickatell.emulator import ClickatellEmulator
@@ -82,3 +86,54 @@ def test_no_canary_leaks(
         for form in _forms(number):
             assert form not in logs, number
             assert form not in "\n".join(texts[-2:]), number
+
+
+def test_no_canary_leaks_through_the_async_bridge_and_the_asgi_receiver(
+    smsbridge_emulator_factory: EmulatorFactory, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    emulator = smsbridge_emulator_factory(
+        ClickatellEmulator, api_id=API_ID, user=USER, password=PASSWORD
+    )
+    options = {**ClickatellProvider.emulator_options(emulator), "callback": 7}
+    texts: list[str] = []
+
+    async def main() -> None:
+        with SqliteStore(":memory:") as store:
+            provider = ClickatellProvider.from_options(**options)
+            receiver = ReportReceiver(
+                [provider], store=store, auth={"clickatell": TokenAuth(TOKEN)}
+            )
+            app = AsgiReceiver(receiver)
+            sock = socket.socket()
+            sock.bind(("127.0.0.1", 0))
+            # uvicorn's access log prints paths (tokens): off, as docs/reports.md asks.
+            config = uvicorn.Config(app, log_level="debug", access_log=False)
+            server = uvicorn.Server(config)
+            serving = asyncio.create_task(server.serve(sockets=[sock]))
+            for _ in range(1000):  # bounded: a server that cannot start fails the test
+                if server.started or serving.done():
+                    break
+                await asyncio.sleep(0.01)
+            assert server.started
+            emulator.callback_url = f"http://127.0.0.1:{sock.getsockname()[1]}/clickatell/{TOKEN}"
+            async with AsyncSmsBridge([provider], store=store) as bridge:
+                results = [
+                    await bridge.send(n, "hi", reference=f"a{i}") for i, n in enumerate(NUMBERS)
+                ]
+                emulator.tick()
+                await asyncio.to_thread(emulator.wait_for_callbacks, 10.0)
+                texts.extend(repr(r) for r in results)
+                texts.extend([repr(bridge), repr(app), repr(await bridge.status("a0"))])
+            server.should_exit = True
+            await serving
+
+    asyncio.run(main())
+    assert emulator.callbacks and all(c.status == 200 for c in emulator.callbacks)
+    ours = [r for r in caplog.records if r.threadName != "smsbridge-emulator-callbacks"]
+    logs = "\n".join(r.getMessage() for r in ours)
+    everything = "\n".join(texts)
+    for secret in CREDENTIALS:
+        for form in _forms(secret):
+            assert form not in logs, secret
+            assert form not in everything, secret

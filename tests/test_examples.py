@@ -93,3 +93,11 @@ def test_celery_app_enqueues_once_and_drains() -> None:
     counts = [line for line in done.stdout.splitlines() if " accepted " in line]
     assert len(counts) == 3
     assert all(line.endswith("accepted 1 time(s)") for line in counts)
+
+
+def test_asgi_app_sends_codes_and_records_their_reports() -> None:
+    done = _run("asgi_app.py")
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert len(lines) == 3
+    assert all(line.endswith("report: delivered") for line in lines), lines

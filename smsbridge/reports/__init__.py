@@ -1,4 +1,4 @@
-"""Delivery reports: a WSGI callback receiver, polling, and the part-combination rule.
+"""Delivery reports: a WSGI and ASGI callback receiver, polling, and the part-combination rule.
 
 Every provider's reports become :class:`~smsbridge.DeliveryReport` objects with a unified
 status, recorded against the message in the outbox and passed to the application through
@@ -7,6 +7,7 @@ the ``smsbridge_delivery_report`` hook. See ``docs/reports.md``.
 
 from __future__ import annotations
 
+from smsbridge.reports.asgi import AsgiReceiver
 from smsbridge.reports.auth import (
     Auth,
     BasicAuth,
@@ -22,6 +23,7 @@ from smsbridge.reports.serve import ReportServer, serve
 
 __all__ = [
     "DEFAULT_MAX_BODY",
+    "AsgiReceiver",
     "Auth",
     "BasicAuth",
     "PartCombiner",

@@ -38,7 +38,7 @@ from smsbridge.results import DeliveryReport
 if TYPE_CHECKING:
     from smsbridge.plugins import PluginManager
 
-__all__ = ["DEFAULT_MAX_BODY", "ReportReceiver"]
+__all__ = ["DEFAULT_MAX_BODY", "REASONS", "Answer", "ReportReceiver"]
 
 logger = logging.getLogger("smsbridge.reports")
 
@@ -47,12 +47,15 @@ DEFAULT_MAX_BODY = 64 * 1024
 _MAX_FIELDS = 100
 _METHODS = ("GET", "POST")
 StartResponse = Callable[[str, list[tuple[str, str]]], Any]
+Answer = tuple[int, list[tuple[str, str]], bytes]
+"""An answer: status code, extra headers, body."""
 _BODY_REFUSALS = {
     413: ("body too large or length unreadable", b"too large\n"),
     408: ("body not received in time", b"request timeout\n"),
     400: ("body shorter than announced", b"bad request\n"),
 }
-_REASONS = {
+#: The status line for each answer the receiver gives.
+REASONS = {
     200: "200 OK",
     400: "400 Bad Request",
     401: "401 Unauthorized",
@@ -151,10 +154,10 @@ class ReportReceiver:
         status, headers, body = self.handle(environ)
         headers = [*headers, ("Content-Type", "text/plain; charset=utf-8")]
         headers.append(("Content-Length", str(len(body))))
-        start_response(_REASONS[status], headers)
+        start_response(REASONS[status], headers)
         return [body]
 
-    def handle(self, environ: Mapping[str, Any]) -> tuple[int, list[tuple[str, str]], bytes]:
+    def handle(self, environ: Mapping[str, Any]) -> Answer:
         """Decide the answer to one request.
 
         Authentication is decided from the path and headers alone, before a byte of the
@@ -172,12 +175,34 @@ class ReportReceiver:
         Returns:
             Status code, extra headers, and body.
         """
-        segments = [s for s in str(environ.get("PATH_INFO", "")).split("/") if s]
+        method = str(environ.get("REQUEST_METHOD", "GET")).upper()
+        headers = _headers(environ)
+        admitted = self.admit(str(environ.get("PATH_INFO", "")), method, headers)
+        if not isinstance(admitted, str):
+            return admitted
+        body = self._read_body(environ)
+        if isinstance(body, int):
+            return self.refuse_body(admitted, body)
+        return self.answer(admitted, method, str(environ.get("QUERY_STRING", "")), headers, body)
+
+    # -- the steps every server shares (WSGI here, ASGI in smsbridge.reports.asgi) -------
+
+    def admit(self, path: str, method: str, headers: Mapping[str, str]) -> str | Answer:
+        """Route and authenticate a request from its path and headers, before its body.
+
+        Args:
+            path: The path relative to where the receiver is mounted.
+            method: The HTTP method, upper-case.
+            headers: Lower-case header names.
+
+        Returns:
+            The provider's name when the body should be read, or the answer (404,
+            401/403, 405).
+        """
+        segments = [s for s in path.split("/") if s]
         if not 1 <= len(segments) <= 2 or segments[0] not in self._providers:
             return 404, [], b"not found\n"
         name, token = segments[0], (segments[1] if len(segments) == 2 else None)
-        method = str(environ.get("REQUEST_METHOD", "GET")).upper()
-        headers = _headers(environ)
         verdict = self._auth[name].check(token=token, headers=headers)
         if verdict is not Verdict.OK:
             logger.warning("refused %s callback: %s credentials", name, verdict.value)
@@ -187,21 +212,53 @@ class ReportReceiver:
             return (401 if verdict is Verdict.MISSING else 403), [], b"forbidden\n"
         if method not in _METHODS:
             return 405, [("Allow", ", ".join(_METHODS))], b"method not allowed\n"
-        body = self._read_body(environ)
-        if isinstance(body, int):
-            reason, answer = _BODY_REFUSALS[body]
-            logger.warning("refused %s callback: %s", name, reason)
-            return body, [], answer
-        query = _query(str(environ.get("QUERY_STRING", "")))
+        return name
+
+    @property
+    def max_body_bytes(self) -> int:
+        """Largest body read; larger ones are answered 413."""
+        return self._max_body
+
+    def body_length(self, raw: str | None) -> int | None:
+        """The announced ``Content-Length``, or None when it is unreadable or over the cap
+        (answer 413 then); 0 when absent."""
+        try:
+            length = int(str(raw or "0").strip())
+        except ValueError:
+            return None
+        return length if 0 <= length <= self._max_body else None
+
+    def refuse_body(self, name: str, status: int) -> Answer:
+        """The answer refusing a body: 413 (too large or unreadable length), 408 (not
+        received in time), 400 (shorter than announced); logged without the request."""
+        reason, answer = _BODY_REFUSALS[status]
+        logger.warning("refused %s callback: %s", name, reason)
+        return status, [], answer
+
+    def answer(
+        self, name: str, method: str, query_string: str, headers: Mapping[str, str], body: bytes
+    ) -> Answer:
+        """Parse, record and announce an admitted request's reports (blocking: the
+        outbox is written); the answer.
+
+        Args:
+            name: The provider, as :meth:`admit` returned it.
+            method: The HTTP method, upper-case.
+            query_string: The raw query string.
+            headers: Lower-case header names (the ``Authorization`` header is dropped
+                before the parser sees them).
+            body: The whole body.
+        """
+        query = _query(query_string)
         if query is None:
             return 400, [], b"bad request\n"
         # Credentials are the receiver's business: the parser and raw never see them.
-        headers.pop("authorization", None)
-        return self._dispatch(name, method, query, headers, body)
+        visible = {k: v for k, v in headers.items() if k != "authorization"}
+        return self._dispatch(name, method, query, visible, body)
 
     def _dispatch(
         self, name: str, method: str, query: dict[str, str], headers: dict[str, str], body: bytes
-    ) -> tuple[int, list[tuple[str, str]], bytes]:
+    ) -> Answer:
         provider = self._providers[name]
         try:
             reports = provider.parse_callback(
@@ -270,12 +327,8 @@ class ReportReceiver:
     def _read_body(self, environ: Mapping[str, Any]) -> bytes | int:
         """The body, or the status refusing it: 413 (too large or unreadable length),
         408 (the server's deadline passed while reading), 400 (shorter than announced)."""
-        raw_length = str(environ.get("CONTENT_LENGTH") or "0").strip()
-        try:
-            length = int(raw_length)
-        except ValueError:
-            return 413
-        if length < 0 or length > self._max_body:
+        length = self.body_length(environ.get("CONTENT_LENGTH"))
+        if length is None:
             return 413
         if length == 0:
             return b""

@@ -34,6 +34,9 @@ App = Callable[[EmulatorRequest], "EmulatorResponse | None"]
 
 class _HTTPServer(http.server.ThreadingHTTPServer):
     daemon_threads = True
+    # socketserver's backlog of 5 resets a burst of new connections (a client opening
+    # its pool at once, a thousand concurrent async sends); providers' servers take them.
+    request_queue_size = 256
     owner: EmulatorServer
 
     def process_request(self, request: Any, client_address: Any) -> None:
