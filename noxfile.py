@@ -44,6 +44,7 @@ def typecheck(session: nox.Session) -> None:
         "providers/smsbridge_clickatell",
         "providers/smsbridge_bulksms",
         "providers/smsbridge_huawei",
+        "providers/smsbridge_smpp",
         "tests",
         "bench",
         "examples",
@@ -66,7 +67,7 @@ def docs(session: nox.Session) -> None:
 @nox.session(python=PYTHON)
 def bench(session: nox.Session) -> None:
     """Benchmarks; each prints its ratio against a baseline measured in the same run."""
-    session.install("-e", ".[bench]")
+    session.install("-e", ".[bench,smpp]")
     for script in sorted(__import__("pathlib").Path("bench").glob("bench_*.py")):
         session.run("python", str(script), *session.posargs)
 
@@ -84,13 +85,14 @@ def packaging(session: nox.Session) -> None:
         "error",
         "-c",
         "import smsbridge; names = [p.name for p in smsbridge.providers()]; "
-        "print(names); assert {'clickatell', 'bulksms', 'huawei'} <= set(names), names",
+        "print(names); assert {'clickatell', 'bulksms', 'huawei', 'smpp'} <= set(names), names",
     )
     session.run(
         "python",
         "-c",
         "import importlib.resources as r; "
-        "names = ('smsbridge', 'smsbridge_clickatell', 'smsbridge_bulksms', 'smsbridge_huawei'); "
+        "names = ('smsbridge', 'smsbridge_clickatell', 'smsbridge_bulksms', 'smsbridge_huawei', "
+        "'smsbridge_smpp'); "
         "missing = [n for n in names if not r.files(n).joinpath('py.typed').is_file()]; "
         "assert not missing, f'no py.typed in {missing}'",
     )
