@@ -49,6 +49,7 @@ MODULES = (
     "smsbridge_clickatell",
     "smsbridge_bulksms",
     "smsbridge_huawei",
+    "smsbridge_smpp",
     "smsbridge_smsmode",
 )
 """Modules whose ``__all__`` makes the reference, in the index's order."""

@@ -153,6 +153,7 @@ class SmscEmulator(Emulator):
                 sock, _ = listener.accept()
             except OSError:
                 return
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             conn = Conn(sock, self._handle, self._closed)
             with self.lock:
                 self._conns.append(conn)
@@ -268,8 +269,10 @@ class SmscEmulator(Emulator):
             self._next_id += 1
             message_id = f"{self._next_id:08x}"
         ref, total, number, text = decode_text(pdu, packed=self.gsm7_packed)
+        # A single part has no reference: key it by its id (negative, apart from refs).
+        key = (digits, ref if total > 1 else -int(message_id, 16))
         with self.lock:
-            self.texts.setdefault((digits, ref), {})[number] = text
+            self.texts.setdefault(key, {})[number] = text
         self.record(
             "submit_sm",
             ["+" + digits],

@@ -230,6 +230,9 @@ class SmppSession:
                 f"could not connect to the SMSC at {s.host}:{s.port}", provider="smpp"
             ) from None
         try:
+            # Small PDUs back to back: Nagle's algorithm would hold each one until the
+            # previous is acknowledged, which a delayed ACK stretches to tens of ms.
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             if s.tls is not None:
                 sock = s.tls.wrap_socket(sock, server_hostname=s.host)
             sock.settimeout(s.response_timeout)
