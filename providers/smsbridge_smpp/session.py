@@ -90,10 +90,11 @@ class SubmitOutcome:
 
 
 class _Slot:
-    __slots__ = ("done", "message_id", "on_accepted", "reason", "sent_at", "status")
+    __slots__ = ("done", "message_id", "on_accepted", "pending", "reason", "sent_at", "status")
 
     def __init__(self, sent_at: float, on_accepted: Callable[[str], None] | None) -> None:
         self.on_accepted = on_accepted
+        self.pending: tuple[dict[int, _Slot], int] | None = None
         self.done = threading.Event()
         self.status: int | None = None
         self.message_id: str | None = None
@@ -328,6 +329,7 @@ class SmppSession:
             sequence, data = wire.encode("submit_sm", **fields)
             slot = _Slot(self._clock(), on_accepted)
             conn.pending[sequence] = slot
+            slot.pending = (conn.pending, sequence)
             self.window.sent()
         try:
             conn.send(data)
@@ -341,6 +343,8 @@ class SmppSession:
         if not slot.done.wait(max(remaining, 0.0)):
             with self._cond:
                 if not slot.done.is_set():
+                    if slot.pending is not None:  # a late answer finds nothing to settle
+                        slot.pending[0].pop(slot.pending[1], None)
                     slot.reason = "no submit_sm_resp in time"
                     slot.done.set()
                     self.window.answered(throttled=False, now=self._clock())

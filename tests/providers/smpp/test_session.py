@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import struct
 from collections.abc import Callable
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from smsbridge import (
     ConfigurationError,
@@ -12,12 +15,14 @@ from smsbridge import (
     Message,
     ProviderError,
     Scope,
+    SmsBridgeError,
     Status,
     TransportError,
     UnknownOutcomeError,
     new_reference,
 )
-from smsbridge_smpp import SmppProvider
+from smsbridge.testing.faults import Delay
+from smsbridge_smpp import SmppProvider, wire
 from smsbridge_smpp.emulator import SmscEmulator
 
 from .conftest import wait_for
@@ -186,3 +191,29 @@ def test_bad_options_are_configuration_errors(
         SmppProvider.from_options(**merged)
     assert field in str(refused.value)
     assert emulator.password not in str(refused.value)
+
+
+def test_a_late_answer_after_the_timeout_changes_nothing(
+    emulator: SmscEmulator, make_provider: Callable[..., SmppProvider]
+) -> None:
+    provider = make_provider(emulator, timeout=0.2, window=1)
+    emulator.faults.add(Delay(0.6), next_n=1)
+    with pytest.raises(UnknownOutcomeError):
+        provider.send(_message(NUMBERS[:1]))
+    # The window slot was freed at the timeout; the late response settles nothing.
+    [result] = provider.send(_message(NUMBERS[1:2]))
+    assert result.status is Status.ACCEPTED
+    assert wait_for(lambda: provider.session.window.in_flight == 0)
+    [again] = provider.send(_message(NUMBERS[2:3]))
+    assert again.status is Status.ACCEPTED
+    assert len(emulator.submissions) == 3
+
+
+@given(st.binary(min_size=16, max_size=200))
+def test_decoding_hostile_pdus_returns_or_raises_typed(data: bytes) -> None:
+    raw = struct.pack(">L", len(data) + 4) + data
+    try:
+        pdu = wire.decode(raw)
+    except SmsBridgeError:
+        return
+    assert isinstance(pdu.command, str)
