@@ -297,14 +297,14 @@ class SmppProvider(Provider):
         return fields
 
     def _send(self, rows: list[tuple[str, Message]]) -> list[SendResult]:
-        plans: list[tuple[str, Message, int, int]] = []  # number, message, first pdu, count
+        plans: list[tuple[str, Message, int, int, int]] = []  # ..., first pdu, pdus, billed
         pdus: list[dict[str, Any]] = []
         hooks: list[Callable[[str], None] | None] = []
         for number, message in rows:
             encoded = self._encode(message)
             common = self._common(message, encoded)
             ton, npi, digits = p.address(number)
-            plans.append((number, message, len(pdus), len(encoded.parts)))
+            plans.append((number, message, len(pdus), len(encoded.parts), encoded.billed))
             if len(encoded.parts) > 1:
                 group = self.parts.group(len(encoded.parts))
                 hooks.extend(
@@ -327,19 +327,19 @@ class SmppProvider(Provider):
                 )
         outcomes = self.session.submit(pdus, hooks)
         results = [
-            self._result(number, message, outcomes[start : start + count])
-            for number, message, start, count in plans
+            self._result(number, message, outcomes[start : start + count], billed)
+            for number, message, start, count, billed in plans
         ]
         _raise_if_nothing_known(results, outcomes)
         return results
 
     def _result(
-        self, number: str, message: Message, outcomes: Sequence[SubmitOutcome]
+        self, number: str, message: Message, outcomes: Sequence[SubmitOutcome], billed: int
     ) -> SendResult:
         common: dict[str, Any] = {
             "provider": self.name,
             "reference": message.reference,
-            "parts": len(outcomes),
+            "parts": billed,  # a message_payload is one PDU but billed as its parts
         }
         ids = [o.message_id if o.status == 0 else None for o in outcomes]
         first_id = ids[0]
