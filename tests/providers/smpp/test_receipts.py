@@ -58,7 +58,8 @@ def test_receipt_reaches_the_outbox(
     assert result.reference is not None
     assert wait_for(lambda: _status(bridge, str(result.reference)) is Status.DELIVERED)
     assert [r.message_id for r in seen] == [result.message_id]
-    assert emulator.receipt_answers == [0]
+    # Acknowledged once recorded (the answer reaches the SMSC just after).
+    assert wait_for(lambda: emulator.receipt_answers == [0])
 
 
 def test_undelivered_receipt_is_a_permanent_failure(
