@@ -12,7 +12,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from smsbridge import InvalidMessageError, SendOptions, provider_extras, relevant_extras
+from smsbridge import InvalidMessageError, SendOptions
+from smsbridge.sdk import provider_extras, relevant_extras
 
 __all__ = [
     "KNOWN_EXTRAS",

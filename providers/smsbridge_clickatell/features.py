@@ -19,9 +19,9 @@ from smsbridge import (
     InvalidMessageError,
     SendOptions,
     parse_hex,
-    provider_extras,
     segment_binary,
 )
+from smsbridge.sdk import provider_extras
 
 __all__ = [
     "BINARY_EXTRAS",

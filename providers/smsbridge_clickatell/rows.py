@@ -23,7 +23,8 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, NamedTuple
 
-from smsbridge import InvalidMessageError, Message, SendResult, extras_key
+from smsbridge import InvalidMessageError, Message, SendResult
+from smsbridge.sdk import extras_key
 
 from . import protocol as p
 from .features import PROVIDER

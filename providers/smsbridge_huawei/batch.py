@@ -29,9 +29,8 @@ from smsbridge import (
     Status,
     Template,
     TemplateError,
-    provider_extras,
-    raw_params,
 )
+from smsbridge.sdk import provider_extras, raw_params
 
 from .protocol import MAX_BODY_BYTES, MAX_NUMBERS, Group, group_size
 from .templates import (

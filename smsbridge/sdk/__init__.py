@@ -25,6 +25,7 @@ from __future__ import annotations
 from smsbridge.codes import CodeTable, Outcome
 from smsbridge.credentials import Redactor, Secret, secret_converter, secret_forms
 from smsbridge.emulator_wiring import EmulatedBy
+from smsbridge.encoding import decode_septets, encode_septets, pack_septets, unpack_septets
 from smsbridge.encoding.binary import BinarySegmentation, check_udh, parse_hex, segment_binary
 from smsbridge.extras import extras_key, provider_extras, raw_params, relevant_extras
 from smsbridge.http import (
@@ -115,10 +116,13 @@ __all__ = [
     "SubmissionLog",
     "TransientCode",
     "check_udh",
+    "decode_septets",
+    "encode_septets",
     "extras_key",
     "hookimpl",
     "make_plugin_manager",
     "on_path",
+    "pack_septets",
     "parse_hex",
     "provider_extras",
     "raise_for_transport_status",
@@ -129,4 +133,5 @@ __all__ = [
     "secret_converter",
     "secret_forms",
     "segment_binary",
+    "unpack_septets",
 ]
