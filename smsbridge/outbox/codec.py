@@ -193,8 +193,13 @@ def options_to_json(options: SendOptions) -> str:
             "transliterate": options.transliterate,
             "callback_url": options.callback_url,
             "extra": dict(options.extra),
-            "national_languages": list(options.national_languages),
-            # Only when given, so that options without raw parameters store as before.
+            # The newer fields only when given: options without them store as before, and
+            # a batch of millions does not carry empty fields in every row.
+            **(
+                {"national_languages": list(options.national_languages)}
+                if options.national_languages
+                else {}
+            ),
             **({"raw": {k: dict(v) for k, v in options.raw.items()}} if options.raw else {}),
         }
     )

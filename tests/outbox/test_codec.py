@@ -163,7 +163,7 @@ def test_unreadable_text_is_a_codec_error(text: str) -> None:
 
 def test_options_written_before_national_languages_existed_still_read() -> None:
     data = json.loads(codec.options_to_json(SendOptions(transliterate=True)))
-    del data["national_languages"]
+    assert "national_languages" not in data  # stored only when given, like rows before it
     back = codec.options_from_json(json.dumps(data))
     assert back == SendOptions(transliterate=True) and back.national_languages == ()
     data["national_languages"] = ["xx"]
