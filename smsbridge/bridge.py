@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import threading
 import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import suppress
@@ -45,7 +46,8 @@ from smsbridge.outbox.factory import open_store
 from smsbridge.plugins import PluginManager, default_plugin_manager
 from smsbridge.progress import ProgressCallback, WindowTracker
 from smsbridge.provider import Provider
-from smsbridge.results import BatchResult, SendResult
+from smsbridge.reports.receiver import ReportReceiver
+from smsbridge.results import BatchResult, DeliveryReport, SendResult
 from smsbridge.router import Delivery, Policy, RetryPolicy, Router, SendHooks
 from smsbridge.router.limits import Limit
 from smsbridge.status import Status
@@ -182,6 +184,20 @@ class SmsBridge:
             if self._owns_store:
                 self.store.close()
             raise
+        self._pushed: ReportReceiver | None = None
+        self._pushed_lock = threading.Lock()
+        for provider in self.providers:
+            provider.attach_report_sink(self._record_pushed)
+
+    def _record_pushed(self, report: DeliveryReport) -> None:
+        """A report a provider received on its own connection (SMPP receipts): stored
+        and announced as a callback's would be."""
+        with self._pushed_lock:
+            if self._pushed is None:
+                self._pushed = ReportReceiver(
+                    [], store=self.store, auth={}, plugin_manager=self.plugin_manager
+                )
+        self._pushed.record(report)
 
     @property
     def plugin_manager(self) -> PluginManager:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Hashable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Sequence
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, ClassVar, Self
 
@@ -407,6 +407,21 @@ class Provider:
         if caps.template_only:
             return False
         return message.options.scheduled_at is None or caps.scheduling
+
+    def attach_report_sink(self, sink: Callable[[DeliveryReport], None]) -> bool:
+        """Say where delivery reports go that arrive on the provider's own connection
+        (SMPP's ``deliver_sm``), rather than as callbacks to a URL or answers to polling.
+
+        :class:`~smsbridge.SmsBridge` attaches one that records them in its outbox.
+
+        Args:
+            sink: Called once per report, from whichever thread received it.
+
+        Returns:
+            True when the provider pushes reports this way and will call ``sink``; the
+            default (HTTP providers) returns False and never calls it.
+        """
+        return False
 
     @property
     def national_languages(self) -> tuple[str, ...]:

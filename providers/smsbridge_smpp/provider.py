@@ -34,7 +34,7 @@ from smsbridge import (
     TransportError,
     UnknownOutcomeError,
 )
-from smsbridge.sdk import Capabilities, ProviderOptions, secret_converter
+from smsbridge.sdk import Capabilities, ProviderOptions, provider_extras, secret_converter
 
 from . import protocol as p
 from . import wire
@@ -238,7 +238,13 @@ class SmppProvider(Provider):
                 when every recipient's submission went unanswered.
             ProviderError: The SMSC refused the bind.
         """
+        self._check_extras(message)
         return self._send([(number, message) for number in message.to])
+
+    def _check_extras(self, message: Message) -> None:
+        """Refuse an ``extra`` option meant for this provider: SMPP takes none (its
+        settings are the account's options); a scoped one for another provider is fine."""
+        provider_extras(message.options, provider=self.name, known=())
 
     def request_key(self, message: Message) -> Hashable:
         """Rows share the window, not a PDU: the key only keeps differently scheduled
@@ -252,7 +258,24 @@ class SmppProvider(Provider):
         Raises:
             As :meth:`send`.
         """
-        return self._send([(message.to[0], message) for message in messages])
+        refused: dict[int, SendResult] = {}
+        rows: list[tuple[str, Message]] = []
+        for index, message in enumerate(messages):
+            try:
+                self._check_extras(message)
+            except InvalidMessageError as exc:
+                # This row only: the others go out.
+                refused[index] = SendResult(
+                    message.to[0],
+                    Status.REJECTED,
+                    provider=self.name,
+                    reference=message.reference,
+                    error=exc.info(),
+                )
+                continue
+            rows.append((message.to[0], message))
+        sent = iter(self._send(rows) if rows else [])
+        return [refused[i] if i in refused else next(sent) for i in range(len(messages))]
 
     def billable_parts(self, text: str, options: SendOptions, *, country: str | None) -> int:
         """Parts billed for ``text``: the segmented count, with Latin-1 where configured."""
@@ -398,6 +421,16 @@ class SmppProvider(Provider):
                 self._emit(report_of(receipt, located))
             except Exception as exc:  # already acknowledged: nothing to ask again
                 logger.error("report sink failed with %s for a held receipt", type(exc).__name__)
+
+    def attach_report_sink(self, sink: Callable[[DeliveryReport], None]) -> bool:
+        """Receipts go to ``sink`` (an :class:`~smsbridge.SmsBridge` records them in its
+        outbox), unless the application set :attr:`report_sink` itself; receipts kept
+        while no sink was set are passed on now."""
+        if self.report_sink is None:
+            self.report_sink = sink
+            for report in self.reports():
+                sink(report)
+        return True
 
     def reports(self) -> list[DeliveryReport]:
         """Receipts received while no :attr:`report_sink` was set (then forgotten)."""

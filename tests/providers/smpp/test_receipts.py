@@ -62,6 +62,27 @@ def test_receipt_reaches_the_outbox(
     assert wait_for(lambda: emulator.receipt_answers == [0])
 
 
+def test_a_bridge_records_receipts_without_any_wiring(
+    emulator: SmscEmulator, provider: SmppProvider
+) -> None:
+    # SmsBridge attaches its outbox as the sink: nothing for the application to do.
+    manager = make_plugin_manager(load_entry_points=False)
+    with SmsBridge([provider], store=":memory:", plugin_manager=manager) as bridge:
+        result = _send(bridge, "Your code is 482913")
+        assert wait_for(lambda: _status(bridge, str(result.reference)) is Status.DELIVERED)
+    assert provider.reports() == []  # nothing left in the provider's own buffer
+
+
+def test_an_application_sink_is_kept(emulator: SmscEmulator, provider: SmppProvider) -> None:
+    seen: list[DeliveryReport] = []
+    provider.report_sink = seen.append
+    manager = make_plugin_manager(load_entry_points=False)
+    with SmsBridge([provider], store=":memory:", plugin_manager=manager) as bridge:
+        result = _send(bridge, "Your code is 482913")
+        assert wait_for(lambda: [r.message_id for r in seen] == [result.message_id])
+        assert _status(bridge, str(result.reference)) is Status.ACCEPTED
+
+
 def test_undelivered_receipt_is_a_permanent_failure(
     wired: tuple[SmsBridge, list[DeliveryReport]], emulator: SmscEmulator
 ) -> None:

@@ -82,3 +82,28 @@ def test_a_refused_text_is_refused_before_anything_leaves(
         )
     assert validity.value.field == "validity"
     assert len(emulator.submissions) == 0
+
+
+def test_an_unknown_option_refuses_its_own_row_only(
+    provider: SmppProvider, emulator: SmscEmulator
+) -> None:
+    good = [Message(f"+4477009000{i}", "hello", reference=f"row-{i}") for i in range(3)]
+    odd = Message(
+        "+447700900099",
+        "hello",
+        reference="row-odd",
+        options=SendOptions(extra={"priority_flag": 1}),
+    )
+    results = provider.send_rows([good[0], odd, good[1], good[2]])
+    assert [r.reference for r in results] == ["row-0", "row-odd", "row-1", "row-2"]
+    assert [r.status for r in results] == [
+        Status.ACCEPTED,
+        Status.REJECTED,
+        Status.ACCEPTED,
+        Status.ACCEPTED,
+    ]
+    assert results[1].error is not None and "priority_flag" in results[1].error.text
+    assert len(emulator.submissions) == 3
+    with pytest.raises(InvalidMessageError) as info:
+        provider.send(odd)
+    assert info.value.field == "extra.priority_flag"
