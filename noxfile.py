@@ -147,4 +147,5 @@ def interop(session: nox.Session) -> None:
         "SMSBRIDGE_JASMIN_PYTHON": str(server / "bin" / "python"),
         "SMSBRIDGE_JASMIN_SDIST": str(sdists[-1]),
     }
-    session.run("python", "-m", "pytest", "interop", "-v", *session.posargs, env=env)
+    # One Jasmin, RabbitMQ and Redis for the whole session: no xdist workers.
+    session.run("python", "-m", "pytest", "interop", "-n", "0", "-v", *session.posargs, env=env)
