@@ -59,15 +59,11 @@ from smsbridge.router.limits import Limit, LimitBoard
 from smsbridge.router.router import Router
 from smsbridge.status import Status
 
+from .breakers import OutboxBreakerStorage
 from .chunked import ChunkSender
+from .chunking import as_chunking
+from .items import item_message, item_references, stored_options
 from .summary import Summary, summarize
-from .support import (
-    OutboxBreakerStorage,
-    as_chunking,
-    item_message,
-    item_references,
-    stored_options,
-)
 
 __all__ = ["Dispatcher", "unique_owner"]
 

@@ -21,7 +21,8 @@ from smsbridge.router.limits import LimitBoard
 from smsbridge.status import Status
 
 from .decisions import Decisions
-from .support import INTERRUPTED, NO_CARRIER, NO_PROVIDER, item_message
+from .items import item_message
+from .outcomes import INTERRUPTED, NO_CARRIER, NO_PROVIDER
 
 __all__ = ["Requests"]
 
