@@ -28,6 +28,7 @@ from smsbridge.errors import (
     ProviderError,
     Scope,
 )
+from smsbridge.limits import Limit
 from smsbridge.model import Batch, Message, SendOptions
 from smsbridge.numbers import NumberNormaliser
 from smsbridge.observe.relay import EventRelay
@@ -49,7 +50,6 @@ from smsbridge.provider import Provider
 from smsbridge.reports.receiver import ReportReceiver
 from smsbridge.results import BatchResult, DeliveryReport, SendResult
 from smsbridge.router import Delivery, Policy, RetryPolicy, Router, SendHooks
-from smsbridge.router.limits import Limit
 from smsbridge.status import Status
 
 if TYPE_CHECKING:

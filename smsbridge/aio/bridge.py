@@ -31,6 +31,7 @@ from smsbridge.bridge import (
 from smsbridge.dispatch.prepare import PreparedMessage, prepare_message
 from smsbridge.dispatch.summary import Summary
 from smsbridge.errors import ConfigurationError
+from smsbridge.limits import Limit
 from smsbridge.model import Batch, Message, SendOptions
 from smsbridge.outbox import (
     History,
@@ -42,7 +43,6 @@ from smsbridge.plugins import LoadedPlugins
 from smsbridge.provider import Provider
 from smsbridge.results import BatchResult, SendResult
 from smsbridge.router import Delivery, Policy, RetryPolicy
-from smsbridge.router.limits import Limit
 
 from .batches import _Batches
 from .jobs import Jobs

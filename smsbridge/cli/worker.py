@@ -23,9 +23,9 @@ from smsbridge.cli import EXIT_OK, EXIT_USAGE
 from smsbridge.cli.config_cmd import add_config_option
 from smsbridge.config import load_config
 from smsbridge.errors import ConfigurationError
+from smsbridge.limits import Limit
 from smsbridge.observe.events import BREAKER
 from smsbridge.outbox import ItemState, OutboxError
-from smsbridge.router.limits import Limit
 from smsbridge.worker import Worker
 from smsbridge.worker_health import HealthFile
 
