@@ -301,6 +301,8 @@ MOVED = {
     "smsbridge.router.limits": "smsbridge.limits",
     "smsbridge.config_check": "smsbridge.config_schema",
     "smsbridge.dispatch.support": "smsbridge.dispatch.items (chunking, breakers, outcomes)",
+    "smsbridge.pricing.result": "smsbridge.pricing.quote_values",
+    "smsbridge.cli.config_cmd": "smsbridge.cli.options (the command: smsbridge.cli.config)",
 }
 
 

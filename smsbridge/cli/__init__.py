@@ -81,7 +81,7 @@ COMMANDS = (
     "worker",
     "quote",
     "task",
-    "config_cmd",
+    "config",
     "emulate",
     "serve-reports",
     "breakers",

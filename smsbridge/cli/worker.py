@@ -20,7 +20,7 @@ from collections.abc import Iterator
 from typing import Any, TextIO
 
 from smsbridge.cli import EXIT_OK, EXIT_USAGE
-from smsbridge.cli.config_cmd import add_config_option
+from smsbridge.cli.options import add_config_option
 from smsbridge.config import load_config
 from smsbridge.errors import ConfigurationError
 from smsbridge.limits import Limit
