@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from typing import Any, Protocol, cast
 
 from smsbridge.model import Message
-from smsbridge.outbox.base import OutboxStore
+from smsbridge.outbox.base import CounterStore
 from smsbridge.provider import Provider
 from smsbridge.results import SendResult
 
@@ -41,7 +41,7 @@ class StoreAllocator:
 
     def __init__(
         self,
-        store: OutboxStore,
+        store: CounterStore,
         name: str,
         *,
         high: int = _COUNTER_HIGH,
