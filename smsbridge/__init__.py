@@ -69,12 +69,12 @@ from smsbridge.provider import ProviderOptions as ProviderOptions
 from smsbridge.results import BatchResult, Cost, DeliveryReport, SendResult
 from smsbridge.router import Delivery, RetryPolicy
 from smsbridge.status import Status
+from smsbridge.version import __version__
 from smsbridge.worker import EnqueueResult, Worker, enqueue
 
 if TYPE_CHECKING:
     from smsbridge.outbox.postgres import PostgresStore
 
-__version__ = "0.1.0"
 
 __all__ = [
     "GSM7",

@@ -14,30 +14,32 @@ import os
 import secrets
 import threading
 import time
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import suppress
 from itertools import islice
 from typing import TYPE_CHECKING, Any, Literal, overload
 
 from smsbridge.dispatch import Dispatcher
+from smsbridge.dispatch.answers import (
+    DuplicateCounter,
+    OutboxAnswers,
+    merge_results,
+    raise_request_error,
+)
 from smsbridge.dispatch.prepare import batch_entries, prepare_message
 from smsbridge.dispatch.summary import Summary
 from smsbridge.errors import (
     ConfigurationError,
-    MessageNotFoundError,
-    ProviderError,
-    Scope,
 )
+from smsbridge.limits import Limit
 from smsbridge.model import Batch, Message, SendOptions
 from smsbridge.numbers import NumberNormaliser
 from smsbridge.observe.relay import EventRelay
 from smsbridge.outbox import (
     History,
     ItemOutcome,
-    ItemState,
     NewItem,
     OutboxError,
-    OutboxItem,
     OutboxStore,
     SqliteStore,
     StorageError,
@@ -49,15 +51,11 @@ from smsbridge.provider import Provider
 from smsbridge.reports.receiver import ReportReceiver
 from smsbridge.results import BatchResult, DeliveryReport, SendResult
 from smsbridge.router import Delivery, Policy, RetryPolicy, Router, SendHooks
-from smsbridge.router.limits import Limit
-from smsbridge.status import Status
 
 if TYPE_CHECKING:
     from smsbridge.pricing import Quote
 
 __all__ = ["SmsBridge", "new_reference"]
-
-_UNSETTLED = (ItemState.PENDING, ItemState.RETRY_WAIT, ItemState.INFLIGHT)
 
 
 def new_reference() -> str:
@@ -90,8 +88,7 @@ class SmsBridge:
             of processes may share an outbox (see :class:`~smsbridge.dispatch.
             Dispatcher`).
         concurrency: Requests in flight at once, across providers.
-        limits: Per provider name: rate and concurrency (:class:`~smsbridge.router.
-            limits.Limit`).
+        limits: Per provider name: rate and concurrency (:class:`~smsbridge.limits.Limit`).
         batch_window: Recipients of a batch written and dispatched together.
         durability: For an outbox this bridge opens from a path: ``"normal"`` (the
             default; SQLite ``synchronous=NORMAL`` in WAL mode) keeps every committed
@@ -105,6 +102,10 @@ class SmsBridge:
         ConfigurationError: When no provider is given, a name is unknown, or
             ``durability`` is neither ``"normal"`` nor ``"full"``.
         OutboxError: When the outbox cannot be opened.
+
+    Attributes:
+        answers: How a waiting ``send`` reads its items in the outbox; the async bridge
+            reads them through the same object.
     """
 
     def __init__(
@@ -184,6 +185,7 @@ class SmsBridge:
             if self._owns_store:
                 self.store.close()
             raise
+        self.answers = OutboxAnswers(self.store, self.dispatcher)
         self._pushed: ReportReceiver | None = None
         self._pushed_lock = threading.Lock()
         for provider in self.providers:
@@ -297,13 +299,15 @@ class SmsBridge:
             self.dispatcher.add_and_send(prepared.items, settled)
             references = [item.reference for item in prepared.items]
             stored = settled if len(settled) == len(references) else self.store.outcomes(references)
-            if any(self._waiting(item) for item in stored.values()):
+            if any(self.answers.waiting(item) for item in stored.values()):
                 batch = prepared.reference if len(references) > 1 else None
                 self._settle(references, batch)
                 stored = self.store.outcomes(references)
-            results = [self._result(reference, stored.get(reference)) for reference in references]
-            _raise_request_error(results)
-        merged = _merge(len(message.to), prepared.refused, results)
+            results = [
+                self.answers.result(reference, stored.get(reference)) for reference in references
+            ]
+            raise_request_error(results)
+        merged = merge_results(len(message.to), prepared.refused, results)
         if single and len(merged) == 1:
             return merged[0]
         return BatchResult(merged, duplicates=prepared.duplicates)
@@ -325,7 +329,7 @@ class SmsBridge:
             progress: As for :meth:`iter_send_batch`.
             message_deadline: As for :meth:`iter_send_batch`.
         """
-        counter = _DuplicateCounter()
+        counter = DuplicateCounter()
         results = tuple(
             self.iter_send_batch(
                 batch, progress=progress, message_deadline=message_deadline, _duplicates=counter
@@ -339,7 +343,7 @@ class SmsBridge:
         *,
         progress: ProgressCallback | None = None,
         message_deadline: float | None = None,
-        _duplicates: _DuplicateCounter | None = None,
+        _duplicates: DuplicateCounter | None = None,
     ) -> Iterator[SendResult]:
         """Send a batch through the outbox, yielding results window by window.
 
@@ -367,13 +371,13 @@ class SmsBridge:
             OutboxError: For other outbox failures.
         """
         prefix = batch.reference or new_reference()
-        duplicates = _duplicates if _duplicates is not None else _DuplicateCounter()
+        duplicates = _duplicates if _duplicates is not None else DuplicateCounter()
         tracker = None
         if progress is not None or message_deadline is not None:
             tracker = WindowTracker(
                 self.store,
-                result=self._result,
-                waiting=self._waiting,
+                result=self.answers.result,
+                waiting=self.answers.waiting,
                 callback=progress,
                 deadline=message_deadline,
                 claim=self.dispatcher.concurrency
@@ -413,7 +417,7 @@ class SmsBridge:
                 elif tracker is not None and entry.reference in tracker.results:
                     yield tracker.results[entry.reference]
                 elif entry.reference not in repeated:
-                    yield self._result(entry.reference, stored.get(entry.reference))
+                    yield self.answers.result(entry.reference, stored.get(entry.reference))
 
     def quote(
         self,
@@ -478,73 +482,19 @@ class SmsBridge:
         while True:
             # With a tracker, a request's worth per round, so progress is seen per request.
             claimed = self.dispatcher.run_once(tracker.claim if tracker is not None else None)
-            if tracker.refresh() if tracker is not None else self._settled(references, batch):
+            if (
+                tracker.refresh()
+                if tracker is not None
+                else self.answers.settled(references, batch)
+            ):
                 return
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 return
             if not claimed:
-                due = self._next_due(references, batch)
+                due = self.answers.next_due(references, batch)
                 wait = 0.005 if due is None else due - self.dispatcher.clock()
                 time.sleep(min(max(wait, 0.005), remaining, 1.0))
-
-    def _waiting(self, item: OutboxItem | ItemOutcome) -> bool:
-        if item.state in _UNSETTLED:
-            return True
-        # An unknown outcome due for a replay soon (not parked for a later look).
-        return (
-            item.state is ItemState.UNKNOWN
-            and item.next_attempt_at - item.updated_at < self.dispatcher.unknown_recheck
-        )
-
-    def _settled(self, references: Sequence[str], batch: str | None) -> bool:
-        if batch is not None:
-            counts = self.store.counts(batch)
-            if any(counts.get(state, 0) for state in _UNSETTLED):
-                return False
-            if not counts.get(ItemState.UNKNOWN, 0):
-                return True
-            items: Iterable[OutboxItem | ItemOutcome] = self.store.iter_items(
-                batch, ItemState.UNKNOWN
-            )
-        else:
-            items = self.store.outcomes(references).values()
-        return not any(self._waiting(item) for item in items)
-
-    def _next_due(self, references: Sequence[str], batch: str | None) -> float | None:
-        if batch is not None:
-            items: Iterable[OutboxItem | ItemOutcome] = (
-                i for state in (*_UNSETTLED, ItemState.UNKNOWN)
-                for i in self.store.iter_items(batch, state)
-            )  # fmt: skip
-        else:
-            items = self.store.outcomes(references).values()
-        times = [i.next_attempt_at for i in items if self._waiting(i)]
-        return min(times) if times else None
-
-    def _result(self, reference: str, item: OutboxItem | ItemOutcome | None) -> SendResult:
-        if item is None:  # only if someone deleted it under us
-            raise MessageNotFoundError(f"outbox item {reference!r} disappeared")
-        waiting = self._waiting(item)
-        if waiting:
-            status = Status.QUEUED
-        elif item.state is ItemState.UNKNOWN or item.status is None:
-            status = Status.UNKNOWN
-        else:
-            status = item.status
-        return SendResult(
-            item.recipient,
-            status,
-            provider=item.provider,
-            message_id=item.message_id,
-            reference=item.reference,
-            parts=item.parts,
-            cost=item.cost,
-            # A waiting item carries its last error (why it waits); one a provider took
-            # carries none, even when an earlier provider failed it (failover).
-            error=item.last_error if waiting or not status.is_success else None,
-            attempts=item.attempts,
-        )
 
     def close(self) -> None:
         """Stop dispatching, close every provider, and close the store if this bridge
@@ -572,44 +522,3 @@ class SmsBridge:
     def __repr__(self) -> str:
         names = ", ".join(p.name for p in self.providers)
         return f"<SmsBridge providers=[{names}]>"
-
-
-class _DuplicateCounter:
-    __slots__ = ("count",)
-
-    def __init__(self) -> None:
-        self.count = 0
-
-
-def _raise_request_error(results: Sequence[SendResult]) -> None:
-    """Raise when the input itself was refused for every recipient (request scope)."""
-    if any(r.status is Status.QUEUED for r in results):
-        return  # still being worked on: not a verdict on the input
-    errors = [r.error for r in results]
-    if not errors or any(e is None or e.scope is not Scope.REQUEST for e in errors):
-        return
-    error = errors[0]
-    assert error is not None
-    raise ProviderError(
-        error.text,
-        scope=error.scope,
-        kind=error.kind,
-        code=error.code,
-        provider=results[0].provider,
-    )
-
-
-def _merge(
-    count: int, refused: dict[int, SendResult], results: list[SendResult]
-) -> list[SendResult]:
-    sent = iter(results)
-    merged: list[SendResult] = []
-    for index in range(count):
-        if index in refused:
-            merged.append(refused[index])
-        else:
-            nxt = next(sent, None)
-            if nxt is not None:
-                merged.append(nxt)
-    merged.extend(sent)
-    return merged

@@ -42,6 +42,7 @@ from smsbridge.config_schema import (
 from smsbridge.errors import ConfigurationError
 from smsbridge.plugins import LoadedPlugins, default_plugin_manager
 from smsbridge.provider import Provider
+from smsbridge.reports.receiver import ReportReceiver
 from smsbridge.router import Policy, Priority, Weighted
 
 if TYPE_CHECKING:
@@ -178,6 +179,53 @@ class Config:
             for provider in providers:
                 provider.close()
             raise
+
+    def receiver_settings(self) -> ReceiverSettings:
+        """The ``[receiver]`` section.
+
+        Raises:
+            ConfigurationError: When the configuration has none.
+        """
+        if self.receiver is None:
+            where = self.source or "the configuration"
+            raise ConfigurationError(
+                f"{where} has no [receiver] section: add [receiver.auth.NAME] for each "
+                "provider whose delivery reports are received (see docs/reports.md)"
+            )
+        return self.receiver
+
+    def build_receiver(
+        self, *, store: Any, settings: ReceiverSettings | None = None
+    ) -> tuple[ReportReceiver, list[Provider]]:
+        """The delivery-report receiver the ``[receiver]`` section describes.
+
+        Args:
+            store: The outbox to record in (``None``: hooks only).
+            settings: The receiver settings; :meth:`receiver_settings` by default.
+
+        Returns:
+            The receiver and the providers it owns (close them when done).
+
+        Raises:
+            ConfigurationError: No ``[receiver]`` section, or a provider cannot be built
+                (never quoting a secret).
+        """
+        chosen = settings or self.receiver_settings()
+        entries = [entry for entry in self.providers if entry.name in chosen.auth]
+        providers = attrs.evolve(self, providers=tuple(entries)).build_providers()
+        try:
+            auth = {
+                provider.name: chosen.auth[entry.name]
+                for provider, entry in zip(providers, entries, strict=True)
+            }
+            receiver = ReportReceiver(
+                providers, store=store, auth=auth, max_body_bytes=chosen.max_body_bytes
+            )
+        except BaseException:
+            for provider in providers:
+                provider.close()
+            raise
+        return receiver, providers
 
 
 class ConfigFileError(ConfigurationError):

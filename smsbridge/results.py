@@ -95,7 +95,7 @@ class SendResult:
         return self.status.number_invalid
 
     @classmethod
-    def _many(
+    def many(
         cls,
         recipients: Iterable[str],
         status: Status,
@@ -147,13 +147,13 @@ class SendResult:
         return out
 
 
-# The slot setters behind SendResult._many; a field added to SendResult must be set there
+# The slot setters behind SendResult.many; a field added to SendResult must be set there
 # too, which this check enforces at import.
 if tuple(a.name for a in attrs.fields(SendResult)) != (
     "recipient", "status", "provider", "message_id", "reference", "parts", "cost", "error",
     "attempts",
 ):  # fmt: skip
-    raise RuntimeError("SendResult._many must set every field of SendResult")
+    raise RuntimeError("SendResult.many must set every field of SendResult")
 _set_recipient = SendResult.__dict__["recipient"].__set__
 _set_status = SendResult.__dict__["status"].__set__
 _set_provider = SendResult.__dict__["provider"].__set__

@@ -37,7 +37,7 @@ from smsbridge.config import Config
 from smsbridge.dispatch import Dispatcher
 from smsbridge.dispatch.dispatcher import unique_owner
 from smsbridge.dispatch.prepare import batch_entries, prepare_message
-from smsbridge.limits_shared import SharedLimitBoard, shared_limits_for
+from smsbridge.limits import Limit, SharedLimitBoard, shared_limits_for
 from smsbridge.model import Batch, Message
 from smsbridge.numbers import NumberNormaliser
 from smsbridge.observe.progress import ProgressLog
@@ -46,7 +46,6 @@ from smsbridge.outbox.factory import open_store
 from smsbridge.provider import Provider
 from smsbridge.results import SendResult
 from smsbridge.router.backoff import RetryPolicy
-from smsbridge.router.limits import Limit
 from smsbridge.worker_health import HealthMonitor, WorkerHealth
 
 __all__ = ["DATABASE_BACKOFF", "EnqueueResult", "Worker", "enqueue", "unique_owner"]

@@ -28,7 +28,7 @@ def _plain(numbers: list[str], refs: list[str | None], attempts: int) -> list[Se
 def test_many_equals_the_constructor_field_by_field() -> None:
     numbers = ["+447700900123", "+447700900124"]
     refs: list[str | None] = ["a-1", None]
-    fast = SendResult._many(
+    fast = SendResult.many(
         numbers,
         Status.ACCEPTED,
         provider="bulksms",
@@ -54,13 +54,11 @@ def test_many_equals_the_constructor_field_by_field() -> None:
 
 def test_many_checks_lengths_and_serves_subclasses_through_init() -> None:
     with pytest.raises(ValueError, match="zip"):
-        SendResult._many(
+        SendResult.many(
             ["+1"], Status.ACCEPTED, provider=None, message_ids=[], references=[None], parts=[1]
         )
     assert (
-        SendResult._many(
-            [], Status.ACCEPTED, provider=None, message_ids=[], references=[], parts=[]
-        )
+        SendResult.many([], Status.ACCEPTED, provider=None, message_ids=[], references=[], parts=[])
         == []
     )
 
@@ -68,7 +66,7 @@ def test_many_checks_lengths_and_serves_subclasses_through_init() -> None:
     class Tagged(SendResult):
         tag: str = attrs.field(default="t", kw_only=True)
 
-    (tagged,) = Tagged._many(
+    (tagged,) = Tagged.many(
         ["+1"], Status.ACCEPTED, provider="p", message_ids=["m"], references=[None], parts=[1]
     )
     assert type(tagged) is Tagged and tagged.tag == "t" and tagged.message_id == "m"

@@ -208,7 +208,7 @@ class BulkSmsProvider(Provider):
                     raise
                 logger.debug("bulksms: resending stop_dup_id=%d after %s", chunk.stop_dup_id, exc)
         prefix = reply.batch_id + ":"
-        return SendResult._many(
+        return SendResult.many(
             chunk.numbers,
             reply.outcome.status,
             provider=self.name,

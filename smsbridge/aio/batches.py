@@ -1,9 +1,10 @@
 """Batches for :class:`~smsbridge.aio.AsyncSmsBridge`: written window by window on the
 worker threads, settled by the settler, read back on the threads.
 
-Not public: :class:`~smsbridge.aio.AsyncSmsBridge` mixes this in. Each window is what
-:meth:`SmsBridge.iter_send_batch <smsbridge.SmsBridge.iter_send_batch>` writes and
-settles, with the same references, duplicates and storage-error counts.
+Package-internal: :class:`~smsbridge.aio.AsyncSmsBridge` mixes :class:`AsyncBatches`
+in. Each window is what :meth:`SmsBridge.iter_send_batch
+<smsbridge.SmsBridge.iter_send_batch>` writes and settles, with the same references,
+duplicates and storage-error counts.
 """
 
 from __future__ import annotations
@@ -16,7 +17,8 @@ from typing import Any
 
 import attrs
 
-from smsbridge.bridge import SmsBridge, _DuplicateCounter, new_reference
+from smsbridge.bridge import SmsBridge, new_reference
+from smsbridge.dispatch.answers import DuplicateCounter
 from smsbridge.dispatch.prepare import batch_entries
 from smsbridge.model import Batch
 from smsbridge.outbox import NewItem, StorageError
@@ -24,7 +26,7 @@ from smsbridge.results import BatchResult, SendResult
 
 from .settler import Settler, Watch
 
-__all__ = ["_Batches"]
+__all__ = ["AsyncBatches"]
 
 
 @attrs.define
@@ -36,7 +38,7 @@ class _Window:
     watch: Watch | None = None
 
 
-class _Batches:
+class AsyncBatches:
     """``send_batch`` and ``iter_send_batch`` of the async bridge."""
 
     bridge: SmsBridge
@@ -52,7 +54,7 @@ class _Batches:
         As :meth:`SmsBridge.send_batch <smsbridge.SmsBridge.send_batch>`; for very large
         batches prefer :meth:`iter_send_batch`.
         """
-        counter = _DuplicateCounter()
+        counter = DuplicateCounter()
         results = [r async for r in self._iter_send_batch(batch, counter)]
         return BatchResult(results, duplicates=counter.count)
 
@@ -68,10 +70,10 @@ class _Batches:
                 the outbox, and running the same batch again sends nothing twice.
             OutboxError: For other outbox failures.
         """
-        return self._iter_send_batch(batch, _DuplicateCounter())
+        return self._iter_send_batch(batch, DuplicateCounter())
 
     async def _iter_send_batch(
-        self, batch: Batch, duplicates: _DuplicateCounter
+        self, batch: Batch, duplicates: DuplicateCounter
     ) -> AsyncIterator[SendResult]:
         self._check_open()
         loop = asyncio.get_running_loop()
@@ -96,7 +98,7 @@ class _Batches:
         entries: Iterator[NewItem | SendResult],
         prefix: str,
         written: list[int],
-        duplicates: _DuplicateCounter,
+        duplicates: DuplicateCounter,
         deadline: float,
         settled: asyncio.Future[None],
     ) -> _Window:
@@ -123,9 +125,10 @@ class _Batches:
         """Worker thread: a window's results, in the batch's order."""
         stored = {} if window.watch is None else self.bridge.store.outcomes(window.watch.references)
         results: list[SendResult] = []
+        answers = self.bridge.answers
         for entry in window.entries:
             if isinstance(entry, SendResult):
                 results.append(entry)
             elif entry.reference not in window.repeated:
-                results.append(self.bridge._result(entry.reference, stored.get(entry.reference)))
+                results.append(answers.result(entry.reference, stored.get(entry.reference)))
         return results

@@ -22,15 +22,12 @@ from typing import TYPE_CHECKING, Any, Literal, ParamSpec, Self, TypeVar, overlo
 
 import attrs
 
-from smsbridge.bridge import (
-    SmsBridge,
-    _merge,
-    _raise_request_error,
-    new_reference,
-)
+from smsbridge.bridge import SmsBridge, new_reference
+from smsbridge.dispatch.answers import merge_results, raise_request_error
 from smsbridge.dispatch.prepare import PreparedMessage, prepare_message
 from smsbridge.dispatch.summary import Summary
 from smsbridge.errors import ConfigurationError
+from smsbridge.limits import Limit
 from smsbridge.model import Batch, Message, SendOptions
 from smsbridge.outbox import (
     History,
@@ -42,9 +39,8 @@ from smsbridge.plugins import LoadedPlugins
 from smsbridge.provider import Provider
 from smsbridge.results import BatchResult, SendResult
 from smsbridge.router import Delivery, Policy, RetryPolicy
-from smsbridge.router.limits import Limit
 
-from .batches import _Batches
+from .batches import AsyncBatches
 from .jobs import Jobs
 from .settler import Settler, Watch
 
@@ -68,7 +64,7 @@ class _Waiting:
     watch: Watch | None = None
 
 
-class AsyncSmsBridge(_Batches):
+class AsyncSmsBridge(AsyncBatches):
     """Send messages through configured providers, durably, from asyncio code.
 
     The surface of :class:`~smsbridge.SmsBridge` with ``await``: :meth:`send`,
@@ -258,7 +254,7 @@ class AsyncSmsBridge(_Batches):
         handed: dict[str, ItemOutcome] = {}
         bridge.dispatcher.add_and_send(prepared.items, handed)
         stored = handed if len(handed) == len(references) else bridge.store.outcomes(references)
-        if not any(bridge._waiting(item) for item in stored.values()):
+        if not any(bridge.answers.waiting(item) for item in stored.values()):
             return self._results(pending, stored)
         batch = prepared.reference if len(references) > 1 else None
         pending.watch = Watch(references, batch, deadline, settled)
@@ -271,9 +267,9 @@ class AsyncSmsBridge(_Batches):
         """Worker thread: the results as the synchronous bridge builds them."""
         if stored is None:
             stored = self.bridge.store.outcomes(pending.references)
-        results = [self.bridge._result(r, stored.get(r)) for r in pending.references]
-        _raise_request_error(results)
-        merged = _merge(len(pending.message.to), pending.prepared.refused, results)
+        results = [self.bridge.answers.result(r, stored.get(r)) for r in pending.references]
+        raise_request_error(results)
+        merged = merge_results(len(pending.message.to), pending.prepared.refused, results)
         if pending.single and len(merged) == 1:
             return merged[0]
         return BatchResult(merged, duplicates=pending.prepared.duplicates)

@@ -169,15 +169,15 @@ class Settler:
         for watch in watches:
             if watch.batch is not None:
                 # The synchronous bridge's own tests (counts per batch, parked unknowns).
-                if bridge._settled(watch.references, watch.batch):
+                if bridge.answers.settled(watch.references, watch.batch):
                     done.append(watch)
                     continue
-                when = bridge._next_due(watch.references, watch.batch)
+                when = bridge.answers.next_due(watch.references, watch.batch)
             else:
                 waiting = [
                     item
                     for item in (outcomes.get(r) for r in watch.references)
-                    if item is not None and bridge._waiting(item)
+                    if item is not None and bridge.answers.waiting(item)
                 ]
                 if not waiting:
                     done.append(watch)

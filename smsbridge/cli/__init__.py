@@ -81,7 +81,7 @@ COMMANDS = (
     "worker",
     "quote",
     "task",
-    "config_cmd",
+    "config",
     "emulate",
     "serve-reports",
     "breakers",
@@ -109,7 +109,7 @@ def _version() -> str:
     try:
         return version("smsbridge")
     except PackageNotFoundError:  # running from a source tree that was never installed
-        from smsbridge import __version__
+        from smsbridge.version import __version__
 
         return __version__
 

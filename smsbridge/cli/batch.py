@@ -32,8 +32,8 @@ from typing import Any, TextIO
 
 from smsbridge.bridge import SmsBridge, new_reference
 from smsbridge.cli import EXIT_STORAGE, EXIT_USAGE
-from smsbridge.cli.config_cmd import add_config_option, bridge_from_args
 from smsbridge.cli.failover import provider_lines, provider_rows, watched_plugin_manager
+from smsbridge.cli.options import add_config_option, bridge_from_args
 from smsbridge.cli.outcome import Tally
 from smsbridge.cli.output import (
     render_table,

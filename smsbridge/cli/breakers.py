@@ -14,8 +14,8 @@ import difflib
 from typing import Any, TextIO
 
 from smsbridge.cli import EXIT_OK, UsageError
-from smsbridge.cli.config_cmd import add_config_option
 from smsbridge.cli.failover import breaker_dict, breaker_text
+from smsbridge.cli.options import add_config_option
 from smsbridge.cli.output import render_table, write_json
 from smsbridge.cli.stores import add_store_option, open_existing_store
 from smsbridge.outbox.base import BreakerState

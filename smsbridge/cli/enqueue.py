@@ -27,7 +27,7 @@ from typing import Any, TextIO
 
 from smsbridge.bridge import new_reference
 from smsbridge.cli import EXIT_STORAGE, EXIT_USAGE
-from smsbridge.cli.config_cmd import add_config_option
+from smsbridge.cli.options import add_config_option
 from smsbridge.cli.outcome import exit_code
 from smsbridge.cli.output import storage_failure, stored_count
 from smsbridge.config import find_config, load_config

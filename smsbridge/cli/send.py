@@ -7,8 +7,8 @@ import sys
 from typing import Any, TextIO
 
 from smsbridge.cli import EXIT_USAGE
-from smsbridge.cli.config_cmd import add_config_option, bridge_from_args
 from smsbridge.cli.failover import notable, provider_lines, provider_rows, watched_plugin_manager
+from smsbridge.cli.options import add_config_option, bridge_from_args
 from smsbridge.cli.outcome import Tally
 from smsbridge.cli.output import (
     RESULT_HEADERS,

@@ -17,11 +17,8 @@ import sys
 import threading
 from typing import Any, TextIO
 
-import attrs
-
 from smsbridge.cli import EXIT_OK
 from smsbridge.config import Config, load_config
-from smsbridge.errors import ConfigurationError
 from smsbridge.outbox.factory import open_store
 from smsbridge.provider import Provider
 from smsbridge.reports import ReportReceiver, serve
@@ -30,54 +27,16 @@ from smsbridge.reports.settings import ReceiverSettings
 __all__ = ["build_receiver", "register"]
 
 
-def _settings(config: Config) -> ReceiverSettings:
-    if config.receiver is None:
-        where = config.source or "the configuration"
-        raise ConfigurationError(
-            f"{where} has no [receiver] section: add [receiver.auth.NAME] for each "
-            "provider whose delivery reports are received (see docs/reports.md)"
-        )
-    return config.receiver
-
-
 def build_receiver(
     config: Config, *, store: Any, settings: ReceiverSettings | None = None
 ) -> tuple[ReportReceiver, list[Provider]]:
-    """The receiver a configuration's ``[receiver]`` section describes.
-
-    Args:
-        config: The loaded configuration.
-        store: The outbox to record in (``None``: hooks only).
-        settings: The receiver settings; ``config.receiver`` by default.
-
-    Returns:
-        The receiver and the providers it owns (close them when done).
-
-    Raises:
-        ConfigurationError: No ``[receiver]`` section, or a provider cannot be built
-            (never quoting a secret).
-    """
-    chosen = settings or _settings(config)
-    entries = [entry for entry in config.providers if entry.name in chosen.auth]
-    providers = attrs.evolve(config, providers=tuple(entries)).build_providers()
-    try:
-        auth = {
-            provider.name: chosen.auth[entry.name]
-            for provider, entry in zip(providers, entries, strict=True)
-        }
-        receiver = ReportReceiver(
-            providers, store=store, auth=auth, max_body_bytes=chosen.max_body_bytes
-        )
-    except BaseException:
-        for provider in providers:
-            provider.close()
-        raise
-    return receiver, providers
+    """Same as :meth:`config.build_receiver(...) <smsbridge.config.Config.build_receiver>`."""
+    return config.build_receiver(store=store, settings=settings)
 
 
 def _cmd_serve_reports(args: argparse.Namespace, out: TextIO) -> int:
     config = load_config(args.config)
-    settings = _settings(config)
+    settings = config.receiver_settings()
     host = args.host if args.host is not None else settings.host
     port = args.port if args.port is not None else settings.port
     location = args.outbox if args.outbox is not None else config.store

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from typing import Any, TextIO
 
 from smsbridge.cli import UsageError
-from smsbridge.cli.config_cmd import add_config_option
+from smsbridge.cli.options import add_config_option
 from smsbridge.cli.outcome import exit_code
 from smsbridge.cli.output import render_table, write_json
 from smsbridge.cli.stores import add_store_option, open_existing_store

@@ -21,7 +21,7 @@ from datetime import datetime
 from typing import Any, TextIO
 
 from smsbridge.cli import EXIT_OK, EXIT_USAGE
-from smsbridge.cli.config_cmd import add_config_option
+from smsbridge.cli.options import add_config_option
 from smsbridge.cli.outcome import exit_code
 from smsbridge.cli.output import write_json, write_table
 from smsbridge.cli.progress import Progress

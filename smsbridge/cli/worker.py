@@ -20,54 +20,15 @@ from collections.abc import Iterator
 from typing import Any, TextIO
 
 from smsbridge.cli import EXIT_OK, EXIT_USAGE
-from smsbridge.cli.config_cmd import add_config_option
+from smsbridge.cli.options import add_config_option
 from smsbridge.config import load_config
-from smsbridge.errors import ConfigurationError
+from smsbridge.limits import parse_limits
 from smsbridge.observe.events import BREAKER
 from smsbridge.outbox import ItemState, OutboxError
-from smsbridge.router.limits import Limit
 from smsbridge.worker import Worker
 from smsbridge.worker_health import HealthFile
 
 __all__ = ["parse_limits", "register"]
-
-
-def parse_limits(rates: list[str], caps: list[str]) -> dict[str, Limit]:
-    """``--rate NAME=PER_SECOND[/BURST]`` and ``--connections NAME=N`` as limits.
-
-    Raises:
-        ConfigurationError: For a malformed value.
-    """
-    found: dict[str, dict[str, float]] = {}
-    for flag, values in (("rate", rates), ("connections", caps)):
-        for text in values:
-            name, sep, value = text.partition("=")
-            try:
-                if not sep or not name:
-                    raise ValueError
-                entry = found.setdefault(name, {})
-                if flag == "rate":
-                    rate, _, burst = value.partition("/")
-                    entry["rate"] = float(rate)
-                    entry["burst"] = float(burst or 1)
-                    if not (0 < entry["rate"] < math.inf and 1 <= entry["burst"] < math.inf):
-                        raise ConfigurationError(
-                            f"--rate {text!r}: the rate must be > 0 per second and the burst >= 1"
-                        )
-                else:
-                    entry["concurrency"] = int(value)
-                    if entry["concurrency"] < 1:
-                        raise ConfigurationError(f"--connections {text!r}: must be at least 1")
-            except ValueError:
-                raise ConfigurationError(f"--{flag} {text!r}: write NAME=NUMBER") from None
-    return {
-        name: Limit(
-            rate=entry.get("rate"),
-            burst=entry.get("burst", 1.0),
-            concurrency=None if "concurrency" not in entry else int(entry["concurrency"]),
-        )
-        for name, entry in found.items()
-    }
 
 
 LOG_LEVELS = ("debug", "info", "warning", "error")

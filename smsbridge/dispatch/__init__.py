@@ -6,13 +6,10 @@ and the life cycle of an item.
 
 from __future__ import annotations
 
+from smsbridge.dispatch.breakers import OutboxBreakerStorage
+from smsbridge.dispatch.chunking import StoreAllocator
 from smsbridge.dispatch.dispatcher import Dispatcher
-from smsbridge.dispatch.support import (
-    OutboxBreakerStorage,
-    StoreAllocator,
-    item_message,
-    item_references,
-)
+from smsbridge.dispatch.items import item_message, item_references
 
 __all__ = [
     "Dispatcher",

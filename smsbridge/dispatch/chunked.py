@@ -21,17 +21,11 @@ from smsbridge.provider import Provider
 from smsbridge.results import SendResult
 from smsbridge.router.decide import Delivery
 
+from .chunking import ChunkingProvider, StoreAllocator, as_chunking
 from .decisions import ROWS_KEY
+from .items import item_message
+from .outcomes import INTERRUPTED, NO_PROVIDER, NOT_REBUILT
 from .requests import Requests
-from .support import (
-    INTERRUPTED,
-    NO_PROVIDER,
-    NOT_REBUILT,
-    ChunkingProvider,
-    StoreAllocator,
-    as_chunking,
-    item_message,
-)
 
 __all__ = ["ChunkSender"]
 

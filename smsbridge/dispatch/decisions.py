@@ -12,6 +12,8 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Sequence
 
+import attrs
+
 from smsbridge.errors import ErrorInfo, Scope, SmsBridgeError
 from smsbridge.model import Message
 from smsbridge.outbox.base import ItemState, OutboxItem, OutboxStore
@@ -35,7 +37,8 @@ from smsbridge.router.decide import (
 from smsbridge.router.router import Router
 from smsbridge.status import Status
 
-from .support import item_message, no_result_error
+from .items import item_message
+from .outcomes import no_result_error
 
 __all__ = ["Decisions"]
 
@@ -319,15 +322,10 @@ class Decisions:
 def _final(item: OutboxItem, provider: Provider, decision: Decision, attempts: int) -> SendResult:
     result = decision.result
     if result is not None:
-        return SendResult(
-            result.recipient,
-            result.status,
+        return attrs.evolve(
+            result,
             provider=result.provider or provider.name,
-            message_id=result.message_id,
             reference=item.reference,
-            parts=result.parts,
-            cost=result.cost,
-            error=result.error,
             attempts=attempts,
         )
     return SendResult(

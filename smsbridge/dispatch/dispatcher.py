@@ -37,6 +37,7 @@ from types import TracebackType
 from typing import Self
 
 from smsbridge.errors import MessageNotFoundError, SmsBridgeError
+from smsbridge.limits import Limit, LimitBoard
 from smsbridge.model import Message
 from smsbridge.outbox import codec
 from smsbridge.outbox.base import (
@@ -55,19 +56,14 @@ from smsbridge.outbox.clock import StoreClock
 from smsbridge.provider import Provider
 from smsbridge.router.breaker import BreakerBoard
 from smsbridge.router.decide import ProviderFacts
-from smsbridge.router.limits import Limit, LimitBoard
 from smsbridge.router.router import Router
 from smsbridge.status import Status
 
+from .breakers import OutboxBreakerStorage
 from .chunked import ChunkSender
+from .chunking import as_chunking
+from .items import item_message, item_references, stored_options
 from .summary import Summary, summarize
-from .support import (
-    OutboxBreakerStorage,
-    as_chunking,
-    item_message,
-    item_references,
-    stored_options,
-)
 
 __all__ = ["Dispatcher", "unique_owner"]
 

@@ -22,7 +22,7 @@ from smsbridge.outbox.base import NewItem
 from smsbridge.results import SendResult
 from smsbridge.status import Status
 
-from .support import item_references, stored_options
+from .items import item_references, stored_options
 
 __all__ = ["PreparedMessage", "batch_entries", "prepare_message", "refused"]
 

@@ -11,17 +11,18 @@ import time
 from collections.abc import Callable, Sequence
 
 from smsbridge.errors import SmsBridgeError
+from smsbridge.limits import LimitBoard
 from smsbridge.model import Message
 from smsbridge.outbox.base import NewItem, OutboxItem
 from smsbridge.provider import Provider
 from smsbridge.results import SendResult
 from smsbridge.router.breaker import OPEN, BreakerState
 from smsbridge.router.decide import Action, Interrupted, decide
-from smsbridge.router.limits import LimitBoard
 from smsbridge.status import Status
 
 from .decisions import Decisions
-from .support import INTERRUPTED, NO_CARRIER, NO_PROVIDER, item_message
+from .items import item_message
+from .outcomes import INTERRUPTED, NO_CARRIER, NO_PROVIDER
 
 __all__ = ["Requests"]
 

@@ -21,6 +21,8 @@ __all__ = [
     "EXTENSION_CHARS",
     "EXTENSION_TABLE",
     "GSM_CHARS",
+    "NON_DEFAULT_RE",
+    "NON_GSM_RE",
     "decode_septets",
     "encode_septets",
     "gsm_septets",
@@ -78,8 +80,10 @@ def _char_class(chars: Iterable[str], *, negate: bool = False) -> re.Pattern[str
 
 # Compiled character classes run the per-character test in C, which is what makes the
 # segmentation fast path cheap; the segmentation module imports them directly.
-_NON_DEFAULT_RE: Final = _char_class(DEFAULT_CHARS, negate=True)
-_NON_GSM_RE: Final = _char_class(GSM_CHARS, negate=True)
+NON_DEFAULT_RE: Final = _char_class(DEFAULT_CHARS, negate=True)
+"""Matches a character outside the default alphabet (extension or not GSM at all)."""
+NON_GSM_RE: Final = _char_class(GSM_CHARS, negate=True)
+"""Matches a character GSM-7 cannot carry, even through the extension table."""
 _EXTENSION_RE: Final = _char_class(EXTENSION_CHARS)
 
 _ENCODE_TABLE: Final[dict[int, str]] = {
@@ -126,10 +130,10 @@ def gsm_septets(text: str) -> int:
         ValueError: A character is not in the GSM 03.38 alphabet; the message names it
             and its index.
     """
-    first = _NON_DEFAULT_RE.search(text)
+    first = NON_DEFAULT_RE.search(text)
     if first is None:
         return len(text)
-    bad = _NON_GSM_RE.search(text, first.start())
+    bad = NON_GSM_RE.search(text, first.start())
     if bad is not None:
         raise _unencodable(bad)
     return len(text) + len(_EXTENSION_RE.findall(text, first.start()))
@@ -147,7 +151,7 @@ def encode_septets(text: str) -> bytes:
     Raises:
         ValueError: A character is not in the GSM 03.38 alphabet.
     """
-    bad = _NON_GSM_RE.search(text)
+    bad = NON_GSM_RE.search(text)
     if bad is not None:
         raise _unencodable(bad)
     # Each mapped value is chr(septet) < U+0080, so latin-1 turns it into bytes 1:1.

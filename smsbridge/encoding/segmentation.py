@@ -29,7 +29,7 @@ from typing import Final, Literal
 
 import attrs
 
-from .gsm0338 import _NON_DEFAULT_RE, _NON_GSM_RE, DEFAULT_CHARS, EXTENSION_CHARS
+from .gsm0338 import DEFAULT_CHARS, EXTENSION_CHARS, NON_DEFAULT_RE, NON_GSM_RE
 from .national import describe_tables, shift_ies
 from .transliteration import GSM_EQUIVALENTS
 from .transliteration import transliterate as _transliterate
@@ -155,7 +155,7 @@ class Segmentation:
         """
         if self.encoding == GSM7:
             return ()
-        return tuple(dict.fromkeys(_NON_GSM_RE.findall(self.text)))
+        return tuple(dict.fromkeys(NON_GSM_RE.findall(self.text)))
 
     @property
     def part_count(self) -> int:
@@ -359,11 +359,11 @@ def _try_gsm7_wide(
     text: str, as_ucs2: bool, replaced: tuple[tuple[str, str], ...]
 ) -> Segmentation | None:
     """:func:`_try_gsm7` for text with characters beyond Latin-1 and €."""
-    first = _NON_DEFAULT_RE.search(text)
+    first = NON_DEFAULT_RE.search(text)
     if first is not None:
         if first.group() not in EXTENSION_CHARS:
             return None  # the usual UCS-2 case (Cyrillic, CJK, emoji...) ends here, cheaply
-        if _NON_GSM_RE.search(text, first.start()) is not None:
+        if NON_GSM_RE.search(text, first.start()) is not None:
             return None
     if as_ucs2:
         return _ucs2(text)
@@ -526,7 +526,7 @@ def segment(
         return _national_segment()(text, national_languages, forced, transliterate)
     # Text in a non-Latin script usually shows it within a few characters; this probe
     # settles most UCS-2 messages without a full classification.
-    if text.isascii() or _NON_GSM_RE.search(text, 0, _PROBE) is None:
+    if text.isascii() or NON_GSM_RE.search(text, 0, _PROBE) is None:
         result = _try_gsm7(text, forced == UCS2)
         if result is not None:
             return result
@@ -549,7 +549,7 @@ def _national_segment() -> Callable[[str, Iterable[str], Encoding | None, bool],
 
 
 def _not_gsm(text: str, transliterated: bool) -> ValueError:
-    for match in _NON_GSM_RE.finditer(text):
+    for match in NON_GSM_RE.finditer(text):
         char = match.group()
         if not transliterated or char not in GSM_EQUIVALENTS:
             return ValueError(

@@ -114,8 +114,14 @@ def detect_encoding(head: bytes, encoding: str, *, path: str) -> tuple[str, int]
         info = codecs.lookup(encoding)
     except LookupError:
         raise InputFileError(f"{path}: unknown encoding {encoding!r}", path=path) from None
-    if not getattr(info, "_is_text_encoding", True):
-        raise InputFileError(f"{path}: {encoding!r} is not a text encoding", path=path)
+    try:
+        # bytes.decode refuses, with a LookupError, the codecs that do not make text
+        # (rot13, base64, zlib): the public form of the codec's own "text" flag.
+        b"\x00\x00\x00\x00".decode(info.name)
+    except LookupError:
+        raise InputFileError(f"{path}: {encoding!r} is not a text encoding", path=path) from None
+    except (UnicodeError, ValueError):
+        pass  # a text codec these bytes do not suit; the file's own lines will say
     for bom, codec in _BOMS:
         if head.startswith(bom):
             return codec, len(bom)

@@ -10,6 +10,7 @@ no other process can share the outbox.
 
 from __future__ import annotations
 
+from smsbridge.limits.flags import parse_limits
 from smsbridge.limits.local import (
     ConcurrencyCap,
     Limit,
@@ -33,5 +34,6 @@ __all__ = [
     "SharedLimits",
     "SqliteLimits",
     "TokenBucket",
+    "parse_limits",
     "shared_limits_for",
 ]

@@ -138,7 +138,7 @@ class OtelPlugin:
         if self._instruments is None:
             with self._lock:
                 if self._instruments is None:
-                    from smsbridge import __version__
+                    from smsbridge.version import __version__
 
                     tracers = self._tracer_provider or trace.get_tracer_provider()
                     meters = self._meter_provider or metrics.get_meter_provider()

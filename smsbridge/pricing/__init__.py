@@ -22,8 +22,8 @@ from .hints import ProviderSaving, Substitution, SubstitutionHint, substitution
 from .locate import locate
 from .parts import BillableParts, parts_for
 from .quote import bridge_quote, quote
+from .quote_values import PROVIDER_API, TABLE, ProviderQuote, Quote, QuoteRow, Unroutable
 from .rates import CREDITS, CreditRates
-from .result import PROVIDER_API, TABLE, ProviderQuote, Quote, QuoteRow, Unroutable
 from .routing import TablePrices
 from .table import COLUMNS, PriceEntry, PriceProblem, PriceTable, PriceTableError
 

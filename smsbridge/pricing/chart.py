@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Final
 from xml.sax.saxutils import escape
 
-from .result import Quote
+from .quote_values import Quote
 
 __all__ = ["quote_chart", "write_chart"]
 

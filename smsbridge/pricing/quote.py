@@ -23,8 +23,8 @@ from smsbridge.results import Cost
 from ._engine import Tally
 from ._engine import count as count_recipients
 from .hints import HintTally, ProviderSaving
+from .quote_values import PROVIDER_API, TABLE, ProviderQuote, Quote, QuoteRow, Unroutable
 from .rates import CREDITS, CreditRates
-from .result import PROVIDER_API, TABLE, ProviderQuote, Quote, QuoteRow, Unroutable
 from .table import PriceTable
 
 __all__ = ["ProviderGroup", "bridge_quote", "quote"]

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator, Sequence
 import attrs
 
 from smsbridge.dispatch import Dispatcher
-from smsbridge.dispatch.support import stored_options
+from smsbridge.dispatch.items import stored_options
 from smsbridge.errors import ConfigurationError
 from smsbridge.model import Message
 from smsbridge.outbox.base import ItemState, NewItem

@@ -108,7 +108,7 @@ class Emulator:
         self._sender: CallbackSender | None = None
 
     def __repr__(self) -> str:
-        where = self.server.url if self.server._httpd else "not started"
+        where = self.server.url if self.server.started else "not started"
         return f"{type(self).__name__}({where})"
 
     @property

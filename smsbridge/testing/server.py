@@ -207,6 +207,12 @@ class EmulatorServer:
         return f"{'https' if self._tls else 'http'}://{host!s}:{port}"
 
     @property
+    def started(self) -> bool:
+        """Whether :meth:`start` has run, so :attr:`url` is known (it stays known after
+        :meth:`stop`)."""
+        return self._httpd is not None
+
+    @property
     def open_connections(self) -> int:
         """Connections currently open."""
         with self._lock:

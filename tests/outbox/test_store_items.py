@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from smsbridge.dispatch.support import OutboxBreakerStorage
+from smsbridge.dispatch.breakers import OutboxBreakerStorage
 from smsbridge.errors import ErrorInfo, Kind, Scope
 from smsbridge.model import SendOptions
 from smsbridge.outbox import (

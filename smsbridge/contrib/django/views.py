@@ -27,15 +27,13 @@ _HOP_BY_HOP = frozenset({"connection", "keep-alive", "transfer-encoding", "upgra
 
 
 def _build() -> tuple[ReportReceiver, Callable[[], None]]:
-    from smsbridge.cli.serve_reports import build_receiver
-
     config = get_config()
     if config.receiver is None:
         problem = Problem(0, "receiver", "is not set: add 'receiver': {'auth': {NAME: ...}}")
         raise SettingsError(SETTING, [problem])
     store = open_store(config.store)
     try:
-        receiver, providers = build_receiver(config, store=store)
+        receiver, providers = config.build_receiver(store=store)
     except BaseException:
         store.close()
         raise

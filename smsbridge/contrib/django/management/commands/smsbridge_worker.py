@@ -13,9 +13,9 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from smsbridge.cli.worker import parse_limits
 from smsbridge.contrib.django.conf import get_config
 from smsbridge.errors import ConfigurationError
+from smsbridge.limits import parse_limits
 from smsbridge.outbox import ItemState, OutboxError
 from smsbridge.worker import Worker
 from smsbridge.worker_health import HealthFile

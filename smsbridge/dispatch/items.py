@@ -1,0 +1,106 @@
+"""What an outbox item stands for: its reference, its message, its stored options.
+
+A message to several recipients becomes one item per recipient; these functions go from
+the message to the items (:func:`item_references`, :func:`stored_options`) and back
+(:func:`item_message`), in one place so every path agrees on the mapping.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from typing import Any
+
+import attrs
+
+from smsbridge.errors import InvalidMessageError
+from smsbridge.model import Message, SendOptions, Template
+from smsbridge.outbox.base import OutboxItem
+
+__all__ = [
+    "TEMPLATE_KEY",
+    "VARIABLES_KEY",
+    "item_message",
+    "item_references",
+    "stored_options",
+]
+
+# An outbox item stores a text, not a template; for platforms that send only templates
+# the template and its values ride along in these reserved keys of ``options.extra``.
+TEMPLATE_KEY = "smsbridge_template"
+VARIABLES_KEY = "smsbridge_variables"
+
+
+def stored_options(
+    options: SendOptions, template: Template | None, variables: Mapping[str, Any]
+) -> SendOptions:
+    """``options`` as an outbox item keeps them, with the template folded in."""
+    if template is None:
+        return options
+    extra = dict(options.extra)
+    extra[TEMPLATE_KEY] = {"text": template.text, "provider_ids": dict(template.provider_ids)}
+    extra[VARIABLES_KEY] = dict(variables)
+    return attrs.evolve(options, extra=extra)
+
+
+_MAX_REFERENCE = 64
+
+
+def item_references(message: Message) -> list[str]:
+    """The outbox references of a message's recipients, in ``message.to`` order.
+
+    One recipient keeps the message reference; several get ``"<reference>-<i>"``
+    (0-based), shortened through a hash when that would exceed 64 characters.
+
+    Args:
+        message: A prepared message (reference set).
+
+    Returns:
+        One reference per recipient.
+
+    Raises:
+        InvalidMessageError: When the message has no reference (it is not prepared).
+    """
+    reference = message.reference
+    if reference is None:
+        raise InvalidMessageError(
+            "a dispatched message needs a client reference", field="reference", value=None
+        )
+    if len(message.to) == 1:
+        return [reference]
+    suffix_room = len(str(len(message.to) - 1)) + 1
+    stem = reference
+    if len(stem) + suffix_room > _MAX_REFERENCE:
+        stem = hashlib.sha256(reference.encode("utf-8")).hexdigest()[:32]
+    return [f"{stem}-{index}" for index in range(len(message.to))]
+
+
+def item_message(item: OutboxItem) -> Message:
+    """The one-recipient message an outbox item stands for.
+
+    Args:
+        item: The item.
+
+    Returns:
+        A message to ``item.recipient`` carrying the item's reference.
+    """
+    options = item.options
+    template: Template | None = None
+    variables: Mapping[str, Any] = {}
+    stored = options.extra.get(TEMPLATE_KEY)
+    if isinstance(stored, Mapping):
+        extra = dict(options.extra)
+        del extra[TEMPLATE_KEY]
+        raw = extra.pop(VARIABLES_KEY, {})
+        variables = raw if isinstance(raw, Mapping) else {}
+        template = Template(str(stored["text"]), provider_ids=stored.get("provider_ids") or {})
+        options = attrs.evolve(options, extra=extra)
+    return Message(
+        to=(item.recipient,),
+        body=item.body,
+        sender=item.sender,
+        reference=item.reference,
+        options=options,
+        template=template,
+        variables=variables,
+    )
