@@ -479,6 +479,7 @@ LAYERS: dict[str, float] = {
     "smsbridge.bridge": 4.5,
     "smsbridge.aio": 4.5,
     "smsbridge.worker": 4.5,
+    "smsbridge.worker_options": 4.5,
     "smsbridge.tasks": 4.5,
     "smsbridge.config_schema": 4.5,
     "smsbridge.config_check": 4.5,

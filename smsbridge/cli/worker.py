@@ -27,6 +27,7 @@ from smsbridge.observe.events import BREAKER
 from smsbridge.outbox import ItemState, OutboxError
 from smsbridge.worker import Worker
 from smsbridge.worker_health import HealthFile
+from smsbridge.worker_options import add_worker_options
 
 __all__ = ["parse_limits", "register"]
 
@@ -111,29 +112,7 @@ def register(sub: Any) -> None:
     """Add the ``worker`` command."""
     cmd = sub.add_parser("worker", help="send from the outbox until stopped (SIGTERM)")
     add_config_option(cmd)
-    cmd.add_argument("--store", default=None, help="outbox path or URL (default: the config's)")
-    cmd.add_argument("--concurrency", type=int, default=4, help="requests in flight at once")
-    cmd.add_argument("--lease", type=float, default=60.0, help="lease on claimed items (s)")
-    cmd.add_argument("--claim-size", type=int, default=1000, help="items claimed per round")
-    cmd.add_argument("--poll", type=float, default=1.0, help="longest idle sleep (s)")
-    cmd.add_argument(
-        "--rate", action="append", default=[], metavar="NAME=N[/BURST]",
-        help="cluster-wide requests per second for a provider (repeatable)",
-    )  # fmt: skip
-    cmd.add_argument(
-        "--connections", action="append", default=[], metavar="NAME=N",
-        help="requests in flight at once to a provider, in this worker (repeatable)",
-    )  # fmt: skip
-    cmd.add_argument(
-        "--local-limits", action="store_true",
-        help="keep connection caps and rates per process instead of cluster-wide",
-    )  # fmt: skip
-    cmd.add_argument("--until-idle", action="store_true", help="exit when nothing is due")
-    cmd.add_argument("--timeout", type=float, default=None, help="exit after this many s")
-    cmd.add_argument(
-        "--health-file", default=None, metavar="PATH",
-        help="write the worker's health as JSON to PATH after every round (atomically)",
-    )  # fmt: skip
+    add_worker_options(cmd)
     cmd.add_argument(
         "--progress-interval", type=float, default=60.0, metavar="SECONDS",
         help="log progress (counts by state and status, rates) every SECONDS; 0: off",

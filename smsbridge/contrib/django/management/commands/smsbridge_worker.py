@@ -19,6 +19,7 @@ from smsbridge.limits import parse_limits
 from smsbridge.outbox import ItemState, OutboxError
 from smsbridge.worker import Worker
 from smsbridge.worker_health import HealthFile
+from smsbridge.worker_options import add_worker_options
 
 
 class Command(BaseCommand):
@@ -28,26 +29,7 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         """The options of ``smsbridge worker``."""
-        parser.add_argument("--store", default=None, help="outbox path or URL (default: store)")
-        parser.add_argument("--concurrency", type=int, default=4, help="requests in flight")
-        parser.add_argument("--lease", type=float, default=60.0, help="lease on claims (s)")
-        parser.add_argument("--claim-size", type=int, default=1000, help="items per round")
-        parser.add_argument("--poll", type=float, default=1.0, help="longest idle sleep (s)")
-        parser.add_argument(
-            "--rate", action="append", default=[], metavar="NAME=N[/BURST]",
-            help="cluster-wide requests per second for a provider (repeatable)",
-        )  # fmt: skip
-        parser.add_argument(
-            "--connections", action="append", default=[], metavar="NAME=N",
-            help="requests in flight at once to a provider (repeatable)",
-        )  # fmt: skip
-        parser.add_argument(
-            "--local-limits", action="store_true",
-            help="keep connection caps and rates per process instead of cluster-wide",
-        )  # fmt: skip
-        parser.add_argument("--until-idle", action="store_true", help="exit when nothing is due")
-        parser.add_argument("--timeout", type=float, default=None, help="exit after this many s")
-        parser.add_argument("--health-file", default=None, metavar="PATH", help="health JSON")
+        add_worker_options(parser)
 
     def handle(self, *args: Any, **options: Any) -> None:
         """Run the worker; print what it claimed and the outbox's counts at the end
