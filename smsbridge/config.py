@@ -350,16 +350,7 @@ def load_config(
     data, problems = check_text(_read(found), base=found.parent, environ=env, manager=manager)
     if problems or data is None:
         raise ConfigFileError(found, problems)
-    return Config(
-        providers=data["providers"],
-        routing=data["routing"],
-        store=data.get("store"),
-        prices=data.get("prices"),
-        region=data.get("region"),
-        strict_numbers=data.get("strict_numbers", False),
-        receiver=data.get("receiver"),
-        source=found,
-    )
+    return _config(data, source=found)
 
 
 def config_from_mapping(
@@ -399,6 +390,11 @@ def config_from_mapping(
     )
     if problems or checked is None:
         raise ConfigMappingError(name, problems)
+    return _config(checked)
+
+
+def _config(checked: Mapping[str, Any], source: Path | None = None) -> Config:
+    """The :class:`Config` of checked settings (from a file or a mapping)."""
     return Config(
         providers=checked["providers"],
         routing=checked["routing"],
@@ -407,4 +403,5 @@ def config_from_mapping(
         region=checked.get("region"),
         strict_numbers=checked.get("strict_numbers", False),
         receiver=checked.get("receiver"),
+        source=source,
     )
