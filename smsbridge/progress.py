@@ -20,7 +20,7 @@ from itertools import islice
 import attrs
 
 from smsbridge.errors import ErrorInfo, InvalidMessageError, Kind, Scope
-from smsbridge.outbox import ItemOutcome, OutboxStore
+from smsbridge.outbox import ItemOutcome, ItemStore
 from smsbridge.results import SendResult
 from smsbridge.status import Status
 
@@ -81,7 +81,7 @@ class WindowTracker:
 
     def __init__(
         self,
-        store: OutboxStore,
+        store: ItemStore,
         *,
         result: Callable[[str, ItemOutcome | None], SendResult],
         waiting: Callable[[ItemOutcome], bool],

@@ -12,12 +12,12 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 import attrs
 
 from smsbridge.errors import ConfigurationError, SmsBridgeError
-from smsbridge.outbox import ItemState, OutboxError, OutboxStore
+from smsbridge.outbox import ItemState, ItemStore, OutboxError, ReportStore
 from smsbridge.provider import Provider
 from smsbridge.reports.combine import PartCombiner
 from smsbridge.reports.receiver import ReportReceiver
@@ -25,9 +25,13 @@ from smsbridge.reports.receiver import ReportReceiver
 if TYPE_CHECKING:
     from smsbridge.plugins import PluginManager
 
-__all__ = ["PollSummary", "Poller"]
+__all__ = ["PollSummary", "Poller", "PollingStore"]
 
 logger = logging.getLogger("smsbridge.reports")
+
+
+class PollingStore(ItemStore, ReportStore, Protocol):
+    """What polling needs of a store: the items it asks about, and where answers go."""
 
 
 @attrs.frozen(slots=True, kw_only=True)
@@ -65,7 +69,7 @@ class Poller:
     def __init__(
         self,
         providers: Sequence[Provider],
-        store: OutboxStore,
+        store: PollingStore,
         *,
         older_than: float,
         clock: Callable[[], float] = time.time,

@@ -28,7 +28,7 @@ from urllib.parse import parse_qsl
 
 from smsbridge.credentials import Redactor
 from smsbridge.errors import ConfigurationError, SmsBridgeError
-from smsbridge.outbox import ItemNotFoundError, OutboxError, OutboxStore
+from smsbridge.outbox import ItemNotFoundError, OutboxError, ReportStore
 from smsbridge.provider import Provider
 from smsbridge.reports.auth import Auth, Verdict
 from smsbridge.reports.combine import PartCombiner
@@ -93,7 +93,7 @@ class ReportReceiver:
         self,
         providers: Sequence[Provider],
         *,
-        store: OutboxStore | None,
+        store: ReportStore | None,
         auth: Mapping[str, Auth],
         plugin_manager: PluginManager | None = None,
         max_body_bytes: int = DEFAULT_MAX_BODY,
