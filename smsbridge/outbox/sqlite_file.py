@@ -87,7 +87,8 @@ class SqliteFile:
         self.lock = threading.RLock()
         """Held for the length of every transaction of every user."""
         self.users = 0
-        """Open handles; the connection closes when this falls to zero."""
+        """Open handles (counted under the registry's lock); the connection closes when
+        this falls to zero."""
         try:
             conn = sqlite3.connect(
                 path, timeout=timeout, isolation_level=None, check_same_thread=False
@@ -136,14 +137,18 @@ class SqliteFile:
         return conn
 
     def _release(self) -> None:
-        with _registry_lock, self.lock:
+        with _registry_lock:
             self.users -= 1
-            if self.users > 0 or self._conn is None:
+            if self.users > 0:
                 return
-            self._conn.close()
-            self._conn = None
             if self.key is not None and _registry.get((os.getpid(), self.key)) is self:
                 del _registry[(os.getpid(), self.key)]
+        # Outside the registry's lock: a thread in a transaction never waits on that lock
+        # while another holds it waiting for this one's.
+        with self.lock:
+            if self._conn is not None:
+                self._conn.close()
+                self._conn = None
 
 
 class SqliteHandle:
@@ -275,7 +280,8 @@ def open_file(
 
     if _private(text):
         file = SqliteFile(text, None, timeout=timeout)
-        file.users = 1
+        with _registry_lock:
+            file.users = 1
     else:
         key = _key(text)
         # Opening holds the registry lock, so two threads opening one file at once get
@@ -286,8 +292,7 @@ def open_file(
                 found = SqliteFile(text, key, timeout=timeout)
                 _registry[(os.getpid(), key)] = found
             file = found
-            with file.lock:
-                file.users += 1
+            file.users += 1
     handle = SqliteHandle(file, timeout=timeout, synchronous=synchronous, closed_error=closed_error)
     # The newest user's settings hold until another user's transaction says otherwise.
     handle.connection()

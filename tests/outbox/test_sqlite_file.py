@@ -194,3 +194,32 @@ def test_an_owner_whose_users_were_dropped_unclosed_goes_with_them(path: Path) -
     assert owner() is None
     with SqliteStore(path) as again:  # a new owner, on the same committed file
         assert sum(again.counts().values()) == 0
+
+
+def test_threads_opening_and_closing_users_of_one_file_at_once(path: Path) -> None:
+    SqliteStore(path).close()
+    failures: list[BaseException] = []
+
+    def churn(worker: int) -> None:
+        try:
+            for i in range(20):
+                with SqliteStore(path) as store, TaskStore(path) as tasks:
+                    store.add(
+                        [NewItem(reference=f"w{worker}-{i}", recipient="+447700900001", body="x")],
+                        now=0,
+                    )
+                    tasks.insert(a_task(f"task-{worker}-{i}"), now=START)
+        except BaseException as exc:  # reported below, with the thread's own traceback
+            failures.append(exc)
+
+    threads = [threading.Thread(target=churn, args=(worker,)) for worker in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert not any(thread.is_alive() for thread in threads)
+    assert failures == []
+    with SqliteStore(path) as store, TaskStore(path) as tasks:
+        assert sum(store.counts().values()) == 120
+        assert len(tasks.select()) == 120
+        assert store.file.file.users == 2
