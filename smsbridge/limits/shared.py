@@ -17,8 +17,10 @@ database:
 
 Anything that implements :class:`SharedLimits` can provide both. That protocol is all
 this package asks of a store: a store implementing it is used as is, and
-:func:`shared_limits_for` builds one for the bundled stores on a connection of its own
-(never the store's). Requests reach a provider's connections only through its public
+:func:`shared_limits_for` builds one for the bundled stores: on SQLite it shares the
+file's one connection (:mod:`smsbridge.outbox.sqlite_file`), each of its writes a
+transaction of its own; on PostgreSQL it opens a connection of its own, whose session
+holds the advisory locks. Requests reach a provider's connections only through its public
 :meth:`~smsbridge.provider.Provider.drain_idle`.
 """
 

@@ -1,4 +1,4 @@
-"""The SQLite store's plumbing: its dialect, the connection, transactions, row access.
+"""The SQLite store's plumbing: its dialect, transactions, row access.
 
 Not public: use :class:`smsbridge.outbox.SqliteStore`.
 """
@@ -9,16 +9,15 @@ import json
 import os
 import sqlite3
 import sys
-import threading
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Literal
 
-from smsbridge.outbox import schema
 from smsbridge.outbox._sql_common import Dialect, SqlBase
 from smsbridge.outbox._sqlite_errors import storage_error
 from smsbridge.outbox.base import ItemNotFoundError, OutboxError, StorageError
+from smsbridge.outbox.sqlite_file import SqliteHandle, open_file
 
 __all__ = ["SQLITE", "SqliteBase", "default_path"]
 
@@ -64,7 +63,10 @@ def default_path() -> Path:
 
 
 class SqliteBase(SqlBase[sqlite3.Connection]):
-    """The connection and transaction plumbing every part of the SQLite store uses.
+    """The transaction plumbing every part of the SQLite store uses.
+
+    The connection belongs to the file's :class:`~smsbridge.outbox.sqlite_file.SqliteFile`,
+    shared with the tasks and the limits on the same file; the store holds a handle.
 
     Args:
         path: The database file; :func:`default_path` when ``None`` (its directory is
@@ -75,7 +77,7 @@ class SqliteBase(SqlBase[sqlite3.Connection]):
     Raises:
         StorageError: When the file cannot be opened (``operation`` ``"open"``); a
             subclass says why (read-only, full, locked, I/O error).
-        OutboxError: When the file has a newer schema.
+        NewerSchemaError: When the file has a newer schema.
     """
 
     _dialect = SQLITE
@@ -91,25 +93,12 @@ class SqliteBase(SqlBase[sqlite3.Connection]):
             path = default_path()
             path.parent.mkdir(parents=True, exist_ok=True)
         self.path = str(path)
-        self._lock = threading.RLock()
-        try:
-            conn = sqlite3.connect(
-                self.path, timeout=timeout, isolation_level=None, check_same_thread=False
-            )
-        except sqlite3.Error as exc:
-            raise self._error(exc).locate("open") from exc
-        try:
-            conn.execute(f"PRAGMA busy_timeout = {int(timeout * 1000):d}")
-            if self.path != ":memory:":
-                conn.execute("PRAGMA journal_mode = WAL")
-            conn.execute(f"PRAGMA synchronous = {'FULL' if synchronous == 'FULL' else 'NORMAL'}")
-            schema.migrate(conn)
-        except BaseException as exc:
-            conn.close()
-            if isinstance(exc, sqlite3.Error):
-                raise self._error(exc).locate("open") from exc
-            raise
-        self._conn: sqlite3.Connection | None = conn
+        self.file: SqliteHandle = open_file(
+            self.path,
+            timeout=timeout,
+            synchronous="FULL" if synchronous == "FULL" else "NORMAL",
+            closed_error=lambda: OutboxError("the outbox store is closed"),
+        )
 
     def _error(self, exc: sqlite3.Error) -> StorageError:
         """``exc`` as the :class:`StorageError` that names this store."""
@@ -118,31 +107,15 @@ class SqliteBase(SqlBase[sqlite3.Connection]):
     # -- plumbing ---------------------------------------------------------------------
 
     def _connection(self) -> sqlite3.Connection:
-        if self._conn is None:
-            raise OutboxError("the outbox store is closed")
-        return self._conn
+        # The shared connection outside a transaction: for PRAGMAs in tests only.
+        return self.file.connection()
 
     @contextmanager
-    def _tx(self, mode: str = "IMMEDIATE") -> Iterator[sqlite3.Connection]:
-        with self._lock:
-            conn = self._connection()
-            try:
-                conn.execute(f"BEGIN {mode}")
-            except sqlite3.Error as exc:
-                raise self._error(exc) from exc
-            try:
-                yield conn
-                conn.execute("COMMIT")
-            except BaseException as exc:
-                # On a failing disk the rollback may fail too; the first error is the
-                # one that says why, and SQLite rolls back a hot transaction itself
-                # the next time the file is opened.
-                with suppress(sqlite3.Error):
-                    if conn.in_transaction:
-                        conn.execute("ROLLBACK")
-                if isinstance(exc, sqlite3.Error):
-                    raise self._error(exc) from exc
-                raise
+    def _tx(
+        self, mode: Literal["IMMEDIATE", "DEFERRED"] = "IMMEDIATE"
+    ) -> Iterator[sqlite3.Connection]:
+        with self.file.transaction(mode) as conn:
+            yield conn
 
     @contextmanager
     def _read_tx(self, *, snapshot: bool = False) -> Iterator[sqlite3.Connection]:
@@ -169,11 +142,11 @@ class SqliteBase(SqlBase[sqlite3.Connection]):
     # -- lifetime ---------------------------------------------------------------------
 
     def close(self) -> None:
-        """Close the connection; further calls raise :class:`OutboxError`. Idempotent."""
-        with self._lock:
-            if self._conn is not None:
-                self._conn.close()
-                self._conn = None
+        """Let go of the file; further calls raise :class:`OutboxError`. Idempotent.
+
+        The connection closes when the file's last user (tasks, limits) closes too.
+        """
+        self.file.close()
 
     def __repr__(self) -> str:
         return f"SqliteStore({self.path!r})"

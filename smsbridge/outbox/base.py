@@ -45,6 +45,7 @@ __all__ = [
     "ItemStore",
     "LeaseError",
     "NewItem",
+    "NewerSchemaError",
     "OutboxError",
     "OutboxItem",
     "OutboxStateError",
@@ -65,6 +66,35 @@ class OutboxError(SmsBridgeError):
 
     A ``TRANSIENT`` kind means the database was busy or locked: trying again may work.
     """
+
+
+class NewerSchemaError(OutboxError):
+    """The outbox's database was written by a newer smsbridge; nothing here touches it.
+
+    Its tables may hold what this version cannot read or would corrupt, so the store
+    refuses to open it. Upgrade smsbridge (or open another file or schema).
+
+    Args:
+        store: The file path, or the PostgreSQL schema's name.
+        found: The version the database has.
+        supported: The newest version this smsbridge knows.
+    """
+
+    def __init__(self, *, store: str, found: int, supported: int) -> None:
+        self.store = store
+        self.found = found
+        self.supported = supported
+        super().__init__(
+            f"the outbox {store} has schema version {found}, newer than this smsbridge "
+            f"understands ({supported}); upgrade smsbridge"
+        )
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_newer_schema, (self.store, self.found, self.supported))
+
+
+def _newer_schema(store: str, found: int, supported: int) -> NewerSchemaError:
+    return NewerSchemaError(store=store, found=found, supported=supported)
 
 
 _DOING: Mapping[str, str] = MappingProxyType(

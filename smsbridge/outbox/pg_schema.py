@@ -21,7 +21,7 @@ import psycopg
 from psycopg import sql
 from psycopg.rows import TupleRow
 
-from smsbridge.outbox.base import OutboxError
+from smsbridge.outbox.base import NewerSchemaError
 
 __all__ = ["LOCK_NAMESPACE", "MIGRATIONS", "SCHEMA_VERSION", "migrate", "schema_version"]
 
@@ -123,8 +123,52 @@ _V2 = (
     "CREATE INDEX items_batch_recipient ON items (batch, recipient) WHERE batch IS NOT NULL",
 )
 
-MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2)
-"""Migration ``i`` takes the schema from version ``i`` to ``i + 1``."""
+_V3 = (
+    # The task tables, as in the SQLite file (smsbridge.outbox.schema), so both databases
+    # follow one sequence of versions. Tasks run on SQLite only so far: these stay empty
+    # until the task store learns PostgreSQL, and no older PostgreSQL outbox has task
+    # tables to adopt.
+    """
+    CREATE TABLE tasks (
+        seq bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        id text NOT NULL UNIQUE,
+        name text NOT NULL,
+        body text,
+        template text,
+        template_ids text NOT NULL DEFAULT '{}',
+        sender text,
+        provider text,
+        options text NOT NULL,
+        scheduled_at double precision,
+        due_at double precision NOT NULL,
+        created_at double precision NOT NULL,
+        state text NOT NULL
+            CHECK (state IN ('pending', 'executing', 'completed', 'cancelled')),
+        recipients integer NOT NULL DEFAULT 0,
+        source text,
+        started_at double precision,
+        finished_at double precision,
+        reason text,
+        copied_from text,
+        enqueued boolean NOT NULL DEFAULT false
+    )
+    """,
+    "CREATE INDEX tasks_due ON tasks (state, due_at)",
+    """
+    CREATE TABLE task_recipients (
+        task_id text NOT NULL,
+        number text NOT NULL,
+        variables text NOT NULL,
+        line integer NOT NULL,
+        PRIMARY KEY (task_id, number)
+    )
+    """,
+    "CREATE INDEX task_recipients_line ON task_recipients (task_id, line)",
+)
+
+MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2, _V3)
+"""Migration ``i`` takes the schema from version ``i`` to ``i + 1``: 1 and 2 are the
+outbox's, 3 adds the task tables."""
 
 SCHEMA_VERSION = len(MIGRATIONS)
 """The version this code reads and writes."""
@@ -159,7 +203,7 @@ def migrate(conn: psycopg.Connection[TupleRow], schema: str) -> int:
         The version the outbox had before.
 
     Raises:
-        OutboxError: When the outbox was written by a newer smsbridge (its schema is
+        NewerSchemaError: When the outbox was written by a newer smsbridge (its schema is
             unknown here, so touching it could corrupt it).
         psycopg.Error: For database errors (the store translates them).
     """
@@ -178,9 +222,8 @@ def migrate(conn: psycopg.Connection[TupleRow], schema: str) -> int:
             # Re-read under the lock: another worker may have migrated meanwhile.
             current = schema_version(conn, schema)
             if current > SCHEMA_VERSION:
-                raise OutboxError(
-                    f"the outbox in schema {schema!r} has version {current}, newer than "
-                    f"this smsbridge understands ({SCHEMA_VERSION}); upgrade smsbridge"
+                raise NewerSchemaError(
+                    store=f"in schema {schema!r}", found=current, supported=SCHEMA_VERSION
                 )
             if current < SCHEMA_VERSION:
                 _apply(conn, schema, current)

@@ -1,19 +1,28 @@
-"""The SQLite outbox schema and its versioned migrations.
+"""The SQLite file's schema and its versioned migrations: the outbox's tables, then the tasks'.
 
-The schema version lives in ``PRAGMA user_version``. Each migration is a list of
-statements applied in one ``BEGIN IMMEDIATE`` transaction together with the version bump,
-so two processes opening a fresh file at once cannot both migrate it, and a crash
-mid-migration leaves the previous version intact. Migrations are append-only: a released
-one is never edited, a change is a new entry.
+One sequence of migrations covers every versioned table in the file, whoever reads it
+(the outbox, :mod:`smsbridge.tasks`). The version lives in ``PRAGMA user_version``. Each
+migration is a list of statements (or a function, when it must look at the data first)
+applied in one ``BEGIN IMMEDIATE`` transaction together with the version bump, so two
+processes opening a fresh file at once cannot both migrate it, and a crash mid-migration
+leaves the previous version intact. Migrations are append-only: a released one is never
+edited, a change is a new entry.
+
+The limits' two tables (``shared_slots``, ``shared_rates``) stay outside: they hold
+nothing that outlives the workers, and :mod:`smsbridge.limits.sqlite` creates them.
 """
 
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Callable
 
-from smsbridge.outbox.base import OutboxError
+from smsbridge.outbox.base import NewerSchemaError
 
-__all__ = ["MIGRATIONS", "SCHEMA_VERSION", "migrate"]
+__all__ = ["MIGRATIONS", "SCHEMA_VERSION", "TASKS_ADOPTED", "Migration", "migrate"]
+
+Migration = tuple[str, ...] | Callable[[sqlite3.Connection], None]
+"""Statements to run, or a function that runs them (inside the migration's transaction)."""
 
 _V1 = (
     # seq gives insertion order (claims are fair) and a cheap key for paging.
@@ -104,24 +113,120 @@ _V2 = (
     "CREATE INDEX items_batch_recipient ON items (batch, recipient) WHERE batch IS NOT NULL",
 )
 
-MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2)
-"""Migration ``i`` takes the schema from version ``i`` to ``i + 1``."""
+# -- the task tables (smsbridge.tasks) ---------------------------------------------------
+
+_TASK_TABLES = (
+    # enqueued: 1 once every staged recipient is in the outbox; until then an executing
+    # task is (re-)enqueued by whichever worker ticks, idempotently by reference.
+    # IF NOT EXISTS only because this step adopts the tables older versions created
+    # outside the migrations (with this same shape); later steps never use it.
+    """
+    CREATE TABLE IF NOT EXISTS tasks (
+        seq INTEGER PRIMARY KEY,
+        id TEXT NOT NULL UNIQUE,
+        name TEXT NOT NULL,
+        body TEXT,
+        template TEXT,
+        template_ids TEXT NOT NULL DEFAULT '{}',
+        sender TEXT,
+        provider TEXT,
+        options TEXT NOT NULL,
+        scheduled_at REAL,
+        due_at REAL NOT NULL,
+        created_at REAL NOT NULL,
+        state TEXT NOT NULL,
+        recipients INTEGER NOT NULL DEFAULT 0,
+        source TEXT,
+        started_at REAL,
+        finished_at REAL,
+        reason TEXT,
+        copied_from TEXT,
+        enqueued INTEGER NOT NULL DEFAULT 0
+    )
+    """,
+    "CREATE INDEX IF NOT EXISTS tasks_due ON tasks (state, due_at)",
+    # The primary key de-duplicates numbers at import without a set in memory.
+    """
+    CREATE TABLE IF NOT EXISTS task_recipients (
+        task_id TEXT NOT NULL,
+        number TEXT NOT NULL,
+        variables TEXT NOT NULL,
+        line INTEGER NOT NULL,
+        PRIMARY KEY (task_id, number)
+    ) WITHOUT ROWID
+    """,
+    "CREATE INDEX IF NOT EXISTS task_recipients_line ON task_recipients (task_id, line)",
+)
+
+_TASK_RULES = 2
+"""The newest task rules the tables of older versions knew (their ``task_schema``):
+1, completed = every message settled; 2, completed = every status report returned."""
+
+TASKS_ADOPTED = "reopened by the upgrade: completed now waits for every status report"
+"""The reason a task completed under the version-1 rule carries after the upgrade."""
+
+
+def _adopt_tasks(conn: sqlite3.Connection) -> None:
+    """Migration 3: the task tables join the file's migrations.
+
+    Older versions created them on first use, with a version of their own in a
+    ``task_schema`` table from task rules 2 on. This step creates them when missing,
+    keeps them when present, and applies what ``task_schema`` says is still due: a file
+    without it (or at rules 1) had "completed" mean every message settled, so its
+    completed tasks move back to executing, and the next tick completes them by the
+    rule of every status report returned. Then ``task_schema`` goes: the version is
+    ``user_version`` from here on.
+    """
+    rules: int | None = None
+    if _table(conn, "task_schema"):
+        (found,) = conn.execute("SELECT max(version) FROM task_schema").fetchone()
+        rules = None if found is None else int(found)
+        if rules is not None and rules > _TASK_RULES:
+            raise NewerSchemaError(store=_file(conn), found=rules, supported=_TASK_RULES)
+    had_tasks = _table(conn, "tasks")
+    for statement in _TASK_TABLES:
+        conn.execute(statement)
+    if had_tasks and (rules is None or rules < _TASK_RULES):
+        conn.execute(
+            "UPDATE tasks SET state = 'executing', finished_at = NULL, reason = ? "
+            "WHERE state = 'completed'",
+            (TASKS_ADOPTED,),
+        )
+    conn.execute("DROP TABLE IF EXISTS task_schema")
+
+
+def _table(conn: sqlite3.Connection, name: str) -> bool:
+    row = conn.execute(
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (name,)
+    ).fetchone()
+    return row is not None
+
+
+def _file(conn: sqlite3.Connection) -> str:
+    row = conn.execute("SELECT file FROM pragma_database_list WHERE name = 'main'").fetchone()
+    return str(row[0]) if row and row[0] else ":memory:"
+
+
+MIGRATIONS: tuple[Migration, ...] = (_V1, _V2, _adopt_tasks)
+"""Migration ``i`` takes the schema from version ``i`` to ``i + 1``: 1 and 2 are the
+outbox's, 3 adopts the task tables."""
 
 SCHEMA_VERSION = len(MIGRATIONS)
 """The version this code reads and writes."""
 
 
-def migrate(conn: sqlite3.Connection) -> int:
+def migrate(conn: sqlite3.Connection, path: str | None = None) -> int:
     """Bring the database up to :data:`SCHEMA_VERSION`.
 
     Args:
         conn: A connection in autocommit mode (``isolation_level=None``).
+        path: The file, as messages name it (read from the connection when ``None``).
 
     Returns:
         The version the database had before.
 
     Raises:
-        OutboxError: When the file was written by a newer smsbridge (its schema is
+        NewerSchemaError: When the file was written by a newer smsbridge (its schema is
             unknown here, so touching it could corrupt it).
     """
     (current,) = conn.execute("PRAGMA user_version").fetchone()
@@ -132,13 +237,15 @@ def migrate(conn: sqlite3.Connection) -> int:
         # Re-read under the write lock: another process may have migrated meanwhile.
         (current,) = conn.execute("PRAGMA user_version").fetchone()
         if current > SCHEMA_VERSION:
-            raise OutboxError(
-                f"the outbox database has schema version {current}, newer than this "
-                f"smsbridge understands ({SCHEMA_VERSION}); upgrade smsbridge"
+            raise NewerSchemaError(
+                store=path or _file(conn), found=int(current), supported=SCHEMA_VERSION
             )
-        for statements in MIGRATIONS[current:]:
-            for statement in statements:
-                conn.execute(statement)
+        for step in MIGRATIONS[current:]:
+            if callable(step):
+                step(conn)
+            else:
+                for statement in step:
+                    conn.execute(statement)
         # PRAGMA cannot take a parameter; the value is our own integer.
         conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION:d}")
         conn.execute("COMMIT")

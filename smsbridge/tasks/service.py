@@ -85,7 +85,9 @@ class Tasks:
             (the default plugin manager when ``None``).
 
     Raises:
-        TaskError: When the file cannot be opened, or the store is in memory.
+        TaskError: When the store is in memory.
+        StorageError: When the file cannot be opened (a subclass says why).
+        NewerSchemaError: When the file was written by a newer smsbridge.
     """
 
     def __init__(

@@ -1,20 +1,17 @@
 """Task tables, in the same SQLite file as the outbox.
 
 Tasks live next to the outbox items they become, so one file holds everything a worker
-needs after a restart. This module opens its own connection to that file (the outbox
-store's connection is its own business) and creates two tables if they are missing:
-``tasks`` and ``task_recipients``. Recipients stay staged in ``task_recipients`` until
-their task starts; then they are copied into the outbox (``batch`` = the task id) and
-the staged rows are dropped.
+needs after a restart. The store shares the file's one connection with the outbox (a
+:class:`~smsbridge.outbox.sqlite_file.SqliteFile`), and its two tables, ``tasks`` and
+``task_recipients``, are steps of the file's versioned migrations
+(:mod:`smsbridge.outbox.schema`): opening the store brings the whole file up to date.
+Recipients stay staged in ``task_recipients`` until their task starts; then they are
+copied into the outbox (``batch`` = the task id) and the staged rows are dropped.
 
 Every state change is one conditional ``UPDATE ... WHERE state = ...`` in a ``BEGIN
 IMMEDIATE`` transaction, so two processes can never both start, or both cancel and
-start, the same task.
-
-The tables carry a version (``task_schema``). Version 2 changed what "completed" means
-(every status report returned, not every message settled): opening a version-1 file
-moves its completed tasks back to executing, once, so the next tick completes them by
-the new rule (at once when their reports are in or their wait is over).
+start, the same task. Database failures raise the outbox's
+:class:`~smsbridge.outbox.StorageError` family (full, read-only, busy, I/O).
 """
 
 from __future__ import annotations
@@ -22,14 +19,13 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
-import threading
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any, Self
+from typing import Any, Literal, Self
 
-from smsbridge.errors import Kind
 from smsbridge.model import Template
 from smsbridge.outbox import codec
+from smsbridge.outbox.sqlite_file import SqliteHandle, open_file
 from smsbridge.tasks.importer import ImportCounter, RecipientRow
 from smsbridge.tasks.model import (
     Task,
@@ -41,52 +37,10 @@ from smsbridge.tasks.model import (
 
 __all__ = ["SCHEMA_VERSION", "TaskStore"]
 
-_SCHEMA = (
-    # enqueued: 1 once every staged recipient is in the outbox; until then an executing
-    # task is (re-)enqueued by whichever worker ticks, idempotently by reference.
-    """
-    CREATE TABLE IF NOT EXISTS tasks (
-        seq INTEGER PRIMARY KEY,
-        id TEXT NOT NULL UNIQUE,
-        name TEXT NOT NULL,
-        body TEXT,
-        template TEXT,
-        template_ids TEXT NOT NULL DEFAULT '{}',
-        sender TEXT,
-        provider TEXT,
-        options TEXT NOT NULL,
-        scheduled_at REAL,
-        due_at REAL NOT NULL,
-        created_at REAL NOT NULL,
-        state TEXT NOT NULL,
-        recipients INTEGER NOT NULL DEFAULT 0,
-        source TEXT,
-        started_at REAL,
-        finished_at REAL,
-        reason TEXT,
-        copied_from TEXT,
-        enqueued INTEGER NOT NULL DEFAULT 0
-    )
-    """,
-    "CREATE INDEX IF NOT EXISTS tasks_due ON tasks (state, due_at)",
-    # The primary key de-duplicates numbers at import without a set in memory.
-    """
-    CREATE TABLE IF NOT EXISTS task_recipients (
-        task_id TEXT NOT NULL,
-        number TEXT NOT NULL,
-        variables TEXT NOT NULL,
-        line INTEGER NOT NULL,
-        PRIMARY KEY (task_id, number)
-    ) WITHOUT ROWID
-    """,
-    "CREATE INDEX IF NOT EXISTS task_recipients_line ON task_recipients (task_id, line)",
-    "CREATE TABLE IF NOT EXISTS task_schema (version INTEGER NOT NULL)",
-)
-
 SCHEMA_VERSION = 2
-"""1: completed = every message settled; 2: completed = every status report returned."""
-
-_REOPENED = "reopened by the upgrade: completed now waits for every status report"
+"""The task rules these tables follow: 1, completed = every message settled; 2, completed =
+every status report returned. (The tables' own version is the file's,
+:data:`smsbridge.outbox.schema.SCHEMA_VERSION`.)"""
 
 _COLUMNS = (
     "id, name, body, template, template_ids, sender, provider, options, scheduled_at, "
@@ -128,48 +82,27 @@ class TaskStore:
         timeout: Seconds to wait for another writer.
 
     Raises:
-        TaskError: When the file cannot be opened or the tables cannot be created.
+        TaskError: For an in-memory path.
+        StorageError: When the file cannot be opened or migrated (a subclass says why).
+        NewerSchemaError: When the file was written by a newer smsbridge.
     """
 
     def __init__(self, path: str | os.PathLike[str], *, timeout: float = 30.0) -> None:
         self.path = os.fspath(path)
         if self.path == ":memory:" or not self.path:
             raise TaskError("tasks need an outbox in a file, not an in-memory one")
-        self._lock = threading.RLock()
-        try:
-            conn = sqlite3.connect(
-                self.path, timeout=timeout, isolation_level=None, check_same_thread=False
-            )
-        except sqlite3.Error as exc:
-            raise _db_error(exc) from exc
-        try:
-            conn.execute(f"PRAGMA busy_timeout = {int(timeout * 1000):d}")
-            conn.execute("BEGIN IMMEDIATE")
-            for statement in _SCHEMA:
-                conn.execute(statement)
-            _migrate(conn)
-            conn.execute("COMMIT")
-        except sqlite3.Error as exc:
-            conn.close()
-            raise _db_error(exc) from exc
-        self._conn: sqlite3.Connection | None = conn
+        self.file: SqliteHandle = open_file(
+            self.path,
+            timeout=timeout,
+            closed_error=lambda: TaskError("the task store is closed"),
+        )
 
     @contextmanager
-    def _tx(self, mode: str = "IMMEDIATE") -> Iterator[sqlite3.Connection]:
-        with self._lock:
-            if self._conn is None:
-                raise TaskError("the task store is closed")
-            conn = self._conn
-            try:
-                conn.execute(f"BEGIN {mode}")
-                yield conn
-                conn.execute("COMMIT")
-            except BaseException as exc:
-                if conn.in_transaction:
-                    conn.execute("ROLLBACK")
-                if isinstance(exc, sqlite3.Error):
-                    raise _db_error(exc) from exc
-                raise
+    def _tx(
+        self, mode: Literal["IMMEDIATE", "DEFERRED"] = "IMMEDIATE"
+    ) -> Iterator[sqlite3.Connection]:
+        with self.file.transaction(mode) as conn:
+            yield conn
 
     # -- import ---------------------------------------------------------------------
 
@@ -193,7 +126,7 @@ class TaskStore:
 
         Raises:
             TaskImportError: When the file holds more than ``max_numbers`` numbers.
-            TaskError: For database errors.
+            StorageError: For database errors.
         """
         batch: list[tuple[str, str, str, int]] = []
 
@@ -395,43 +328,11 @@ class TaskStore:
     # -- lifetime -------------------------------------------------------------------
 
     def close(self) -> None:
-        """Close the connection. Idempotent."""
-        with self._lock:
-            if self._conn is not None:
-                self._conn.close()
-                self._conn = None
+        """Let go of the file (the outbox keeps it open if it uses it). Idempotent."""
+        self.file.close()
 
     def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-
-def _migrate(conn: sqlite3.Connection) -> None:
-    """Bring the task tables to :data:`SCHEMA_VERSION` (inside the opening transaction)."""
-    row = conn.execute("SELECT max(version) FROM task_schema").fetchone()
-    version = row[0] if row and row[0] is not None else None
-    if version is None:
-        # A file with tasks but no version predates versioning: it is version 1.
-        has_tasks = conn.execute("SELECT 1 FROM tasks LIMIT 1").fetchone() is not None
-        version = 1 if has_tasks else SCHEMA_VERSION
-        conn.execute("INSERT INTO task_schema (version) VALUES (?)", (version,))
-    if version > SCHEMA_VERSION:
-        raise TaskError(
-            f"the task tables are version {version}, newer than this smsbridge "
-            f"({SCHEMA_VERSION}); upgrade smsbridge"
-        )
-    if version < 2:
-        conn.execute(
-            "UPDATE tasks SET state = 'executing', finished_at = NULL, reason = ? "
-            "WHERE state = 'completed'",
-            (_REOPENED,),
-        )
-    conn.execute("UPDATE task_schema SET version = ?", (SCHEMA_VERSION,))
-
-
-def _db_error(exc: sqlite3.Error) -> TaskError:
-    text = str(exc).lower()
-    kind = Kind.TRANSIENT if "locked" in text or "busy" in text else Kind.PERMANENT
-    return TaskError(f"task database error: {exc}", kind=kind)

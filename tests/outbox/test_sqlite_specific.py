@@ -55,7 +55,9 @@ def test_a_version_1_file_is_migrated_in_place(tmp_path: Path) -> None:
     path = tmp_path / "old.sqlite3"
     raw = sqlite3.connect(path, isolation_level=None)
     try:
-        for statement in schema.MIGRATIONS[0]:
+        first = schema.MIGRATIONS[0]
+        assert isinstance(first, tuple)
+        for statement in first:
             raw.execute(statement)
         raw.execute("PRAGMA user_version = 1")
         raw.execute(

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import os
 import random
-import sqlite3
 from collections import Counter
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
@@ -17,9 +16,8 @@ import pytest
 
 from smsbridge.dispatch import Dispatcher
 from smsbridge.errors import ConfigurationError, InvalidMessageError
-from smsbridge.model import SendOptions, Template
+from smsbridge.model import Template
 from smsbridge.outbox import SqliteStore
-from smsbridge.outbox.codec import options_to_json
 from smsbridge.pricing import PriceTable
 from smsbridge.router import Router
 from smsbridge.tasks import (
@@ -32,14 +30,13 @@ from smsbridge.tasks import (
 )
 from smsbridge.tasks.hours import _LONGEST, SendingHours, zones_of
 from smsbridge.tasks.importer import MAX_XLSX_BYTES, read_rows
-from smsbridge.tasks.store import SCHEMA_VERSION, TaskStore
 from smsbridge.testing import EmulatorFactory, ManualClock
 from smsbridge_clickatell import ClickatellProvider
 from smsbridge_clickatell.emulator import ClickatellEmulator
 from smsbridge_huawei import HuaweiProvider
 from smsbridge_huawei.emulator import HuaweiEmulator
 
-from .conftest import START, runner_with_poller
+from .conftest import runner_with_poller
 
 CHINA = (
     "to,name\n"
@@ -292,50 +289,6 @@ def test_completed_as_soon_as_the_reports_are_in(
     assert done.reason is None
     statuses = sorted(d.status.value for d in tasks.details(task.id) if d.status)
     assert statuses == ["delivered", "delivered", "delivered", "rejected"]
-
-
-def _version_one_file(path: Path) -> None:
-    """A task file as smsbridge wrote it before "completed" changed: no version table."""
-    with TaskStore(path) as store:
-        del store
-    conn = sqlite3.connect(path)
-    conn.execute("DROP TABLE task_schema")
-    conn.execute(
-        "INSERT INTO tasks (id, name, body, options, due_at, created_at, state, recipients, "
-        "started_at, finished_at, enqueued) VALUES "
-        "('task-old', 'old', 'Hi', ?, ?, ?, 'completed', 1, ?, ?, 1)",
-        (options_to_json(SendOptions()), START, START, START, START + 60),
-    )
-    conn.commit()
-    conn.close()
-
-
-def test_an_older_file_reopens_its_completed_tasks_once(tmp_path: Path) -> None:
-    path = tmp_path / "outbox.sqlite3"
-    _version_one_file(path)
-    with TaskStore(path) as store:
-        old = store.get("task-old")
-        assert old is not None and old.state is TaskState.EXECUTING
-        assert old.finished_at is None and old.reason is not None
-        assert "every status report" in old.reason
-        assert store.complete("task-old", now=START + 120)
-    with TaskStore(path) as store:  # the upgrade ran once: completed stays completed
-        again = store.get("task-old")
-        assert again is not None and again.state is TaskState.COMPLETED
-    conn = sqlite3.connect(path)
-    assert conn.execute("SELECT version FROM task_schema").fetchall() == [(SCHEMA_VERSION,)]
-    conn.close()
-
-
-def test_a_newer_file_is_refused(tmp_path: Path) -> None:
-    path = tmp_path / "outbox.sqlite3"
-    TaskStore(path).close()
-    conn = sqlite3.connect(path)
-    conn.execute("UPDATE task_schema SET version = 99")
-    conn.commit()
-    conn.close()
-    with pytest.raises(Exception, match="version 99, newer"):
-        TaskStore(path)
 
 
 # -- a task through Huawei, end to end ----------------------------------------------------
