@@ -14,7 +14,7 @@ import ssl
 from collections import deque
 from collections.abc import Callable, Hashable, Sequence
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import urlsplit
 
 import attrs
@@ -34,16 +34,19 @@ from smsbridge import (
     TransportError,
     UnknownOutcomeError,
 )
-from smsbridge.sdk import Capabilities, ProviderOptions, provider_extras, secret_converter
+from smsbridge.sdk import (
+    Capabilities,
+    EmulatedBy,
+    ProviderOptions,
+    provider_extras,
+    secret_converter,
+)
 
 from . import protocol as p
 from . import wire
 from .codes import COMMAND_STATUSES, status_code
 from .receipts import WAIT, Located, PartIndex, receipt_of, report_of
 from .session import SessionSettings, SmppSession, SubmitOutcome
-
-if TYPE_CHECKING:
-    from smsbridge.sdk import Emulator
 
 __all__ = ["SmppOptions", "SmppProvider"]
 
@@ -178,6 +181,7 @@ class SmppProvider(Provider):
     """
 
     name = "smpp"
+    emulated_by = EmulatedBy(".emulator:SmscEmulator", options=("system_id", "password"))
     # No lookup by client reference exists in SMPP 3.4 (query_sm takes the SMSC's id), so
     # query_by_reference stays False: an unanswered submit_sm is parked as unknown under
     # at-most-once, never resent elsewhere.
@@ -449,23 +453,6 @@ class SmppProvider(Provider):
             ProviderError: The SMSC refused the bind.
         """
         self.session.ensure_bound()
-
-    @classmethod
-    def emulator_class(cls) -> type[Emulator]:
-        from .emulator import SmscEmulator
-
-        return SmscEmulator
-
-    @classmethod
-    def emulator_options(cls, emulator: Emulator) -> dict[str, Any]:
-        from .emulator import SmscEmulator
-
-        assert isinstance(emulator, SmscEmulator)
-        return {
-            "base_url": emulator.url,
-            "system_id": emulator.system_id,
-            "password": emulator.password,
-        }
 
     def close(self) -> None:
         """Unbind and close the connection. Safe to call twice."""
