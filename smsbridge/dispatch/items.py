@@ -7,6 +7,7 @@ the message to the items (:func:`item_references`, :func:`stored_options`) and b
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections.abc import Mapping
 from typing import Any
@@ -93,7 +94,7 @@ def item_message(item: OutboxItem) -> Message:
         del extra[TEMPLATE_KEY]
         raw = extra.pop(VARIABLES_KEY, {})
         variables = raw if isinstance(raw, Mapping) else {}
-        template = Template(str(stored["text"]), provider_ids=stored.get("provider_ids") or {})
+        template = _template(str(stored["text"]), stored.get("provider_ids") or {})
         options = attrs.evolve(options, extra=extra)
     return Message(
         to=(item.recipient,),
@@ -104,3 +105,18 @@ def item_message(item: OutboxItem) -> Message:
         template=template,
         variables=variables,
     )
+
+
+def _template(text: str, provider_ids: Mapping[str, Any]) -> Template:
+    """The template of a stored item: one value per batch, not one per recipient (a
+    template checks its text when built, and a batch of a million shares one)."""
+    try:
+        key = tuple(sorted(provider_ids.items()))
+        return _cached_template(text, key)
+    except TypeError:  # an id that cannot be a key: build it as it is
+        return Template(text, provider_ids=provider_ids)
+
+
+@functools.lru_cache(maxsize=256)
+def _cached_template(text: str, provider_ids: tuple[tuple[str, Any], ...]) -> Template:
+    return Template(text, provider_ids=dict(provider_ids))
