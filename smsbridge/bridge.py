@@ -26,7 +26,7 @@ from smsbridge.dispatch.answers import (
     merge_results,
     raise_request_error,
 )
-from smsbridge.dispatch.prepare import batch_entries, prepare_message
+from smsbridge.dispatch.prepare import batch_entries, prepare_message, send_arguments
 from smsbridge.dispatch.summary import Summary
 from smsbridge.errors import (
     ConfigurationError,
@@ -281,24 +281,15 @@ class SmsBridge:
                 or recipients without a body.
             OutboxError: For outbox failures.
         """
-        if isinstance(message, Message):
-            direct = (body, sender, reference, options)
-            if any(value is not None for value in direct):
-                raise TypeError("send(Message) takes no body, sender, reference or options")
-            return self._send(message, single=len(message.to) == 1)
-        if body is None:
-            raise TypeError("send(to, body): the body is missing")
-        built = Message(message, body, sender, reference, options=options or SendOptions())
-        return self._send(built, single=isinstance(message, str))
+        build, single = send_arguments(message, body, sender, reference, options)
+        return self._send(build(), single=single)
 
     def _send(self, message: Message, *, single: bool) -> SendResult | BatchResult:
         prepared = prepare_message(message, self.normalise, message.reference or new_reference())
         results: list[SendResult] = []
         if prepared.items:
-            settled: dict[str, ItemOutcome] = {}
-            self.dispatcher.add_and_send(prepared.items, settled)
+            stored = self.answers.write(prepared.items)
             references = [item.reference for item in prepared.items]
-            stored = settled if len(settled) == len(references) else self.store.outcomes(references)
             if any(self.answers.waiting(item) for item in stored.values()):
                 batch = prepared.reference if len(references) > 1 else None
                 self._settle(references, batch)

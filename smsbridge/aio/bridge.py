@@ -24,7 +24,7 @@ import attrs
 
 from smsbridge.bridge import SmsBridge, new_reference
 from smsbridge.dispatch.answers import merge_results, raise_request_error
-from smsbridge.dispatch.prepare import PreparedMessage, prepare_message
+from smsbridge.dispatch.prepare import PreparedMessage, prepare_message, send_arguments
 from smsbridge.dispatch.summary import Summary
 from smsbridge.errors import ConfigurationError
 from smsbridge.limits import Limit
@@ -206,19 +206,8 @@ class AsyncSmsBridge(AsyncBatches):
             OutboxError: For outbox failures.
             RuntimeError: When the bridge is closed.
         """
-        if isinstance(message, Message):
-            if any(value is not None for value in (body, sender, reference, options)):
-                raise TypeError("send(Message) takes no body, sender, reference or options")
-            given = message
-            return await self._send(lambda: given, single=len(message.to) == 1)
-        if body is None:
-            raise TypeError("send(to, body): the body is missing")
-        to, text = message, body
-
-        def build() -> Message:
-            return Message(to, text, sender, reference, options=options or SendOptions())
-
-        return await self._send(build, single=isinstance(message, str))
+        build, single = send_arguments(message, body, sender, reference, options)
+        return await self._send(build, single=single)
 
     async def _send(
         self, build: Callable[[], Message], *, single: bool
@@ -251,9 +240,7 @@ class AsyncSmsBridge(AsyncBatches):
         pending = _Waiting(message, prepared, single, references)
         if not prepared.items:
             return self._results(pending, {})
-        handed: dict[str, ItemOutcome] = {}
-        bridge.dispatcher.add_and_send(prepared.items, handed)
-        stored = handed if len(handed) == len(references) else bridge.store.outcomes(references)
+        stored = bridge.answers.write(prepared.items)
         if not any(bridge.answers.waiting(item) for item in stored.values()):
             return self._results(pending, stored)
         batch = prepared.reference if len(references) > 1 else None

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 from smsbridge.errors import MessageNotFoundError, ProviderError, Scope
-from smsbridge.outbox.base import ItemOutcome, ItemState, ItemStore, OutboxItem
+from smsbridge.outbox.base import ItemOutcome, ItemState, ItemStore, NewItem, OutboxItem
 from smsbridge.results import SendResult
 from smsbridge.status import Status
 
@@ -43,6 +43,17 @@ class OutboxAnswers:
     def __init__(self, store: ItemStore, dispatcher: Dispatcher) -> None:
         self.store = store
         self.dispatcher = dispatcher
+
+    def write(self, items: Sequence[NewItem]) -> dict[str, ItemOutcome]:
+        """Write a message's items (a lone due one goes out with its first request, see
+        :meth:`Dispatcher.add_and_send`) and say where each stands: the outcome the
+        request's commit handed back when it settled them all, else a read.
+        """
+        handed: dict[str, ItemOutcome] = {}
+        self.dispatcher.add_and_send(items, handed)
+        if len(handed) == len(items):
+            return handed
+        return self.store.outcomes([item.reference for item in items])
 
     def waiting(self, item: OutboxItem | ItemOutcome) -> bool:
         """Whether the caller should keep waiting for ``item``."""

@@ -11,12 +11,12 @@ knows the batch's numbers, so no process has to hold them all).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import attrs
 
 from smsbridge.errors import InvalidNumberError, SmsBridgeError, TemplateError
-from smsbridge.model import Batch, Message
+from smsbridge.model import Batch, Message, SendOptions
 from smsbridge.numbers import NumberNormaliser
 from smsbridge.outbox.base import NewItem
 from smsbridge.results import SendResult
@@ -24,7 +24,7 @@ from smsbridge.status import Status
 
 from .items import item_references, stored_options
 
-__all__ = ["PreparedMessage", "batch_entries", "prepare_message", "refused"]
+__all__ = ["PreparedMessage", "batch_entries", "prepare_message", "refused", "send_arguments"]
 
 
 def refused(number: str, reference: str, exc: SmsBridgeError) -> SendResult:
@@ -135,3 +135,35 @@ def batch_entries(
             options=stored_options(batch.options, batch.template, recipient.variables),
             batch=prefix,
         )
+
+
+def send_arguments(
+    message: Message | str | list[str] | tuple[str, ...],
+    body: str | None,
+    sender: str | None,
+    reference: str | None,
+    options: SendOptions | None,
+) -> tuple[Callable[[], Message], bool]:
+    """Read ``send``'s two forms, ``send(Message)`` and ``send(to, body, ...)``, the same
+    way for both bridges.
+
+    Returns:
+        What builds the message (the async bridge builds it on a worker thread), and
+        whether a lone recipient's result is returned alone (not in a batch result).
+
+    Raises:
+        TypeError: For a ``Message`` given with direct-form arguments, or no body.
+    """
+    if isinstance(message, Message):
+        if any(value is not None for value in (body, sender, reference, options)):
+            raise TypeError("send(Message) takes no body, sender, reference or options")
+        given = message
+        return (lambda: given), len(message.to) == 1
+    if body is None:
+        raise TypeError("send(to, body): the body is missing")
+    to, text = message, body
+
+    def build() -> Message:
+        return Message(to, text, sender, reference, options=options or SendOptions())
+
+    return build, isinstance(message, str)
