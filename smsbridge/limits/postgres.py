@@ -85,16 +85,9 @@ class PostgresLimits:
             connect_timeout=max(2, round(self._timeout)),
             application_name="smsbridge-limits",
         )
-        try:
-            conn.execute(
-                "SELECT set_config('search_path', quote_ident(%s), false), "
-                "set_config('lock_timeout', %s, false)",
-                (self.schema, f"{max(1, round(self._timeout * 1000))}ms"),
-            )
-        except BaseException:
-            conn.close()
-            raise
-        return conn
+        from smsbridge.outbox.postgres import pin_session
+
+        return pin_session(conn, self.schema, self._timeout)
 
     @contextmanager
     def _translated(self) -> Iterator[None]:

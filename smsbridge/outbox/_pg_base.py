@@ -34,6 +34,7 @@ __all__ = [
     "PgBase",
     "db_error",
     "is_transient",
+    "pin_session",
     "redact",
     "scrub",
     "split_url",
@@ -147,6 +148,25 @@ def is_transient(exc: psycopg.Error, *, connection_lost: bool = False) -> bool:
     return state[:2] in _TRANSIENT_CLASSES or state in _TRANSIENT_STATES
 
 
+def pin_session(conn: Connection, schema: str, timeout: float) -> Connection:
+    """Set a new connection's session to ``schema`` alone and a lock timeout of
+    ``timeout`` seconds; close it if that fails.
+
+    Only the outbox's schema: an application's own ``items`` table elsewhere in the
+    database can never be picked up by mistake.
+    """
+    try:
+        conn.execute(
+            "SELECT set_config('search_path', quote_ident(%s), false), "
+            "set_config('lock_timeout', %s, false)",
+            (schema, f"{max(1, round(timeout * 1000))}ms"),
+        )
+    except BaseException:
+        conn.close()
+        raise
+    return conn
+
+
 def db_error(exc: psycopg.Error, *, connection_lost: bool = False) -> OutboxError:
     """The :class:`OutboxError` for a psycopg error, ``TRANSIENT`` when
     :func:`is_transient`, its text free of passwords.
@@ -205,18 +225,7 @@ class PgBase(SqlBase[Connection]):
         if "application_name" not in conninfo_to_dict(self._conninfo):
             extra["application_name"] = "smsbridge"
         conn = psycopg.connect(self._conninfo, autocommit=True, **extra)
-        try:
-            # Only the outbox's schema: an application's own "items" table elsewhere in
-            # the database can never be picked up by mistake.
-            conn.execute(
-                "SELECT set_config('search_path', quote_ident(%s), false), "
-                "set_config('lock_timeout', %s, false)",
-                (self.schema, f"{max(1, round(self._timeout * 1000))}ms"),
-            )
-        except BaseException:
-            conn.close()
-            raise
-        return conn
+        return pin_session(conn, self.schema, self._timeout)
 
     def _connection(self) -> Connection:
         if self._closed:

@@ -24,14 +24,21 @@ from typing import Any
 
 import psycopg
 
-from smsbridge.outbox._pg_base import DEFAULT_SCHEMA, Connection, PgBase, db_error, split_url
+from smsbridge.outbox._pg_base import (
+    DEFAULT_SCHEMA,
+    Connection,
+    PgBase,
+    db_error,
+    pin_session,
+    split_url,
+)
 from smsbridge.outbox._sql_common import ITEM_COLUMNS
 from smsbridge.outbox._sql_items import NewRow, SqlItems
 from smsbridge.outbox._sql_outcomes import SqlOutcomes
 from smsbridge.outbox._sql_reads import SqlReads
 from smsbridge.outbox.base import Attempt, OutboxError, OutboxItem
 
-__all__ = ["DEFAULT_SCHEMA", "PostgresStore", "db_error", "split_url"]
+__all__ = ["DEFAULT_SCHEMA", "PostgresStore", "db_error", "pin_session", "split_url"]
 
 _PAGE = 500
 _cursor_names = itertools.count()
