@@ -8,7 +8,8 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from typing import IO
 
@@ -106,6 +107,29 @@ class LineReader:
         while (line := self._lines.get_nowait()) is not None:
             parts.append(line)
         return "".join(parts)
+
+
+@contextmanager
+def emulate_process(*args: str) -> Iterator[tuple[subprocess.Popen[str], LineReader]]:
+    """``smsbridge emulate ARGS`` as a child process, with a reader of its output; killed
+    (if still running) and its pipes closed on the way out."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "smsbridge", "emulate", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=environment(),
+    )
+    try:
+        assert proc.stdout is not None
+        yield proc, LineReader(proc.stdout)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(timeout=TIMEOUT)
+        for stream in (proc.stdout, proc.stderr):
+            if stream is not None:
+                stream.close()
 
 
 def emulated_config(

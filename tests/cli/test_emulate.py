@@ -9,20 +9,11 @@ from pathlib import Path
 
 from smsbridge import Message, get_provider
 
-from .helpers import TIMEOUT, LineReader, environment, run
+from .helpers import TIMEOUT, emulate_process, environment, run
 
 
 def test_emulate_serves_until_terminated(tmp_path: Path) -> None:
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "smsbridge", "emulate", "clickatell", "bulksms", "--json"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=environment(),
-    )
-    try:
-        assert proc.stdout is not None
-        reader = LineReader(proc.stdout)
+    with emulate_process("clickatell", "bulksms", "--json") as (proc, reader):
         items = [json.loads(line) for line in reader.until(lambda line: "ready" in line)]
         emulators = {item["provider"]: item for item in items[:-1]}
         assert sorted(emulators) == ["bulksms", "clickatell"]
@@ -48,26 +39,10 @@ def test_emulate_serves_until_terminated(tmp_path: Path) -> None:
         proc.terminate()
         assert proc.wait(timeout=TIMEOUT) == 0
         assert reader.rest() == ""
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait(timeout=TIMEOUT)
-        for stream in (proc.stdout, proc.stderr):
-            if stream is not None:
-                stream.close()
 
 
 def test_emulate_human_output_has_a_snippet_and_exports() -> None:
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "smsbridge", "emulate", "huawei"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=environment(),
-    )
-    try:
-        assert proc.stdout is not None
-        reader = LineReader(proc.stdout)
+    with emulate_process("huawei") as (proc, reader):
         lines = reader.until(lambda line: line.startswith("serving"))
         text = "".join(lines)
         assert "huawei emulator: http://127.0.0.1:" in text
@@ -76,13 +51,6 @@ def test_emulate_human_output_has_a_snippet_and_exports() -> None:
         proc.terminate()
         assert proc.wait(timeout=TIMEOUT) == 0
         assert reader.rest() == "stopped\n"
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait(timeout=TIMEOUT)
-        for stream in (proc.stdout, proc.stderr):
-            if stream is not None:
-                stream.close()
 
 
 def test_emulate_unknown_provider_is_a_usage_error() -> None:

@@ -4,8 +4,6 @@ least-cost prices from a price table."""
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from decimal import Decimal
 from pathlib import Path
 
@@ -13,20 +11,11 @@ from smsbridge import Message, SendOptions, get_provider
 from smsbridge.pricing import PriceTable, TablePrices, quote
 from smsbridge_smpp import SmppProvider
 from smsbridge_smpp.emulator import SmscEmulator
-from tests.cli.helpers import TIMEOUT, LineReader, environment, run
+from tests.cli.helpers import TIMEOUT, emulate_process, run
 
 
 def test_emulate_smpp_and_send_with_the_printed_configuration(tmp_path: Path) -> None:
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "smsbridge", "emulate", "smpp", "--json"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=environment(),
-    )
-    try:
-        assert proc.stdout is not None
-        reader = LineReader(proc.stdout)
+    with emulate_process("smpp", "--json") as (proc, reader):
         items = [json.loads(line) for line in reader.until(lambda line: "ready" in line)]
         [smpp, ready] = items
         assert smpp["url"].startswith("smpp://127.0.0.1:")
@@ -42,13 +31,6 @@ def test_emulate_smpp_and_send_with_the_printed_configuration(tmp_path: Path) ->
         assert (line["recipient"], line["provider"]) == ("+447700900123", "smpp")
         proc.terminate()
         assert proc.wait(timeout=TIMEOUT) == 0
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait(timeout=TIMEOUT)
-        for stream in (proc.stdout, proc.stderr):
-            if stream is not None:
-                stream.close()
 
 
 PRICES = """provider,country,prefix,network,price,unit
