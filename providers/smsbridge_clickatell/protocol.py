@@ -75,17 +75,7 @@ SCHEDULING = frozenset({"scheduled_time", "deliv_time"})
 MAX_VALIDITY_MINUTES = 1440
 #: ``sendmsg`` parameters the provider's options may set for every message; a message's
 #: own ``extra`` may also set ``deliv_time`` and the binary ones (see :mod:`.features`).
-SEND_EXTRAS = (
-    "callback",
-    "deliv_ack",
-    "mo",
-    "queue",
-    "escalate",
-    "max_credits",
-    "req_feat",
-    "msg_type",
-    "bypass_dnc_check",
-)
+SEND_EXTRAS = tuple(name for name in MESSAGE_EXTRAS if name != "deliv_time")
 
 _CLIENT_ID_RE = re.compile(r"^[A-Za-z0-9]{1,32}$")
 _PLACEHOLDER_RE = re.compile(r"\{\{|\}\}|\{([A-Za-z_][A-Za-z0-9_]*)\}")

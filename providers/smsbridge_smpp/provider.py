@@ -7,7 +7,6 @@ The wire work lives in :mod:`.session` (socket, window, keep-alive), the text en
 from __future__ import annotations
 
 import functools
-import ipaddress
 import itertools
 import logging
 import ssl
@@ -38,6 +37,7 @@ from smsbridge.sdk import (
     Capabilities,
     EmulatedBy,
     ProviderOptions,
+    is_loopback_host,
     provider_extras,
     secret_converter,
 )
@@ -152,21 +152,12 @@ class SmppOptions(ProviderOptions):
         except ValueError:
             raise ValueError(f"base_url has an invalid port: {self.base_url!r}") from None
         tls = parts.scheme == "smpps"
-        if not tls and not self.allow_insecure and not _loopback(parts.hostname):
+        if not tls and not self.allow_insecure and not is_loopback_host(parts.hostname):
             raise ValueError(
                 f"plain SMPP to {parts.hostname} sends the password in clear: use smpps:// "
                 "or set allow_insecure"
             )
         return parts.hostname, port, tls
-
-
-def _loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 class SmppProvider(Provider):

@@ -35,6 +35,7 @@ from smsbridge.http import (
     FieldValue,
     HttpClient,
     HttpResponse,
+    is_loopback_host,
     raise_for_transport_status,
     redact_query,
 )
@@ -120,6 +121,7 @@ __all__ = [
     "encode_septets",
     "extras_key",
     "hookimpl",
+    "is_loopback_host",
     "make_plugin_manager",
     "on_path",
     "pack_septets",
