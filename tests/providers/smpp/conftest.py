@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 
+from smsbridge.sdk.testing import ProviderMaker
 from smsbridge.testing import EmulatorFactory
 from smsbridge_smpp import SmppProvider
 from smsbridge_smpp.emulator import SmscEmulator
@@ -32,18 +34,8 @@ def emulator(make_emulator: Callable[..., SmscEmulator]) -> SmscEmulator:
 
 
 @pytest.fixture
-def make_provider() -> Iterator[Callable[..., SmppProvider]]:
-    made: list[SmppProvider] = []
-
-    def make(emulator: SmscEmulator, **options: Any) -> SmppProvider:
-        merged = {**SmppProvider.emulator_options(emulator), **options}
-        provider = SmppProvider.from_options(**merged)
-        made.append(provider)
-        return provider
-
-    yield make
-    for provider in made:
-        provider.close()
+def make_provider(smsbridge_make_provider: ProviderMaker) -> Callable[..., SmppProvider]:
+    return functools.partial(smsbridge_make_provider, SmppProvider)
 
 
 @pytest.fixture
