@@ -384,18 +384,30 @@ class SmsBridge:
             repeated: frozenset[str] = frozenset()
             stored: dict[str, ItemOutcome] = {}
             references: list[str] = []
+            worked = False
             try:
-                if items:
+                started = time.monotonic()
+                if items and tracker is None:
+                    # Written leased to this process and worked at once: no claim, and
+                    # the outcomes come back from the commits that settled them.
+                    added = self.dispatcher.add_and_work(items, stored)
+                    worked = True
+                elif items:
                     added = self.store.add(items, now=self.dispatcher.clock())
+                if items:
                     written += added.added + added.existing
                     repeated = frozenset(added.duplicates)
                     duplicates.count += len(repeated)
                     references = [i.reference for i in items if i.reference not in repeated]
                 if tracker is not None:
                     tracker.begin(references, [e for e in window if isinstance(e, SendResult)])
-                if references:
-                    self._settle(references, prefix, tracker)
-                    stored = self.store.outcomes(references)
+                unsettled = [
+                    r for r in references if r not in stored or self.answers.waiting(stored[r])
+                ]
+                if unsettled:
+                    # max_wait counts from the window's first step, wherever it was made.
+                    self._settle(unsettled, prefix, tracker, started, worked=worked)
+                    stored.update(self.store.outcomes(unsettled))
                 if tracker is not None:
                     tracker.finish(stored)
             except StorageError as exc:
@@ -465,11 +477,22 @@ class SmsBridge:
         return self.dispatcher.resume(timeout, patience=patience)
 
     def _settle(
-        self, references: Sequence[str], batch: str | None, tracker: WindowTracker | None = None
+        self,
+        references: Sequence[str],
+        batch: str | None,
+        tracker: WindowTracker | None = None,
+        started: float | None = None,
+        *,
+        worked: bool = False,
     ) -> None:
         """Work the outbox until these items are settled (or past their deadline, with a
-        tracker) or ``max_wait`` passes."""
-        deadline = time.monotonic() + self.max_wait
+        tracker) or ``max_wait`` passes from ``started`` (now by default).
+
+        ``worked``: the items have had their first step already, so nothing more is
+        done once ``max_wait`` has passed (otherwise one round always runs)."""
+        deadline = (time.monotonic() if started is None else started) + self.max_wait
+        if worked and deadline <= time.monotonic():
+            return
         while True:
             # With a tracker, a request's worth per round, so progress is seen per request.
             claimed = self.dispatcher.run_once(tracker.claim if tracker is not None else None)

@@ -293,8 +293,15 @@ class _ReadOnlyAfterSecondAdd(SqliteStore):
 
     adds = 0
 
-    def add(self, items: Iterable[NewItem], *, now: float, chunk_size: int = 1000) -> AddResult:
-        result = super().add(items, now=now, chunk_size=chunk_size)
+    def add(
+        self,
+        items: Iterable[NewItem],
+        *,
+        now: float,
+        chunk_size: int = 1000,
+        lease: tuple[str, float] | None = None,
+    ) -> AddResult:
+        result = super().add(items, now=now, chunk_size=chunk_size, lease=lease)
         self.adds += 1
         if self.adds == 2:
             self._connection().execute("PRAGMA query_only = ON")
@@ -313,10 +320,10 @@ def test_a_batch_cut_short_by_its_store_says_how_much_is_written(
             SmsBridge([clickatell], store=store, batch_window=10) as bridge,
         ):
             sent.extend(bridge.iter_send_batch(Batch(numbers(30), body="b", reference="b")))
-        # The first window was written and sent; the second was written, then claiming
-        # it failed.
+        # The first window was written and sent; the second was written, then the first
+        # write for its request failed: nothing of it left.
         assert [r.status for r in sent] == [Status.ACCEPTED] * 10
-        assert (info.value.operation, info.value.written) == ("claim", 20)
-        assert f"outbox {store.path} is read-only while claiming items" in str(info.value)
+        assert (info.value.operation, info.value.written) == ("save_chunk", 20)
+        assert f"outbox {store.path} is read-only while saving a request body" in str(info.value)
         store._connection().execute("PRAGMA query_only = OFF")
         assert store.counts("b")[ItemState.PENDING] == 10

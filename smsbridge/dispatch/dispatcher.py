@@ -23,6 +23,7 @@ item whose request is still out.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import random
@@ -48,9 +49,11 @@ from smsbridge.outbox.base import (
     ItemState,
     LeaseError,
     NewItem,
+    OutboxError,
     OutboxItem,
     OutboxStateError,
     OutboxStore,
+    StorageError,
 )
 from smsbridge.outbox.clock import StoreClock
 from smsbridge.provider import Provider
@@ -65,7 +68,7 @@ from .chunking import as_chunking
 from .items import item_message, item_references, stored_options
 from .summary import Summary, summarize
 
-__all__ = ["Dispatcher", "unique_owner"]
+__all__ = ["Dispatcher", "dead_here", "unique_owner"]
 
 log = logging.getLogger("smsbridge.dispatch")
 
@@ -73,6 +76,28 @@ log = logging.getLogger("smsbridge.dispatch")
 def unique_owner() -> str:
     """A lease name no other process has: ``"<host>:<pid>:<12 hex digits>"``."""
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:12]}"
+
+
+def dead_here(owner: str) -> bool:
+    """Whether ``owner`` is a :func:`unique_owner` name of a process of this host that
+    no longer runs (its leases can be taken back at once, without waiting them out).
+
+    Names of other hosts, of this process, of live processes and names given by hand
+    are never dead: their leases run out as usual.
+    """
+    parts = owner.rsplit(":", 2)
+    if len(parts) != 3 or not parts[1].isdigit() or len(parts[2]) != 12:
+        return False
+    host, pid = parts[0], int(parts[1])
+    if host != socket.gethostname() or pid == os.getpid() or pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except OSError:  # alive under another user, or not ours to ask: keep the lease
+        return False
+    return False
 
 
 Job = Callable[[], None]
@@ -232,6 +257,63 @@ class Dispatcher(ChunkSender):
                     self._finished.outcomes = None
         return self.store.add(items, now=now)
 
+    def add_and_work(
+        self, items: Sequence[NewItem], outcomes: dict[str, ItemOutcome] | None = None
+    ) -> AddResult:
+        """Write a caller's window of items and work the due ones at once, unclaimed.
+
+        The due items are written leased to this process (one commit per thousand), and
+        the round works them from the values in hand: no claim reads them back, and the
+        commit that settles a request hands its outcomes to ``outcomes``. Whatever that
+        round leaves unsettled (a retry, an unknown outcome), items stored already (a
+        batch run again) and items due later are left to :meth:`run_once` as usual. If
+        this process dies, the leases run out and any worker takes the items over.
+
+        Args:
+            items: The window, e.g. a batch's next ten thousand recipients.
+            outcomes: Filled with the stored outcome of each item settled here.
+
+        Returns:
+            What was written (:attr:`~smsbridge.outbox.AddResult.leased`: the items
+            this call worked).
+        """
+        now = self.clock()
+        due = [i for i in items if i.next_attempt_at is None or i.next_attempt_at <= now]
+        later = [i for i in items if not (i.next_attempt_at is None or i.next_attempt_at <= now)]
+        until = now + self.lease_seconds
+        try:
+            written = self.store.add(due, now=now, lease=(self.owner, until))
+        except OutboxError:
+            # What was written before the failure goes back to any worker at once (if
+            # the store still takes this write; else the lease runs out).
+            with contextlib.suppress(OutboxError):
+                self.store.renew_leases(
+                    self.owner, [i.reference for i in due], now=now, lease_seconds=0
+                )
+            raise
+        if later:
+            rest = self.store.add(later, now=now)
+            written = AddResult(
+                written.added + rest.added,
+                written.existing + rest.existing,
+                (*written.duplicates, *rest.duplicates),
+                written.leased,
+            )
+        mine = frozenset(written.leased)
+        held = [_leased(i, now, self.owner, until) for i in due if i.reference in mine]
+        if not held:
+            return written
+        references = [item.reference for item in held]
+        self._hold(references, True)
+        try:
+            self._round(held, outcomes)
+        except StorageError as exc:
+            # The window is in the store: a caller counting what is written counts it.
+            raise exc.count(written.added + written.existing) from None
+        finally:
+            self._hold(references, False)
+        return written
+
     def _first_request(self, new: NewItem, now: float) -> bool:
         """Send a lone new item with its write and its attempt in one commit.
 
@@ -278,9 +360,13 @@ class Dispatcher(ChunkSender):
             self._hold(references, False)
         return len(items)
 
-    def _round(self, items: Sequence[OutboxItem]) -> None:
+    def _round(
+        self, items: Sequence[OutboxItem], outcomes: dict[str, ItemOutcome] | None = None
+    ) -> None:
         self._fresh_breakers()
         jobs = self._plan(items)
+        if outcomes is not None:
+            jobs = [partial(self._handing, outcomes, job) for job in jobs]
         if self.concurrency == 1 or len(jobs) == 1:
             for job in jobs:
                 self._run(job)
@@ -289,6 +375,14 @@ class Dispatcher(ChunkSender):
                 self._pool = ThreadPoolExecutor(self.concurrency, thread_name_prefix="smsbridge")
             for _ in self._pool.map(self._run, jobs):
                 pass
+
+    def _handing(self, outcomes: dict[str, ItemOutcome], job: Job) -> None:
+        # Jobs may run on pool threads: the collector is set on the thread that runs one.
+        self._finished.outcomes = outcomes
+        try:
+            job()
+        finally:
+            self._finished.outcomes = None
 
     def _fresh_breakers(self) -> None:
         # Breakers are read afresh each round (see Requests._open), unless one was read
@@ -339,6 +433,7 @@ class Dispatcher(ChunkSender):
             What the outbox holds now: settled items by status, unsettled ones with why.
         """
         self.store.release(self.owner, now=self.clock())
+        self.release_dead()
         deadline = None if timeout is None else time.monotonic() + timeout
         while deadline is None or time.monotonic() < deadline:
             if self.run_once():
@@ -354,6 +449,21 @@ class Dispatcher(ChunkSender):
                 break
             self.sleep(min(max(wait, 0.005), remaining, 1.0))
         return summarize(self.store, now=self.clock(), recheck=self.unknown_recheck)
+
+    def release_dead(self) -> int:
+        """Drop the leases of processes of this host that died holding them
+        (:func:`dead_here`), so their items are taken over now, not once the leases run
+        out; in-flight ones are reconciled with their provider first, as always.
+
+        Returns:
+            How many leases were dropped.
+        """
+        released = 0
+        for owner in self.store.lease_owners(now=self.clock()):
+            if dead_here(owner):
+                log.info("taking back the leases of %s (that process is gone)", owner)
+                released += self.store.release(owner, now=self.clock())
+        return released
 
     # -- leases of requests in flight -------------------------------------------------
 
@@ -434,6 +544,10 @@ class Dispatcher(ChunkSender):
                     when = item.lease_until if item.lease_until is not None else self.clock()
                 elif state is ItemState.UNKNOWN and when - item.updated_at >= self.unknown_recheck:
                     continue  # parked for a later look, not a replay due soon
+                elif item.lease_until is not None:
+                    # Held by a worker (a window written leased to it): not ours before
+                    # the lease runs out.
+                    when = max(when, item.lease_until)
                 due = when if due is None else min(due, when)
         return due
 

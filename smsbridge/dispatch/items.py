@@ -16,11 +16,13 @@ import attrs
 
 from smsbridge.errors import InvalidMessageError
 from smsbridge.model import Message, SendOptions, Template
+from smsbridge.outbox import codec
 from smsbridge.outbox.base import OutboxItem
 
 __all__ = [
     "TEMPLATE_KEY",
     "VARIABLES_KEY",
+    "RowOptions",
     "item_message",
     "item_references",
     "stored_options",
@@ -42,6 +44,52 @@ def stored_options(
     extra[TEMPLATE_KEY] = {"text": template.text, "provider_ids": dict(template.provider_ids)}
     extra[VARIABLES_KEY] = dict(variables)
     return attrs.evolve(options, extra=extra)
+
+
+class RowOptions:
+    """A batch's stored options, recipient by recipient, with the shared part built and
+    encoded once.
+
+    A template batch's rows differ only in their values (``options.extra``'s
+    :data:`VARIABLES_KEY`): the batch's options are encoded once with a marker where the
+    values go, and each row's JSON is that text around its own values, identical to
+    encoding the row's options whole.
+
+    Args:
+        options: The batch's options.
+        template: The batch's template, if any.
+    """
+
+    _MARK = "\x00smsbridge-row-values\x00"
+
+    def __init__(self, options: SendOptions, template: Template | None) -> None:
+        self.template = template
+        self.shared = stored_options(options, template, {})
+        self._around: tuple[str, str] | None = None
+        if template is not None:
+            marked = attrs.evolve(
+                self.shared, extra={**self.shared.extra, VARIABLES_KEY: self._MARK}
+            )
+            encoded = codec.options_to_json(marked)
+            mark = codec.dumps(self._MARK)
+            if encoded.count(mark) == 1:
+                head, tail = encoded.split(mark)
+                self._around = (head, tail)
+
+    def row(self, variables: Mapping[str, Any]) -> tuple[SendOptions, str | None]:
+        """A recipient's stored options, and their JSON when it was built here.
+
+        Raises:
+            CodecError: For a value the outbox cannot store.
+        """
+        if self.template is None:
+            return self.shared, None
+        values = dict(variables)
+        options = attrs.evolve(self.shared, extra={**self.shared.extra, VARIABLES_KEY: values})
+        if self._around is None:
+            return options, None
+        head, tail = self._around
+        return options, head + codec.dumps(values) + tail
 
 
 _MAX_REFERENCE = 64

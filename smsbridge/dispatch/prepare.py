@@ -19,10 +19,11 @@ from smsbridge.errors import InvalidNumberError, SmsBridgeError, TemplateError
 from smsbridge.model import Batch, Message, SendOptions
 from smsbridge.numbers import NumberNormaliser
 from smsbridge.outbox.base import NewItem
+from smsbridge.outbox.codec import CodecError
 from smsbridge.results import SendResult
 from smsbridge.status import Status
 
-from .items import item_references, stored_options
+from .items import RowOptions, item_references, stored_options
 
 __all__ = ["PreparedMessage", "batch_entries", "prepare_message", "refused", "send_arguments"]
 
@@ -119,12 +120,15 @@ def batch_entries(
     Yields:
         One entry per recipient, in batch order.
     """
+    shared = RowOptions(batch.options, batch.template)
     for index, recipient in enumerate(batch, start=1):
         reference = recipient.reference or f"{prefix}-{index}"
         try:
             e164 = normalise(recipient.number)
             body = batch.render(recipient)
-        except (InvalidNumberError, TemplateError) as exc:
+            options, encoded = shared.row(recipient.variables)
+        except (InvalidNumberError, TemplateError, CodecError) as exc:
+            # A value the outbox cannot store fails its own row, not the batch.
             yield refused(recipient.number, reference, exc)
             continue
         yield NewItem(
@@ -132,8 +136,9 @@ def batch_entries(
             recipient=e164,
             body=body,
             sender=batch.sender,
-            options=stored_options(batch.options, batch.template, recipient.variables),
+            options=options,
             batch=prefix,
+            options_json=encoded,
         )
 
 

@@ -38,7 +38,14 @@ class SqlItems(SqlBase[ConnT]):
     """Adding, claiming, starting attempts and releasing leases."""
 
     @operation("add")
-    def add(self, items: Iterable[NewItem], *, now: float, chunk_size: int = 1000) -> AddResult:
+    def add(
+        self,
+        items: Iterable[NewItem],
+        *,
+        now: float,
+        chunk_size: int = 1000,
+        lease: tuple[str, float] | None = None,
+    ) -> AddResult:
         """Write items whose reference is not stored yet; others are left untouched.
 
         The input is consumed lazily and committed ``chunk_size`` rows at a time, so a
@@ -49,6 +56,10 @@ class SqlItems(SqlBase[ConnT]):
             items: The items, e.g. a generator.
             now: The current time; also ``next_attempt_at`` for items without one.
             chunk_size: Rows per transaction.
+            lease: ``(owner, until)``: write the items leased to ``owner`` until that
+                time, for a process that works them at once without claiming them
+                (their references are in :attr:`AddResult.leased`). Another process
+                takes them over only once the lease has run out.
 
         Returns:
             How many were added and how many already existed.
@@ -63,6 +74,7 @@ class SqlItems(SqlBase[ConnT]):
         """
         added = existing = 0
         duplicates: list[str] = []
+        leased: list[str] = []
         last: tuple[SendOptions | None, str] = (None, "")
         rows: list[NewRow] = []
 
@@ -71,7 +83,9 @@ class SqlItems(SqlBase[ConnT]):
             try:
                 with self._tx() as conn:
                     kept, repeated = self._unique_numbers(conn, rows)
-                    count = self._insert_items(conn, kept, float(now)) if kept else 0
+                    count = self._insert_items(conn, kept, float(now), lease) if kept else 0
+                    if lease is not None and kept:
+                        leased.extend(self._leased_now(conn, kept, count, lease))
             except StorageError as exc:
                 exc.count(added + existing + len(duplicates))
                 raise
@@ -81,16 +95,36 @@ class SqlItems(SqlBase[ConnT]):
             rows.clear()
 
         for item in items:
-            # Items of one batch share one options object: encode it once.
-            if item.options is not last[0]:
-                last = (item.options, codec.options_to_json(item.options))
-                remember_options(last[1], item.options)
-            rows.append(_new_row(item, last[1], now))
+            if item.options_json is not None:  # encoded by the caller (template rows)
+                rows.append(_new_row(item, item.options_json, now))
+            else:
+                # Items of one batch share one options object: encode it once.
+                if item.options is not last[0]:
+                    last = (item.options, codec.options_to_json(item.options))
+                    remember_options(last[1], item.options)
+                rows.append(_new_row(item, last[1], now))
             if len(rows) >= chunk_size:
                 flush()
         if rows:
             flush()
-        return AddResult(added, existing, duplicates)
+        return AddResult(added, existing, duplicates, leased)
+
+    def _leased_now(
+        self, conn: ConnT, rows: Sequence[NewRow], count: int, lease: tuple[str, float]
+    ) -> list[str]:
+        """The references among ``rows`` that an insert of ``count`` rows just wrote
+        with ``lease``: all of them when the count says so, else read back (the rare
+        re-run of a batch whose items are partly stored already)."""
+        references = [row[0] for row in rows]
+        if count == len(rows):
+            return references
+        owner, until = lease
+        found = self._fetch_rows(conn, references, "reference, lease_owner, lease_until, attempts")
+        return [
+            reference
+            for reference, row in found.items()
+            if row[1] == owner and row[2] == until and row[3] == 0
+        ]
 
     def _unique_numbers(
         self, conn: ConnT, rows: Sequence[NewRow]
@@ -242,7 +276,10 @@ class SqlItems(SqlBase[ConnT]):
         until = None if lease_seconds is None else float(now + lease_seconds)
         with self._tx() as conn:
             if new:
-                rows = [_new_row(item, codec.options_to_json(item.options), now) for item in new]
+                rows = [
+                    _new_row(item, item.options_json or codec.options_to_json(item.options), now)
+                    for item in new
+                ]
                 if until is None:
                     raise ValueError("writing new items with their attempt needs lease_seconds")
                 written = self._insert_items(conn, rows, float(now), (owner, until), provider)
@@ -314,6 +351,23 @@ class SqlItems(SqlBase[ConnT]):
                 query = "UPDATE items SET lease_until = ? WHERE lease_owner = ? AND reference IN "
                 renewed += self._run(conn, query + f"({marks})", (until, owner, *part)).rowcount
         return renewed
+
+    @operation("read leases")
+    def lease_owners(self, *, now: float) -> list[str]:
+        """The names holding an unexpired lease at ``now`` (a recovering process checks
+        whether their processes still live).
+
+        Raises:
+            OutboxError: For database errors.
+        """
+        with self._read_tx() as conn:
+            rows = self._run(
+                conn,
+                "SELECT DISTINCT lease_owner FROM items "
+                "WHERE lease_owner IS NOT NULL AND lease_until > ?",
+                (float(now),),
+            ).fetchall()
+        return sorted(str(row[0]) for row in rows)
 
     @operation("release")
     def release(self, owner: str, *, now: float) -> int:

@@ -309,6 +309,10 @@ class NewItem:
         options: The message's :class:`~smsbridge.SendOptions`.
         batch: The batch reference this item belongs to, if any.
         next_attempt_at: Not claimed before this time; ``None`` means "now" at ``add``.
+        options_json: ``options`` as the store writes them
+            (:func:`smsbridge.outbox.codec.options_to_json`), when the caller has them
+            encoded already: a template batch's rows share all their options but the
+            values, so they are encoded once per batch, not once per recipient.
     """
 
     reference: str = attrs.field(validator=_non_empty)
@@ -318,6 +322,7 @@ class NewItem:
     options: SendOptions = attrs.field(factory=SendOptions)
     batch: str | None = None
     next_attempt_at: float | None = None
+    options_json: str | None = attrs.field(default=None, eq=False, repr=False)
 
 
 @attrs.frozen(slots=True, kw_only=True)
@@ -450,11 +455,13 @@ class AddResult:
             in the same input).
         duplicates: References of items skipped because their batch already holds their
             number under another reference (a number repeated in a batch is sent once).
+        leased: References written leased to the caller (``add(..., lease=...)``).
     """
 
     added: int
     existing: int
     duplicates: tuple[str, ...] = attrs.field(default=(), converter=_tuple_of_str)
+    leased: tuple[str, ...] = attrs.field(default=(), converter=_tuple_of_str)
 
 
 @attrs.frozen(slots=True)
@@ -490,9 +497,12 @@ class Chunk(NamedTuple):
 class ItemStore(Protocol):
     """Items: writing them and reading where they stand."""
 
-    def add(self, items: Iterable[NewItem], *, now: float) -> AddResult:
+    def add(
+        self, items: Iterable[NewItem], *, now: float, lease: tuple[str, float] | None = None
+    ) -> AddResult:
         """Write items unless their reference exists (idempotent), or their batch holds
-        their number already (then their reference is in ``duplicates``); streams."""
+        their number already (then their reference is in ``duplicates``); streams.
+        With ``lease`` (owner, until) they are written leased to that owner."""
         ...
 
     def get_many(self, references: Sequence[str]) -> dict[str, OutboxItem]:
@@ -613,6 +623,10 @@ class AttemptStore(Protocol):
         self, owner: str, references: Sequence[str], *, now: float, lease_seconds: float
     ) -> int:
         """Extend ``owner``'s leases on these items (requests in flight); how many."""
+        ...
+
+    def lease_owners(self, *, now: float) -> list[str]:
+        """The names holding an unexpired lease at ``now``."""
         ...
 
 
