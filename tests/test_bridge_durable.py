@@ -15,14 +15,17 @@ from smsbridge import (
     Message,
     ProviderError,
     Recipient,
+    SendOptions,
     SendResult,
     SmsBridge,
     Status,
     Template,
 )
+from smsbridge.dispatch.items import VARIABLES_KEY
+from smsbridge.dispatch.prepare import batch_entries
 from smsbridge.errors import ConfigurationError
 from smsbridge.limits import Limit
-from smsbridge.outbox import AddResult, ItemState, NewItem, SqliteStore, StorageReadOnlyError
+from smsbridge.outbox import AddResult, ItemState, NewItem, SqliteStore, StorageReadOnlyError, codec
 from smsbridge.testing import EmulatorFactory
 from smsbridge.testing.faults import AcceptThenDrop, HttpStatus, on_path
 from smsbridge_bulksms.codes import SUBMISSION_CODES
@@ -327,3 +330,49 @@ def test_a_batch_cut_short_by_its_store_says_how_much_is_written(
         assert f"outbox {store.path} is read-only while saving a request body" in str(info.value)
         store._connection().execute("PRAGMA query_only = OFF")
         assert store.counts("b")[ItemState.PENDING] == 10
+
+
+def test_a_value_the_outbox_cannot_store_fails_its_own_row_only(
+    tmp_path: Path, clickatell: ClickatellProvider
+) -> None:
+    class Opaque:
+        def __str__(self) -> str:
+            return "opaque"
+
+    wanted = numbers(4)
+    people = [Recipient(n, variables={"name": f"P{i}"}) for i, n in enumerate(wanted)]
+    people[2] = Recipient(wanted[2], variables={"name": Opaque()})
+    batch = Batch(people, template=Template("Hi {name}"), reference="vals")
+    with SmsBridge([clickatell], store=tmp_path / "o.sqlite3") as bridge:
+        results = list(bridge.iter_send_batch(batch))
+        assert [r.status for r in results] == [
+            Status.ACCEPTED,
+            Status.ACCEPTED,
+            Status.REJECTED,
+            Status.ACCEPTED,
+        ]
+        error = results[2].error
+        assert error is not None and "cannot store a Opaque" in error.text
+        assert bridge.status("vals-3") is None  # never written
+        assert bridge.status("vals-4") is not None
+
+
+def test_a_template_row_is_stored_as_its_whole_options_would_be(
+    tmp_path: Path, clickatell: ClickatellProvider
+) -> None:
+    # Rows encoded once per batch read back exactly like options encoded whole.
+    options = SendOptions(flash=True, extra={"clickatell.climsgid_hint": ("a", 1)})
+    batch = Batch(
+        [
+            Recipient(n, variables={"name": f"P{i}", "n": Decimal(i)})
+            for i, n in enumerate(numbers(3))
+        ],
+        template=Template("Hi {name} {n}"),
+        options=options,
+        reference="whole",
+    )
+    with SmsBridge([clickatell], store=tmp_path / "o.sqlite3") as bridge:
+        for index, entry in enumerate(batch_entries(batch, bridge.normalise, "whole")):
+            assert isinstance(entry, NewItem)
+            assert entry.options_json == codec.options_to_json(entry.options)
+            assert entry.options.extra[VARIABLES_KEY] == {"name": f"P{index}", "n": Decimal(index)}
