@@ -6,6 +6,10 @@
    Huawei distinct template values);
 4. per-message ``send()`` through SmsBridge (SQLite, durability normal) vs the provider
    called directly, both one request per message;
+
+   (1 and 4 also print floors: what the outbox's own rows cost on SQLite with no Python
+   work around them, added to the direct time: the best ratio any durable path on this
+   schema could print;)
 5. peak RSS of a template batch through SmsBridge at 200,000 and 1,000,000 recipients
    (each in a fresh process; ``--quick``: 50,000 and 200,000);
 6. the timeout race (slow accepts past the client timeout, lost answers, a backup
@@ -28,6 +32,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from smsbridge import Batch, Message, Recipient, SendResult, SmsBridge, Status, Template
+from smsbridge.outbox.schema import migrate
 from smsbridge.testing import AcceptThenDrop, Delay, on_path
 from smsbridge_bulksms.emulator import BulkSmsEmulator
 from smsbridge_bulksms.provider import BulkSmsProvider
@@ -96,6 +101,12 @@ def bulk(count: int, root: Path) -> None:
         f"{count / (direct + floor):>9,.0f}/s  direct {count / direct:>9,.0f}/s  "
         f"best possible ratio {direct / (direct + floor):4.2f}"
     )
+    floor = schema_floor(count, root / "schema-floor.sqlite3")
+    print(
+        f"outbox schema floor {count:,} (item + attempt rows written and settled, "
+        f"executemany, no Python work)  {count / (direct + floor):>9,.0f}/s  "
+        f"best possible ratio {direct / (direct + floor):4.2f}"
+    )
 
 
 def sqlite_floor(count: int, path: Path) -> float:
@@ -124,6 +135,92 @@ def sqlite_floor(count: int, path: Path) -> float:
     )
     conn.execute("COMMIT")
     elapsed = time.perf_counter() - start
+    conn.close()
+    return elapsed
+
+
+def schema_floor(count: int, path: Path) -> float:
+    """Seconds for the rows the outbox itself must write per recipient, on its own
+    schema (every index it keeps for claims, reports and batches): the item added, its
+    attempt opened, both settled, 10,000 rows per transaction as executemany, with no
+    Python work around them. No durable path on this schema can beat it."""
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute("PRAGMA journal_mode=WAL")
+    migrate(conn)
+    conn.execute("PRAGMA synchronous=NORMAL")
+    elapsed = 0.0
+    for start in range(0, count, 10_000):
+        refs = [f"floor-{i}" for i in range(start, min(start + 10_000, count))]
+        began = time.perf_counter()
+        conn.execute("BEGIN IMMEDIATE")
+        conn.executemany(
+            "INSERT INTO items (reference, recipient, body, sender, options, batch, "
+            "next_attempt_at, state, created_at, updated_at, lease_owner, lease_until, "
+            "provider, attempts) VALUES (?, ?, 'Doors open at 7', NULL, '{}', 'floor', 1, "
+            "'inflight', 1, 1, 'owner', 99, 'bulksms', 1)",
+            [(ref, f"+4474{ref[6:]:>08}") for ref in refs],
+        )
+        conn.executemany(
+            "INSERT INTO attempts (reference, provider, started_at) VALUES (?, 'bulksms', 1)",
+            [(ref,) for ref in refs],
+        )
+        conn.execute("COMMIT")
+        conn.execute("BEGIN IMMEDIATE")
+        conn.executemany(
+            "UPDATE items SET state = 'done', status = 'accepted', message_id = ?, "
+            "message_key = ?, parts = 1, updated_at = 2, lease_owner = NULL, "
+            "lease_until = NULL WHERE reference = ?",
+            [(ref, ref, ref) for ref in refs],
+        )
+        conn.executemany(
+            "UPDATE attempts SET finished_at = 2, outcome = 'accepted' "
+            "WHERE reference = ? AND finished_at IS NULL",
+            [(ref,) for ref in refs],
+        )
+        conn.execute("COMMIT")
+        elapsed += time.perf_counter() - began
+    conn.close()
+    return elapsed
+
+
+def message_floor(count: int, path: Path) -> float:
+    """Seconds for the two commits a durable per-message send must make on the outbox's
+    schema (the item with its attempt before the request, the outcome after), with no
+    Python work around them."""
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute("PRAGMA journal_mode=WAL")
+    migrate(conn)
+    conn.execute("PRAGMA synchronous=NORMAL")
+    began = time.perf_counter()
+    for index in range(count):
+        ref = f"m{index:08d}{index * 7919 % 100_003:06d}"  # not in insertion order
+        conn.execute("BEGIN IMMEDIATE")
+        conn.execute(
+            "INSERT INTO items (reference, recipient, body, sender, options, batch, "
+            "next_attempt_at, state, created_at, updated_at, lease_owner, lease_until, "
+            "provider, attempts) VALUES (?, ?, 'b', NULL, '{}', NULL, 1, 'inflight', 1, 1, "
+            "'owner', 99, 'clickatell', 1)",
+            (ref, f"+4474{index:08d}"),
+        )
+        conn.execute(
+            "INSERT INTO attempts (reference, provider, started_at) VALUES (?, 'clickatell', 1)",
+            (ref,),
+        )
+        conn.execute("COMMIT")
+        conn.execute("BEGIN IMMEDIATE")
+        conn.execute(
+            "UPDATE items SET state = 'done', status = 'accepted', message_id = ?, "
+            "message_key = ?, updated_at = 2, lease_owner = NULL, lease_until = NULL "
+            "WHERE reference = ?",
+            (ref, ref, ref),
+        )
+        conn.execute(
+            "UPDATE attempts SET finished_at = 2, outcome = 'accepted' "
+            "WHERE reference = ? AND finished_at IS NULL",
+            (ref,),
+        )
+        conn.execute("COMMIT")
+    elapsed = time.perf_counter() - began
     conn.close()
     return elapsed
 
@@ -181,6 +278,11 @@ def per_message(count: int, root: Path) -> None:
     print(
         f"per-message send(), SQLite normal          bridge {count / bridged:>9,.0f}/s  direct "
         f"{count / direct:>9,.0f}/s  ratio {direct / bridged:4.2f}  (target 2,000/s)"
+    )
+    floor = message_floor(count, root / "pm-floor.sqlite3")
+    print(
+        f"per-message floor (direct + 2 commits on the outbox schema, no Python work) "
+        f"{count / (direct + floor):>9,.0f}/s  best possible ratio {direct / (direct + floor):4.2f}"
     )
 
 

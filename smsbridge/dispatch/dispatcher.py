@@ -418,7 +418,8 @@ class Dispatcher(ChunkSender):
         """Finish what is in the outbox (e.g. after a crash) and say what is left.
 
         Takes back the leases of this dispatcher's own name (only meaningful for a
-        stable name given to a restarted process; a default name is new), then works
+        stable name given to a restarted process; a default name is new) and those of
+        processes of this host that are gone (:meth:`release_dead`), then works
         until nothing is due within ``patience`` seconds. Items that were in flight are
         reconciled with the provider they went to before anything is sent again; items
         another live process holds are left to it.

@@ -183,6 +183,12 @@ def options_to_json(options: SendOptions) -> str:
     Raises:
         CodecError: When ``extra`` holds a value the codec does not carry.
     """
+    if options == _DEFAULT_OPTIONS:  # most messages: one text, not one encoding each
+        return _DEFAULT_JSON
+    return _options_json(options)
+
+
+def _options_json(options: SendOptions) -> str:
     return dumps(
         {
             "scheduled_at": _dt(options.scheduled_at),
@@ -203,6 +209,10 @@ def options_to_json(options: SendOptions) -> str:
             **({"raw": {k: dict(v) for k, v in options.raw.items()}} if options.raw else {}),
         }
     )
+
+
+_DEFAULT_OPTIONS = SendOptions()
+_DEFAULT_JSON = _options_json(_DEFAULT_OPTIONS)
 
 
 def options_from_json(text: str) -> SendOptions:
