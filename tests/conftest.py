@@ -15,7 +15,11 @@ from tests.postgres import postgres_schema, postgres_url
 
 __all__ = ["postgres_schema", "postgres_url"]
 
-settings.register_profile("dev", max_examples=100)
+# No profile times anything: a shared, loaded machine must not turn a slow example or a
+# slow draw into a failure (timing belongs in bench/).
+settings.register_profile(
+    "dev", max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
 settings.register_profile(
     "ci",
     max_examples=200,
@@ -24,7 +28,9 @@ settings.register_profile(
     suppress_health_check=[HealthCheck.too_slow],
     print_blob=True,
 )
-settings.register_profile("fast", max_examples=25, deadline=None)
+settings.register_profile(
+    "fast", max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
 # CI sets CI=true; its profile is derandomized so a red run can be replayed exactly.
 _default = "ci" if os.environ.get("CI") else "dev"
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", _default))

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from decimal import Decimal
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import pytest
 
@@ -296,15 +296,8 @@ class _ReadOnlyAfterSecondAdd(SqliteStore):
 
     adds = 0
 
-    def add(
-        self,
-        items: Iterable[NewItem],
-        *,
-        now: float,
-        chunk_size: int = 1000,
-        lease: tuple[str, float] | None = None,
-    ) -> AddResult:
-        result = super().add(items, now=now, chunk_size=chunk_size, lease=lease)
+    def add(self, items: Iterable[NewItem], **options: Any) -> AddResult:
+        result = super().add(items, **options)
         self.adds += 1
         if self.adds == 2:
             self._connection().execute("PRAGMA query_only = ON")

@@ -41,16 +41,9 @@ class LosesFirstAdd(SqliteStore):
         super().__init__(*args, **kwargs)
         self.lost = 0
 
-    def add(
-        self,
-        items: Iterable[NewItem],
-        *,
-        now: float,
-        chunk_size: int = 1000,
-        lease: tuple[str, float] | None = None,
-    ) -> AddResult:
+    def add(self, items: Iterable[NewItem], **options: Any) -> AddResult:
         """Add; the first time, raise a transient error after the commit."""
-        result = super().add(items, now=now, chunk_size=chunk_size, lease=lease)
+        result = super().add(items, **options)
         if self.lost == 0:
             self.lost += 1
             raise OutboxError("connection lost after the commit", kind=Kind.TRANSIENT)
