@@ -53,7 +53,9 @@ def test_one_lone_surrogate_in_100_rejects_that_recipient_only(
     assert len(accepted) == 99 and "+447700900042" not in accepted
 
 
-@settings(suppress_health_check=[HealthCheck.function_scoped_fixture], deadline=None)
+@settings(
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow], deadline=None
+)
 @given(
     st.lists(
         st.one_of(

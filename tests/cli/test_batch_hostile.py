@@ -41,7 +41,9 @@ def configured(
 # One emulator and outbox serve every example: each run has its own batch reference, and
 # what the emulator accepted is compared run by run.
 @pytest.mark.slow
-@settings(suppress_health_check=[HealthCheck.function_scoped_fixture], deadline=None)
+@settings(
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow], deadline=None
+)
 @given(case=hostile_csv())
 def test_good_rows_are_sent_once_and_bad_rows_reported_once(
     tmp_path: Path, configured: tuple[Path, ClickatellEmulator], case: HostileCsv

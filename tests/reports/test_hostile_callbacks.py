@@ -104,7 +104,9 @@ def _leaks(data: bytes) -> list[str]:
     return found
 
 
-@settings(deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
+)
 @given(
     request=callback_request(),
     route=st.sampled_from(["clickatell", "huawei", "bulksms", "smsmode"] * 3 + ["nobody"]),
