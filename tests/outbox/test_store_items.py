@@ -346,6 +346,44 @@ def test_mark_unknown_keeps_the_provider_for_reconciliation(store: AnyStore) -> 
     assert history is not None and history.attempts[0].outcome_unknown
 
 
+def test_items_written_leased_are_held_until_the_lease_runs_out(store: AnyStore) -> None:
+    written = store.add([new(f"r{i}") for i in range(3)], now=0, lease=("w1", 20.0))
+    assert (written.added, written.leased) == (3, ("r0", "r1", "r2"))
+    assert store.lease_owners(now=5) == ["w1"]
+    assert store.claim("w2", limit=10, now=19.9, lease_seconds=LEASE) == []
+    # The owner starts its attempts without a claim: the lease written is its lease.
+    store.begin_attempts(["r0"], owner="w1", provider="A", now=6)
+    assert [i.reference for i in store.claim("w2", limit=10, now=20, lease_seconds=LEASE)] == [
+        "r0",
+        "r1",
+        "r2",
+    ]
+    assert store.lease_owners(now=21) == ["w2"]
+    assert store.lease_owners(now=20 + LEASE) == []
+
+
+def test_a_leased_add_names_only_the_items_it_wrote(store: AnyStore) -> None:
+    # A batch run again: some of its items are stored already (under another lease or
+    # none); only the new ones are leased to the caller, and a number repeated in the
+    # batch is written once.
+    store.add([new("b-1", batch="b"), new("b-2", "+447700900124", batch="b")], now=0)
+    written = store.add(
+        [
+            new("b-1", batch="b"),
+            new("b-2", "+447700900124", batch="b"),
+            new("b-3", "+447700900125", batch="b"),
+            new("b-4", "+447700900125", batch="b"),
+            new("b-5", "+447700900126", batch="b"),
+        ],
+        now=1,
+        lease=("w1", 50.0),
+    )
+    assert (written.added, written.existing, written.duplicates) == (2, 2, ("b-4",))
+    assert written.leased == ("b-3", "b-5")
+    held = {i.reference: i.lease_owner for i in store.iter_items(batch="b")}
+    assert held == {"b-1": None, "b-2": None, "b-3": "w1", "b-5": "w1"}
+
+
 def test_release_frees_a_workers_leases(store: AnyStore) -> None:
     store.add([new("a"), new("b")], now=0)
     store.claim("w1", limit=2, now=0, lease_seconds=LEASE)
