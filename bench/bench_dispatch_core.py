@@ -109,13 +109,22 @@ def bulk(count: int, root: Path) -> None:
     )
 
 
+def floor_connection(path: Path, *, outbox_schema: bool) -> sqlite3.Connection:
+    """A connection set up as the outbox sets up its own (WAL, ``synchronous=NORMAL``),
+    with the outbox's tables when ``outbox_schema``."""
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute("PRAGMA journal_mode=WAL")
+    if outbox_schema:
+        migrate(conn)
+    conn.execute("PRAGMA synchronous=NORMAL")
+    return conn
+
+
 def sqlite_floor(count: int, path: Path) -> float:
     """Seconds for the least a durable path must write per recipient: the row added
     and the row settled, in one transaction each, as executemany with no bookkeeping.
     The provider's own time plus this is the fastest any durable send can be."""
-    conn = sqlite3.connect(path, isolation_level=None)
-    conn.execute("PRAGMA journal_mode=WAL")
-    conn.execute("PRAGMA synchronous=NORMAL")
+    conn = floor_connection(path, outbox_schema=False)
     conn.execute(
         "CREATE TABLE items (seq INTEGER PRIMARY KEY, reference TEXT UNIQUE, "
         "recipient TEXT, body TEXT, state TEXT, message_id TEXT)"
@@ -144,10 +153,7 @@ def schema_floor(count: int, path: Path) -> float:
     schema (every index it keeps for claims, reports and batches): the item added, its
     attempt opened, both settled, 10,000 rows per transaction as executemany, with no
     Python work around them. No durable path on this schema can beat it."""
-    conn = sqlite3.connect(path, isolation_level=None)
-    conn.execute("PRAGMA journal_mode=WAL")
-    migrate(conn)
-    conn.execute("PRAGMA synchronous=NORMAL")
+    conn = floor_connection(path, outbox_schema=True)
     elapsed = 0.0
     for start in range(0, count, 10_000):
         refs = [f"floor-{i}" for i in range(start, min(start + 10_000, count))]
@@ -187,10 +193,7 @@ def message_floor(count: int, path: Path) -> float:
     """Seconds for the two commits a durable per-message send must make on the outbox's
     schema (the item with its attempt before the request, the outcome after), with no
     Python work around them."""
-    conn = sqlite3.connect(path, isolation_level=None)
-    conn.execute("PRAGMA journal_mode=WAL")
-    migrate(conn)
-    conn.execute("PRAGMA synchronous=NORMAL")
+    conn = floor_connection(path, outbox_schema=True)
     began = time.perf_counter()
     for index in range(count):
         ref = f"m{index:08d}{index * 7919 % 100_003:06d}"  # not in insertion order

@@ -405,8 +405,10 @@ class SmsBridge:
                     r for r in references if r not in stored or self.answers.waiting(stored[r])
                 ]
                 if unsettled:
-                    # max_wait counts from the window's first step, wherever it was made.
-                    self._settle(unsettled, prefix, tracker, started, worked=worked)
+                    # max_wait counts from the window's first step, wherever it was made:
+                    # a window worked already gets no more rounds once it has passed.
+                    if not worked or time.monotonic() < started + self.max_wait:
+                        self._settle(unsettled, prefix, tracker, started)
                     stored.update(self.store.outcomes(unsettled))
                 if tracker is not None:
                     tracker.finish(stored)
@@ -482,17 +484,11 @@ class SmsBridge:
         batch: str | None,
         tracker: WindowTracker | None = None,
         started: float | None = None,
-        *,
-        worked: bool = False,
     ) -> None:
         """Work the outbox until these items are settled (or past their deadline, with a
-        tracker) or ``max_wait`` passes from ``started`` (now by default).
-
-        ``worked``: the items have had their first step already, so nothing more is
-        done once ``max_wait`` has passed (otherwise one round always runs)."""
+        tracker) or ``max_wait`` passes from ``started`` (now by default); one round
+        always runs."""
         deadline = (time.monotonic() if started is None else started) + self.max_wait
-        if worked and deadline <= time.monotonic():
-            return
         while True:
             # With a tracker, a request's worth per round, so progress is seen per request.
             claimed = self.dispatcher.run_once(tracker.claim if tracker is not None else None)

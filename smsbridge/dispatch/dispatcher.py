@@ -31,7 +31,7 @@ import socket
 import threading
 import time
 import uuid
-from collections.abc import Callable, Hashable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from types import TracebackType
@@ -247,14 +247,10 @@ class Dispatcher(ChunkSender):
         now = self.clock()
         if len(items) == 1:
             item = items[0]
-            due = item.next_attempt_at is None or item.next_attempt_at <= now
-            if due and item.batch is None:
-                self._finished.outcomes = outcomes
-                try:
+            if _due(item, now) and item.batch is None:
+                with self._handing(outcomes):
                     if self._first_request(item, now):
                         return AddResult(1, 0)
-                finally:
-                    self._finished.outcomes = None
         return self.store.add(items, now=now)
 
     def add_and_work(
@@ -278,8 +274,10 @@ class Dispatcher(ChunkSender):
             this call worked).
         """
         now = self.clock()
-        due = [i for i in items if i.next_attempt_at is None or i.next_attempt_at <= now]
-        later = [i for i in items if not (i.next_attempt_at is None or i.next_attempt_at <= now)]
+        due: list[NewItem] = []
+        later: list[NewItem] = []
+        for item in items:
+            (due if _due(item, now) else later).append(item)
         until = now + self.lease_seconds
         try:
             written = self.store.add(due, now=now, lease=(self.owner, until))
@@ -366,7 +364,7 @@ class Dispatcher(ChunkSender):
         self._fresh_breakers()
         jobs = self._plan(items)
         if outcomes is not None:
-            jobs = [partial(self._handing, outcomes, job) for job in jobs]
+            jobs = [partial(self._run_handing, outcomes, job) for job in jobs]
         if self.concurrency == 1 or len(jobs) == 1:
             for job in jobs:
                 self._run(job)
@@ -376,13 +374,19 @@ class Dispatcher(ChunkSender):
             for _ in self._pool.map(self._run, jobs):
                 pass
 
-    def _handing(self, outcomes: dict[str, ItemOutcome], job: Job) -> None:
-        # Jobs may run on pool threads: the collector is set on the thread that runs one.
+    @contextlib.contextmanager
+    def _handing(self, outcomes: dict[str, ItemOutcome] | None) -> Iterator[None]:
+        """Let this thread's finishing commits fill ``outcomes`` (see ``finish_many``)."""
         self._finished.outcomes = outcomes
         try:
-            job()
+            yield
         finally:
             self._finished.outcomes = None
+
+    def _run_handing(self, outcomes: dict[str, ItemOutcome], job: Job) -> None:
+        # Jobs may run on pool threads: the collector is set on the thread that runs one.
+        with self._handing(outcomes):
+            job()
 
     def _fresh_breakers(self) -> None:
         # Breakers are read afresh each round (see Requests._open), unless one was read
@@ -614,6 +618,11 @@ class Dispatcher(ChunkSender):
         group = _Group()
         group.add(item, message)
         batches.append(group)
+
+
+def _due(item: NewItem, now: float) -> bool:
+    """Whether a new item may go out at ``now`` (it has no later time of its own)."""
+    return item.next_attempt_at is None or item.next_attempt_at <= now
 
 
 def _leased(item: NewItem, now: float, owner: str, until: float) -> OutboxItem:
