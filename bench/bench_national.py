@@ -12,16 +12,15 @@ allowed, and the throughput of ``segment`` both ways as a ratio measured in the 
 from __future__ import annotations
 
 import argparse
-import gc
 import random
 import sys
-import time
 from collections.abc import Callable, Sequence
+from functools import partial
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.bench_segmentation import build_corpus
+from bench.bench_segmentation import best_time, build_corpus
 from smsbridge.encoding import NATIONAL_LANGUAGES, segment
 
 ALL = tuple(NATIONAL_LANGUAGES)
@@ -94,22 +93,6 @@ NATIONAL: list[tuple[str, Callable[[random.Random], str]]] = [
 ]
 
 
-def best_time(messages: list[str], languages: tuple[str, ...], repeat: int) -> float:
-    best = float("inf")
-    gc_was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        for _ in range(repeat):
-            start = time.perf_counter()
-            for text in messages:
-                segment(text, national_languages=languages)
-            best = min(best, time.perf_counter() - start)
-    finally:
-        if gc_was_enabled:
-            gc.enable()
-    return best
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--messages", type=int, default=500, help="per national category")
@@ -135,8 +118,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     for name, texts in corpus.items():
         plain = sum(segment(t).part_count for t in texts)
         national = sum(segment(t, national_languages=ALL).part_count for t in texts)
-        ours = best_time(texts, (), args.repeat)
-        theirs = best_time(texts, ALL, args.repeat)
+        ours = best_time(partial(segment, national_languages=()), texts, args.repeat)
+        theirs = best_time(partial(segment, national_languages=ALL), texts, args.repeat)
         saved = 1 - national / plain if plain else 0.0
         print(
             f"{name:<12}{len(texts):>6}{plain:>8}{national:>10}{saved:>8.0%}"

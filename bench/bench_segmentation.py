@@ -222,7 +222,8 @@ def make_smsutil_parts() -> Splitter | None:
     return smsutil_parts
 
 
-def best_time(split: Splitter, messages: list[str], repeat: int) -> float:
+def best_time(split: Callable[[str], object], messages: list[str], repeat: int) -> float:
+    """The fastest of ``repeat`` runs of ``split`` over ``messages``, GC paused."""
     best = float("inf")
     gc_was_enabled = gc.isenabled()
     gc.disable()
