@@ -54,7 +54,9 @@ ITEM_COLUMNS = (
 )
 """The ``items`` columns :meth:`SqlBase._item` decodes, in its order."""
 
-LEASE_COLUMNS = "reference, state, status, provider, lease_owner, lease_until, last_error"
+LEASE_COLUMNS = (
+    "reference, state, status, provider, lease_owner, lease_until, last_error, attempts"
+)
 """The ``items`` columns a :class:`Lease` holds, in its order."""
 
 
@@ -74,6 +76,8 @@ class Lease(NamedTuple):
     until: float | None
     last_error: str | None
     """As stored (JSON), to write back unchanged when a result brings no error."""
+    attempts: int
+    """Requests counted so far: with none, no attempt can be open to close."""
 
 
 ATTEMPT_COLUMNS = (

@@ -291,6 +291,7 @@ class SqlItems(SqlBase[ConnT]):
             # others need their leases checked and their interrupted attempts closed.
             fresh = {item.reference for item in new}
             older = [reference for reference in wanted if reference not in fresh]
+            tried: list[str] = []
             for lease in self._held_leases(conn, older, owner, now) if older else ():
                 status = None if lease.status is None else Status(lease.status)
                 if lease.state == ItemState.DONE.value or (status and status.is_success):
@@ -298,7 +299,9 @@ class SqlItems(SqlBase[ConnT]):
                         f"item {lease.reference!r} is {lease.state} with status "
                         f"{lease.status}; not sending again"
                     )
-            return self._open_attempts(conn, wanted, provider, now, until, older)
+                if lease.attempts:
+                    tried.append(lease.reference)
+            return self._open_attempts(conn, wanted, provider, now, until, older, tried)
 
     @abc.abstractmethod
     def _open_attempts(
@@ -309,13 +312,15 @@ class SqlItems(SqlBase[ConnT]):
         now: float,
         until: float | None,
         stored: list[str],
+        tried: list[str],
     ) -> list[Attempt]:
         """Open one attempt per reference (in order) on checked items.
 
         ``stored`` are those stored before this commit; the others were just written in
-        flight, their attempt counted. An attempt still open on one of ``stored`` was
-        interrupted (crash, lost lease) and never reconciled into a result: it
-        is closed with its outcome unknown, for the record. Each stored item
+        flight, their attempt counted. An attempt still open on one of ``tried`` (those
+        of ``stored`` with a request counted) was interrupted (crash, lost lease) and
+        never reconciled into a result: it is closed with its outcome unknown, for the
+        record. Each stored item
         becomes in flight with ``provider``, forgets the last attempt's id, parts and
         cost, counts the attempt, and has its lease renewed to ``until`` when given.
         """

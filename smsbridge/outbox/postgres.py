@@ -126,14 +126,16 @@ class PostgresStore(
         now: float,
         until: float | None,
         stored: list[str],
+        tried: list[str],
     ) -> list[Attempt]:
         # One statement per step for the whole request, whatever its size.
-        if stored:
+        if tried:
             conn.execute(
                 "UPDATE attempts SET finished_at = %s, outcome_unknown = true "
                 "WHERE reference = ANY(%s::text[]) AND finished_at IS NULL",
-                (float(now), stored),
+                (float(now), tried),
             )
+        if stored:
             conn.execute(
                 "UPDATE items SET state = 'inflight', provider = %s, status = NULL, "
                 "message_id = NULL, message_key = NULL, parts = NULL, cost = NULL, "

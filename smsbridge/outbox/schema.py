@@ -113,6 +113,14 @@ _V2 = (
     "CREATE INDEX items_batch_recipient ON items (batch, recipient) WHERE batch IS NOT NULL",
 )
 
+_V4 = (
+    # Only settled rows have a message id to match a report by: an index over every row
+    # took an entry for each new item and moved it twice more before it held a key.
+    "DROP INDEX items_message",
+    "CREATE INDEX items_message ON items (provider, message_key) "
+    "WHERE message_key IS NOT NULL",
+)
+
 # -- the task tables (smsbridge.tasks) ---------------------------------------------------
 
 _TASK_TABLES = (
@@ -207,9 +215,10 @@ def _file(conn: sqlite3.Connection) -> str:
     return str(row[0]) if row and row[0] else ":memory:"
 
 
-MIGRATIONS: tuple[Migration, ...] = (_V1, _V2, _adopt_tasks)
+MIGRATIONS: tuple[Migration, ...] = (_V1, _V2, _adopt_tasks, _V4)
 """Migration ``i`` takes the schema from version ``i`` to ``i + 1``: 1 and 2 are the
-outbox's, 3 adopts the task tables."""
+outbox's, 3 adopts the task tables, 4 keeps only settled rows in the report-matching
+index."""
 
 SCHEMA_VERSION = len(MIGRATIONS)
 """The version this code reads and writes."""

@@ -98,14 +98,16 @@ class SqliteStore(
         now: float,
         until: float | None,
         stored: list[str],
+        tried: list[str],
     ) -> list[Attempt]:
         # One batch per step for the whole request, whatever its size.
-        if stored:
+        if tried:
             conn.executemany(
                 "UPDATE attempts SET finished_at = ?, outcome_unknown = 1 "
                 "WHERE reference = ? AND finished_at IS NULL",
-                [(now, reference) for reference in stored],
+                [(now, reference) for reference in tried],
             )
+        if stored:
             conn.executemany(
                 "UPDATE items SET state = 'inflight', provider = ?, status = NULL, "
                 "message_id = NULL, message_key = NULL, parts = NULL, cost = NULL, "
@@ -113,13 +115,15 @@ class SqliteStore(
                 "lease_until = COALESCE(?, lease_until) WHERE reference = ?",
                 [(provider, now, until, reference) for reference in stored],
             )
-        conn.executemany(
-            "INSERT INTO attempts (reference, provider, started_at) VALUES (?, ?, ?)",
-            [(reference, provider, now) for reference in references],
-        )
+        insert = "INSERT INTO attempts (reference, provider, started_at) VALUES (?, ?, ?)"
+        if len(references) == 1:  # a message of its own: its cursor knows the id
+            last = conn.execute(insert, (references[0], provider, now)).lastrowid
+            assert last is not None  # set by every INSERT of a rowid table
+        else:
+            conn.executemany(insert, [(reference, provider, now) for reference in references])
+            (last,) = conn.execute("SELECT last_insert_rowid()").fetchone()
         # The write lock is ours and every new rowid is the largest so far plus one, so
         # the batch's ids are the last one and those just before it.
-        (last,) = conn.execute("SELECT last_insert_rowid()").fetchone()
         first = int(last) - len(references) + 1
         return [
             Attempt(id=first + index, reference=reference, provider=provider, started_at=now)

@@ -15,7 +15,8 @@ from smsbridge.model import SendOptions
 from smsbridge.outbox import OutboxError, SqliteStore, default_path, schema
 from smsbridge.outbox.codec import options_to_json
 from smsbridge.outbox.factory import open_store
-from tests.outbox.test_store_items import new
+from smsbridge.status import Status
+from tests.outbox.test_store_items import new, report
 
 
 def test_default_path(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
@@ -122,3 +123,52 @@ def test_open_store_defaults_to_the_default_path(
 def test_open_store_refuses_what_it_cannot_open(url: str) -> None:
     with pytest.raises(ConfigurationError, match=r"sqlite|scheme"):
         open_store(url)
+
+
+def test_a_version_3_file_keeps_its_reports_matching_through_the_partial_index(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "v3.sqlite3"
+    raw = sqlite3.connect(path, isolation_level=None)
+    try:
+        for step in schema.MIGRATIONS[:3]:
+            if callable(step):
+                step(raw)
+            else:
+                for statement in step:
+                    raw.execute(statement)
+        raw.execute("PRAGMA user_version = 3")
+        raw.execute(
+            "INSERT INTO items (reference, recipient, body, options, state, provider, status, "
+            "message_id, message_key, next_attempt_at, created_at, updated_at) "
+            "VALUES ('r1', '+447700900123', 'hi', ?, 'done', 'A', 'accepted', 'M-1', 'm-1', "
+            "0, 0, 0)",
+            (options_to_json(SendOptions()),),
+        )
+    finally:
+        raw.close()
+    with SqliteStore(path) as store:
+        assert store.record_report(report(Status.DELIVERED, "M-1"), now=1)
+        item = store.get("r1")
+        assert item is not None and item.status is Status.DELIVERED
+        # A new item holds no key yet: it costs the report index nothing.
+        store.add([new("r2", recipient="+447700900124")], now=1)
+    with closing(sqlite3.connect(path)) as raw:
+        (ddl,) = raw.execute(
+            "SELECT sql FROM sqlite_master WHERE name = 'items_message'"
+        ).fetchone()
+        assert "WHERE message_key IS NOT NULL" in ddl
+        plan = " ".join(
+            str(row[-1])
+            for row in raw.execute(
+                "EXPLAIN QUERY PLAN SELECT reference FROM items "
+                "WHERE provider = 'A' AND message_key = 'm-1'"
+            )
+        )
+        assert "items_message" in plan
+        entries = raw.execute(
+            "SELECT count(*) FROM items INDEXED BY items_message "
+            "WHERE provider = 'A' AND message_key IS NOT NULL"
+        ).fetchone()
+        assert entries == (1,)
+        assert raw.execute("PRAGMA user_version").fetchone() == (schema.SCHEMA_VERSION,)

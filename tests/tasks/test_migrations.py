@@ -22,6 +22,8 @@ from smsbridge.model import SendOptions
 from smsbridge.outbox import NewerSchemaError, NewItem, OutboxError, SqliteStore, pg_schema, schema
 from smsbridge.outbox.codec import options_to_json
 from smsbridge.outbox.postgres import PostgresStore
+from smsbridge.results import DeliveryReport
+from smsbridge.status import Status
 from smsbridge.tasks import Tasks
 from smsbridge.tasks.model import TaskState
 from smsbridge.tasks.store import TaskStore
@@ -122,7 +124,7 @@ def user_version(path: Path) -> int:
 
 
 def test_the_task_tables_are_steps_of_the_files_migrations() -> None:
-    assert schema.SCHEMA_VERSION == 3 and pg_schema.SCHEMA_VERSION == schema.SCHEMA_VERSION
+    assert schema.SCHEMA_VERSION == 4 and pg_schema.SCHEMA_VERSION == schema.SCHEMA_VERSION
 
 
 @pytest.mark.parametrize("opener", ["outbox", "tasks", "limits"])
@@ -265,11 +267,30 @@ def test_a_postgres_outbox_of_version_2_gains_the_task_tables(
                 admin.execute(statement)
         admin.execute("CREATE TABLE schema_version (version integer NOT NULL)")
         admin.execute("INSERT INTO schema_version (version) VALUES (2)")
+        admin.execute(
+            "INSERT INTO items (reference, recipient, body, options, state, provider, "
+            "status, message_id, message_key, next_attempt_at, created_at, updated_at) "
+            "VALUES ('sent', '+447700900002', 'hi', %s, 'done', 'A', 'accepted', 'M-1', "
+            "'m-1', 0, 0, 0)",
+            (options_to_json(SendOptions()),),
+        )
     with PostgresStore(postgres_location(postgres_url, postgres_schema)) as store:
         store.add([NewItem(reference="r1", recipient="+447700900001", body="hi")], now=0)
         assert store.get("r1") is not None
-    assert admin.execute("SELECT version FROM schema_version").fetchall() == [(3,)]
+        # An item settled before the upgrade is still found by its message id.
+        delivered = DeliveryReport(provider="A", message_id="M-1", status=Status.DELIVERED)
+        assert store.record_report(delivered, now=1)
+        sent = store.get("sent")
+        assert sent is not None and sent.status is Status.DELIVERED
+    assert admin.execute("SELECT version FROM schema_version").fetchall() == [
+        (pg_schema.SCHEMA_VERSION,)
+    ]
     assert pg_columns(admin, postgres_schema, "tasks")[:2] == ["seq", "id"]
+    (definition,) = admin.execute(
+        "SELECT indexdef FROM pg_indexes WHERE schemaname = %s AND indexname = 'items_message'",
+        (postgres_schema,),
+    ).fetchone() or ("",)
+    assert "WHERE (message_key IS NOT NULL)" in definition
 
 
 def test_a_newer_postgres_outbox_is_refused(
