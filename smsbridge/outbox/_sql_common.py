@@ -54,9 +54,7 @@ ITEM_COLUMNS = (
 )
 """The ``items`` columns :meth:`SqlBase._item` decodes, in its order."""
 
-LEASE_COLUMNS = (
-    "reference, state, status, provider, lease_owner, lease_until, last_error, attempts"
-)
+LEASE_COLUMNS = "reference, state, status, provider, lease_owner, lease_until, last_error, attempts"
 """The ``items`` columns a :class:`Lease` holds, in its order."""
 
 

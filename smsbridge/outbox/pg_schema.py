@@ -169,8 +169,7 @@ _V3 = (
 _V4 = (
     # As in the SQLite file: only settled rows have a message id to match a report by.
     "DROP INDEX items_message",
-    "CREATE INDEX items_message ON items (provider, message_key) "
-    "WHERE message_key IS NOT NULL",
+    "CREATE INDEX items_message ON items (provider, message_key) WHERE message_key IS NOT NULL",
 )
 
 MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2, _V3, _V4)

@@ -117,8 +117,7 @@ _V4 = (
     # Only settled rows have a message id to match a report by: an index over every row
     # took an entry for each new item and moved it twice more before it held a key.
     "DROP INDEX items_message",
-    "CREATE INDEX items_message ON items (provider, message_key) "
-    "WHERE message_key IS NOT NULL",
+    "CREATE INDEX items_message ON items (provider, message_key) WHERE message_key IS NOT NULL",
 )
 
 # -- the task tables (smsbridge.tasks) ---------------------------------------------------
