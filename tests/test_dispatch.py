@@ -447,3 +447,40 @@ def test_a_breaker_opened_elsewhere_is_seen_within_the_refresh_time(
 
     assert primary.submissions.accepted_recipients() == {"+447700900001": 1}
     assert backup.submissions.accepted_recipients() == {"+447700900002": 1}
+
+
+def test_a_final_result_carries_every_field_of_the_providers_answer() -> None:
+    # _final builds the result field by field (faster than attrs.evolve): a field added to
+    # SendResult later must not be dropped on the way to the store.
+    from smsbridge.dispatch.decisions import _final
+    from smsbridge.dispatch.dispatcher import _leased
+    from smsbridge.errors import ErrorInfo, Kind, Scope
+    from smsbridge.results import Cost, SendResult
+    from smsbridge.router.decide import Action, Decision
+    from smsbridge.status import Status
+
+    answer = SendResult(
+        "+447700900123",
+        Status.REJECTED,
+        provider=None,
+        message_id="m-1",
+        reference="provider-side",
+        parts=2,
+        cost=Cost(Decimal("0.04"), "EUR"),
+        error=ErrorInfo("105", "refused", scope=Scope.RECIPIENT, kind=Kind.PERMANENT),
+        attempts=1,
+    )
+    item = _leased(NewItem(reference="r1", recipient="+447700900123", body="b"), 0, "o", 60)
+    with ClickatellProvider.from_options(
+        base_url="http://127.0.0.1:9",
+        api_id="1",
+        user="u",
+        password="p",
+    ) as provider:
+        final = _final(item, provider, Decision(Action.FINISH, result=answer), 3)
+    expected = attrs.evolve(answer, provider="clickatell", reference="r1", attempts=3)
+    assert final == expected
+    assert {f.name for f in attrs.fields(SendResult)} == {
+        "recipient", "status", "provider", "message_id", "reference", "parts", "cost",
+        "error", "attempts",
+    }  # fmt: skip

@@ -12,8 +12,6 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Sequence
 
-import attrs
-
 from smsbridge.errors import ErrorInfo, Scope, SmsBridgeError
 from smsbridge.model import Message
 from smsbridge.outbox.base import ItemState, OutboxItem, OutboxStore
@@ -322,10 +320,16 @@ class Decisions:
 def _final(item: OutboxItem, provider: Provider, decision: Decision, attempts: int) -> SendResult:
     result = decision.result
     if result is not None:
-        return attrs.evolve(
-            result,
+        # Field by field: attrs.evolve looks every field up by name, once per recipient.
+        return SendResult(
+            result.recipient,
+            result.status,
             provider=result.provider or provider.name,
+            message_id=result.message_id,
             reference=item.reference,
+            parts=result.parts,
+            cost=result.cost,
+            error=result.error,
             attempts=attempts,
         )
     return SendResult(

@@ -167,15 +167,18 @@ _V3 = (
 )
 
 _V4 = (
-    # As in the SQLite file: only settled rows have a message id to match a report by.
+    # As in the SQLite file: only settled rows have a message id to match a report by,
+    # and only a batch's rows are counted by batch.
     "DROP INDEX items_message",
     "CREATE INDEX items_message ON items (provider, message_key) WHERE message_key IS NOT NULL",
+    "DROP INDEX items_batch",
+    "CREATE INDEX items_batch ON items (batch, state, seq) WHERE batch IS NOT NULL",
 )
 
 MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2, _V3, _V4)
 """Migration ``i`` takes the schema from version ``i`` to ``i + 1``: 1 and 2 are the
 outbox's, 3 adds the task tables, 4 keeps only settled rows in the report-matching
-index."""
+index and only a batch's rows in the batch index."""
 
 SCHEMA_VERSION = len(MIGRATIONS)
 """The version this code reads and writes."""

@@ -114,10 +114,13 @@ _V2 = (
 )
 
 _V4 = (
-    # Only settled rows have a message id to match a report by: an index over every row
-    # took an entry for each new item and moved it twice more before it held a key.
+    # Only settled rows have a message id to match a report by, and only a batch's rows
+    # are counted by batch: indexes over every row took entries for each new item (and
+    # moved them at each step) that no query could use.
     "DROP INDEX items_message",
     "CREATE INDEX items_message ON items (provider, message_key) WHERE message_key IS NOT NULL",
+    "DROP INDEX items_batch",
+    "CREATE INDEX items_batch ON items (batch, state) WHERE batch IS NOT NULL",
 )
 
 # -- the task tables (smsbridge.tasks) ---------------------------------------------------
@@ -217,7 +220,7 @@ def _file(conn: sqlite3.Connection) -> str:
 MIGRATIONS: tuple[Migration, ...] = (_V1, _V2, _adopt_tasks, _V4)
 """Migration ``i`` takes the schema from version ``i`` to ``i + 1``: 1 and 2 are the
 outbox's, 3 adopts the task tables, 4 keeps only settled rows in the report-matching
-index."""
+index and only a batch's rows in the batch index."""
 
 SCHEMA_VERSION = len(MIGRATIONS)
 """The version this code reads and writes."""

@@ -125,7 +125,7 @@ def test_open_store_refuses_what_it_cannot_open(url: str) -> None:
         open_store(url)
 
 
-def test_a_version_3_file_keeps_its_reports_matching_through_the_partial_index(
+def test_a_version_3_file_keeps_its_reports_and_batches_found_through_partial_indexes(
     tmp_path: Path,
 ) -> None:
     path = tmp_path / "v3.sqlite3"
@@ -171,4 +171,15 @@ def test_a_version_3_file_keeps_its_reports_matching_through_the_partial_index(
             "WHERE provider = 'A' AND message_key IS NOT NULL"
         ).fetchone()
         assert entries == (1,)
+        # A batch's rows are found by batch through an index that holds only them.
+        (ddl,) = raw.execute("SELECT sql FROM sqlite_master WHERE name = 'items_batch'").fetchone()
+        assert "WHERE batch IS NOT NULL" in ddl
+        plan = " ".join(
+            str(row[-1])
+            for row in raw.execute(
+                "EXPLAIN QUERY PLAN SELECT state, COUNT(*) FROM items WHERE batch = 'b' "
+                "GROUP BY state"
+            )
+        )
+        assert "items_batch" in plan
         assert raw.execute("PRAGMA user_version").fetchone() == (schema.SCHEMA_VERSION,)

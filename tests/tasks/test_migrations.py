@@ -286,11 +286,14 @@ def test_a_postgres_outbox_of_version_2_gains_the_task_tables(
         (pg_schema.SCHEMA_VERSION,)
     ]
     assert pg_columns(admin, postgres_schema, "tasks")[:2] == ["seq", "id"]
-    (definition,) = admin.execute(
-        "SELECT indexdef FROM pg_indexes WHERE schemaname = %s AND indexname = 'items_message'",
-        (postgres_schema,),
-    ).fetchone() or ("",)
-    assert "WHERE (message_key IS NOT NULL)" in definition
+    definitions = dict(
+        admin.execute(
+            "SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = %s",
+            (postgres_schema,),
+        ).fetchall()
+    )
+    assert "WHERE (message_key IS NOT NULL)" in definitions["items_message"]
+    assert "WHERE (batch IS NOT NULL)" in definitions["items_batch"]
 
 
 def test_a_newer_postgres_outbox_is_refused(
