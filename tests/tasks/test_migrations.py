@@ -286,7 +286,7 @@ def test_a_postgres_outbox_of_version_2_gains_the_task_tables(
         (pg_schema.SCHEMA_VERSION,)
     ]
     assert pg_columns(admin, postgres_schema, "tasks")[:2] == ["seq", "id"]
-    definitions = dict(
+    definitions: dict[str, str] = dict(
         admin.execute(
             "SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = %s",
             (postgres_schema,),
