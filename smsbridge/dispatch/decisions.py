@@ -201,6 +201,8 @@ class Decisions:
                 owner=self.owner,
                 now=self.clock(),
                 outcomes=getattr(self._finished, "outcomes", None),
+                # Only the answer to a first request: a lookup's items changed since.
+                later=attempted and getattr(self._finished, "later", False),
             )
         for item in lookups:
             self._look_up(item, provider, started_at, attempts=item.attempts + 1)

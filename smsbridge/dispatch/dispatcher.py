@@ -248,7 +248,7 @@ class Dispatcher(ChunkSender):
         if len(items) == 1:
             item = items[0]
             if _due(item, now) and item.batch is None:
-                with self._handing(outcomes):
+                with self._handing(outcomes, later=True):
                     if self._first_request(item, now):
                         return AddResult(1, 0)
         return self.store.add(items, now=now)
@@ -375,13 +375,19 @@ class Dispatcher(ChunkSender):
                 pass
 
     @contextlib.contextmanager
-    def _handing(self, outcomes: dict[str, ItemOutcome] | None) -> Iterator[None]:
-        """Let this thread's finishing commits fill ``outcomes`` (see ``finish_many``)."""
+    def _handing(
+        self, outcomes: dict[str, ItemOutcome] | None, *, later: bool = False
+    ) -> Iterator[None]:
+        """Let this thread's finishing commits fill ``outcomes`` (see ``finish_many``);
+        with ``later``, the answers to its first requests may be held for the store's
+        next write (items written with their attempt, untouched since)."""
         self._finished.outcomes = outcomes
+        self._finished.later = later
         try:
             yield
         finally:
             self._finished.outcomes = None
+            self._finished.later = False
 
     def _run_handing(self, outcomes: dict[str, ItemOutcome], job: Job) -> None:
         # Jobs may run on pool threads: the collector is set on the thread that runs one.

@@ -25,6 +25,7 @@ import attrs
 
 from smsbridge.model import SendOptions
 from smsbridge.outbox import codec
+from smsbridge.outbox._held import Held, HeldResults
 from smsbridge.outbox.base import (
     Attempt,
     ItemNotFoundError,
@@ -276,6 +277,15 @@ class SqlBase(abc.ABC, Generic[ConnT]):
     """
 
     _dialect: ClassVar[Dialect]
+
+    _later: HeldResults | None = None
+    """Results held for the next write (:mod:`smsbridge.outbox._held`); ``None`` where
+    every result is committed at once."""
+
+    def _write_later(self, conn: ConnT) -> list[Held]:
+        """Write the held results in ``conn``'s transaction; returns what it wrote, for
+        the transaction to give back if it fails."""
+        return []
 
     @abc.abstractmethod
     def _tx(self) -> AbstractContextManager[ConnT]:

@@ -12,16 +12,19 @@ they change.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from typing import Any
 
 from smsbridge.errors import ErrorInfo
 from smsbridge.outbox import codec
+from smsbridge.outbox._held import Held
 from smsbridge.outbox._sql_common import ConnT, SqlBase, operation
 from smsbridge.outbox.base import (
     ItemNotFoundError,
     ItemOutcome,
     ItemState,
+    LeaseError,
     OutboxItem,
     OutboxStateError,
     message_key,
@@ -31,6 +34,8 @@ from smsbridge.results import DeliveryReport, SendResult
 from smsbridge.status import Status
 
 __all__ = ["SqlOutcomes"]
+
+log = logging.getLogger("smsbridge.outbox")
 
 
 class SqlOutcomes(SqlBase[ConnT]):
@@ -69,6 +74,7 @@ class SqlOutcomes(SqlBase[ConnT]):
         owner: str,
         now: float,
         outcomes: dict[str, ItemOutcome] | None = None,
+        later: bool = False,
     ) -> int:
         """:meth:`finish` for every recipient of one request, in one commit.
 
@@ -78,6 +84,12 @@ class SqlOutcomes(SqlBase[ConnT]):
             now: The current time.
             outcomes: Filled with each item as stored, when given: what a sender
                 reports back, without a read after the commit.
+            later: The items were written with their attempt just before (nothing
+                else has changed them): a store whose commits are not flushed to disk
+                anyway (SQLite under ``synchronous=NORMAL``) may hold the results for
+                its next write, or a fraction of a second (:mod:`smsbridge.outbox._held`).
+                Reads through this store see them at once. Results that leave an item
+                unsettled are always written at once.
 
         Returns:
             How many results were recorded. The items are not read back: the caller
@@ -87,8 +99,30 @@ class SqlOutcomes(SqlBase[ConnT]):
             LeaseError: When ``owner`` lacks the lease on any of them (nothing recorded).
             ItemNotFoundError: For an unknown reference.
         """
+        if later and self._later is not None:
+            settled = _fresh_outcomes(results, float(now))
+            if settled is not None:
+                self._later.hold((list(results), owner, float(now)))
+                if outcomes is not None:
+                    outcomes.update(settled)
+                return len(results)
         with self._tx() as conn:
             return self._finish(conn, results, owner, now, outcomes)
+
+    def _write_later(self, conn: ConnT) -> list[Held]:
+        later = self._later
+        taken = later.take() if later is not None else []
+        for results, owner, now in taken:
+            # Each request's results on their own: one that can no longer be written (the
+            # lease was taken over) is left to reconciliation, not the others' loss.
+            self._run(conn, "SAVEPOINT held_results")
+            try:
+                self._finish(conn, results, owner, now)
+            except (LeaseError, ItemNotFoundError) as exc:
+                self._run(conn, "ROLLBACK TO SAVEPOINT held_results")
+                log.warning("a held result was not written (%s); reconciliation settles it", exc)
+            self._run(conn, "RELEASE SAVEPOINT held_results")
+        return taken
 
     def _finish(
         self,
@@ -442,3 +476,30 @@ class SqlOutcomes(SqlBase[ConnT]):
             "report) VALUES (?, ?, ?, ?, ?, ?)",
             (reference, report.provider, key, disposition, float(now), text),
         )
+
+
+def _fresh_outcomes(
+    results: Sequence[tuple[str, SendResult]], now: float
+) -> dict[str, ItemOutcome] | None:
+    """What :meth:`SqlOutcomes._finish` stores for items in flight since their first
+    attempt, untouched since; ``None`` when one of them would stay unsettled."""
+    settled: dict[str, ItemOutcome] = {}
+    for reference, result in results:
+        status, _, _ = next_status(None, ItemState.INFLIGHT, result.status)
+        if status is None or status is Status.UNKNOWN:
+            return None
+        settled[reference] = ItemOutcome(
+            reference=reference,
+            recipient=result.recipient,
+            state=ItemState.DONE,
+            provider=result.provider,
+            status=status,
+            message_id=result.message_id,
+            parts=result.parts,
+            cost=result.cost,
+            attempts=result.attempts,
+            next_attempt_at=now,
+            updated_at=now,
+            last_error=result.error,
+        )
+    return settled

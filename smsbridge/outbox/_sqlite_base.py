@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Literal
 
+from smsbridge.outbox._held import Held, HeldResults
 from smsbridge.outbox._sql_common import Dialect, SqlBase
 from smsbridge.outbox._sqlite_errors import storage_error
 from smsbridge.outbox.base import ItemNotFoundError, OutboxError, StorageError
@@ -99,6 +100,9 @@ class SqliteBase(SqlBase[sqlite3.Connection]):
             synchronous="FULL" if synchronous == "FULL" else "NORMAL",
             closed_error=lambda: OutboxError("the outbox store is closed"),
         )
+        # Under NORMAL a commit is not flushed to disk anyway: a lone message's result
+        # may ride with the next write (see smsbridge.outbox._held).
+        self._later = HeldResults(self._write_held) if synchronous == "NORMAL" else None
 
     def _error(self, exc: sqlite3.Error) -> StorageError:
         """``exc`` as the :class:`StorageError` that names this store."""
@@ -114,11 +118,27 @@ class SqliteBase(SqlBase[sqlite3.Connection]):
     def _tx(
         self, mode: Literal["IMMEDIATE", "DEFERRED"] = "IMMEDIATE"
     ) -> Iterator[sqlite3.Connection]:
-        with self.file.transaction(mode) as conn:
-            yield conn
+        taken: list[Held] = []
+        try:
+            with self.file.transaction(mode) as conn:
+                if mode == "IMMEDIATE" and self._later:
+                    taken = self._write_later(conn)
+                yield conn
+        except BaseException:
+            # Rolled back with the rest: held again for the next write.
+            if taken and self._later is not None:
+                self._later.give_back(taken)
+            raise
+
+    def _write_held(self) -> None:
+        with self._tx():
+            pass
 
     @contextmanager
     def _read_tx(self, *, snapshot: bool = False) -> Iterator[sqlite3.Connection]:
+        # This process reads its own results: what is held is written first.
+        if self._later:
+            self._later.flush()
         # A deferred transaction reads from one snapshot from its first read on (WAL), so
         # snapshot reads need nothing more, and readers never wait for the write lock.
         with self._tx("DEFERRED") as conn:
@@ -145,7 +165,10 @@ class SqliteBase(SqlBase[sqlite3.Connection]):
         """Let go of the file; further calls raise :class:`OutboxError`. Idempotent.
 
         The connection closes when the file's last user (tasks, limits) closes too.
+        Results held for the next write are written first.
         """
+        if self._later is not None and not self.file.closed:
+            self._later.close()
         self.file.close()
 
     def __repr__(self) -> str:

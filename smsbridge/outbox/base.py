@@ -583,10 +583,14 @@ class AttemptStore(Protocol):
         owner: str,
         now: float,
         outcomes: dict[str, ItemOutcome] | None = None,
+        later: bool = False,
     ) -> int:
         """:meth:`finish` for the recipients of one request, in one commit; returns how
         many were recorded (the items are not read back: the caller holds the results).
-        With ``outcomes``, each item's stored :class:`ItemOutcome` is put there too."""
+        With ``outcomes``, each item's stored :class:`ItemOutcome` is put there too.
+        With ``later`` (items written with their attempt just before, untouched since),
+        a store may commit the results with its next write instead, as long as its own
+        reads see them at once; a store may always ignore it."""
         ...
 
     def retry_later(
