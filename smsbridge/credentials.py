@@ -138,7 +138,7 @@ class Redactor:
             redacting them would mangle unrelated text without protecting anything.
     """
 
-    __slots__ = ("_byte_needles", "_needles")
+    __slots__ = ("_byte_needles", "_byte_pattern", "_needles")
 
     def __init__(self, secrets: Iterable[Secret | str] = ()) -> None:
         needles: set[str] = set()
@@ -148,6 +148,7 @@ class Redactor:
         # Longest first so that an encoded form containing the raw one is fully replaced.
         self._needles = tuple(sorted(needles, key=len, reverse=True))
         self._byte_needles: tuple[tuple[bytes, bytes], ...] | None = None
+        self._byte_pattern: re.Pattern[bytes] | None = None
 
     def __call__(self, text: str) -> str:
         for needle in self._needles:
@@ -182,6 +183,13 @@ class Redactor:
                     with contextlib.suppress(UnicodeEncodeError):
                         pairs.setdefault(needle.encode(codec), REDACTED.encode(codec))
             self._byte_needles = tuple(sorted(pairs.items(), key=lambda p: -len(p[0])))
+            # One pass to learn whether any spelling is there at all (the usual answer
+            # is no): a scan per spelling and charset cost more than the rest of a
+            # small answer's handling.
+            self._byte_pattern = re.compile(b"|".join(re.escape(k) for k, _ in self._byte_needles))
+        assert self._byte_pattern is not None
+        if self._byte_pattern.search(data) is None:
+            return data
         for found, mark in self._byte_needles:
             if found in data:
                 data = data.replace(found, mark)

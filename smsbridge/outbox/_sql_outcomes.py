@@ -113,15 +113,13 @@ class SqlOutcomes(SqlBase[ConnT]):
         later = self._later
         taken = later.take() if later is not None else []
         for results, owner, now in taken:
-            # Each request's results on their own: one that can no longer be written (the
-            # lease was taken over) is left to reconciliation, not the others' loss.
-            self._run(conn, "SAVEPOINT held_results")
+            # One request's results that can no longer be written (the lease was taken
+            # over) are left to reconciliation, not the others' loss. _finish checks
+            # every lease before it writes anything, so a refusal leaves nothing to undo.
             try:
                 self._finish(conn, results, owner, now)
             except (LeaseError, ItemNotFoundError) as exc:
-                self._run(conn, "ROLLBACK TO SAVEPOINT held_results")
                 log.warning("a held result was not written (%s); reconciliation settles it", exc)
-            self._run(conn, "RELEASE SAVEPOINT held_results")
         return taken
 
     def _finish(
@@ -136,6 +134,8 @@ class SqlOutcomes(SqlBase[ConnT]):
         attempt_rows: list[tuple[object, ...]] = []
         item_rows: list[tuple[object, ...]] = []
         self._lock_keys(conn, (key for key in keys if key is not None))
+        # Every check before any write: a refusal leaves the transaction as it was (held
+        # results rely on it, see _write_later).
         leases = self._held_leases(conn, [reference for reference, _ in results], owner, None)
         parked: dict[str, bool] = {}
         when = float(now)
