@@ -115,13 +115,18 @@ def item_references(message: Message) -> list[str]:
         raise InvalidMessageError(
             "a dispatched message needs a client reference", field="reference", value=None
         )
-    if len(message.to) == 1:
+    return references_for(reference, len(message.to))
+
+
+def references_for(reference: str, count: int) -> list[str]:
+    """:func:`item_references` of a message with ``reference`` and ``count`` recipients."""
+    if count == 1:
         return [reference]
-    suffix_room = len(str(len(message.to) - 1)) + 1
+    suffix_room = len(str(count - 1)) + 1
     stem = reference
     if len(stem) + suffix_room > _MAX_REFERENCE:
         stem = hashlib.sha256(reference.encode("utf-8")).hexdigest()[:32]
-    return [f"{stem}-{index}" for index in range(len(message.to))]
+    return [f"{stem}-{index}" for index in range(count)]
 
 
 def item_message(item: OutboxItem) -> Message:

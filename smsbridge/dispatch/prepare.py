@@ -23,7 +23,7 @@ from smsbridge.outbox.codec import CodecError
 from smsbridge.results import SendResult
 from smsbridge.status import Status
 
-from .items import RowOptions, item_references, stored_options
+from .items import RowOptions, references_for, stored_options
 
 __all__ = ["PreparedMessage", "batch_entries", "prepare_message", "refused", "send_arguments"]
 
@@ -83,8 +83,7 @@ def prepare_message(
         return PreparedMessage(
             items=(), refused=rejected, duplicates=duplicates, reference=reference
         )
-    prepared = attrs.evolve(message, to=tuple(valid), reference=reference)
-    references = item_references(prepared)
+    references = references_for(reference, len(valid))
     options = stored_options(message.options, message.template, message.variables)
     batch = reference if len(references) > 1 else None
     items = tuple(

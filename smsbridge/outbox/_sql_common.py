@@ -142,7 +142,7 @@ class Connection(Protocol):
 ConnT = TypeVar("ConnT", bound=Connection)
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, cache_hash=True)
 class Dialect:
     """How one database spells what the shared statements need.
 
