@@ -19,13 +19,14 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import closing
 from pathlib import Path
 
 import pytest
 
 from smsbridge import SmsBridge, Status
-from smsbridge.outbox import ItemNotFoundError, ItemState, NewItem, SqliteStore, _held
+from smsbridge.outbox import ItemNotFoundError, ItemState, NewItem, OutboxError, SqliteStore, _held
 from smsbridge.outbox.base import ItemOutcome
 from smsbridge.results import SendResult
 from smsbridge_clickatell import ClickatellProvider
@@ -212,3 +213,40 @@ def test_a_process_killed_holding_a_result_repeats_nothing(tmp_path: Path) -> No
         # One request per recipient, before the kill; the resume only looked it up.
         assert sorted(emulator.submissions.accepted_recipients().values()) == [1] * len(to)
         assert emulator.submissions.duplicates() == {}
+
+
+def test_a_closed_store_holds_nothing(tmp_path: Path, held_long: None) -> None:
+    store = SqliteStore(tmp_path / "outbox.sqlite3", synchronous="NORMAL")
+    sent(store, "r1")
+    store.close()
+    with pytest.raises(OutboxError, match="closed"):
+        store.finish_many([("r1", accepted())], owner="w1", now=11, later=True)
+
+
+def test_threads_sending_through_one_bridge_each_read_their_own_results(tmp_path: Path) -> None:
+    db = tmp_path / "outbox.sqlite3"
+    with ClickatellEmulator() as emulator:
+        options = ClickatellProvider.emulator_options(emulator)
+        with (
+            ClickatellProvider.from_options(**options) as provider,
+            SmsBridge([provider], store=db) as bridge,
+        ):
+
+            def send_many(thread: int) -> list[str]:
+                statuses = []
+                for index in range(40):
+                    reference = f"t{thread}-{index}"
+                    number = f"+4477009{thread:02d}{index:03d}"
+                    result = bridge.send(number, "Your code is 4829", reference=reference)
+                    history = bridge.status(reference)  # its own result, read back at once
+                    assert history is not None and history.item.state is ItemState.DONE
+                    statuses.append(result.status.value)
+                return statuses
+
+            with ThreadPoolExecutor(4) as pool:
+                answers = list(pool.map(send_many, range(4)))
+        assert answers == [["accepted"] * 40] * 4
+        with SqliteStore(db) as store:
+            assert {s: n for s, n in store.counts().items() if n} == {ItemState.DONE: 160}
+        assert sorted(set(emulator.submissions.accepted_recipients().values())) == [1]
+        assert len(emulator.submissions.accepted_recipients()) == 160

@@ -61,17 +61,21 @@ class HeldResults:
     def __bool__(self) -> bool:
         return bool(self._held)
 
-    def hold(self, held: Held) -> None:
-        """Keep ``held`` for the next write transaction (or the thread's, soon)."""
+    def hold(self, held: Held) -> bool:
+        """Keep ``held`` for the next write transaction (or the thread's, soon); False,
+        holding nothing, once closed (the caller writes it, and learns the store is)."""
         with self._lock:
+            if self._stop.is_set():
+                return False
             self._mine()
             self._held.append((time.monotonic(), held))
-            if self._thread is None and not self._stop.is_set():
+            if self._thread is None:
                 self._thread = threading.Thread(
                     target=self._run, name="smsbridge-held-results", daemon=True
                 )
                 atexit.register(self.flush)
                 self._thread.start()
+        return True
 
     def take(self) -> list[Held]:
         """Everything held, in the order it came; the caller writes it or gives it back."""

@@ -101,8 +101,7 @@ class SqlOutcomes(SqlBase[ConnT]):
         """
         if later and self._later is not None:
             settled = _fresh_outcomes(results, float(now))
-            if settled is not None:
-                self._later.hold((list(results), owner, float(now)))
+            if settled is not None and self._later.hold((list(results), owner, float(now))):
                 if outcomes is not None:
                     outcomes.update(settled)
                 return len(results)
