@@ -171,19 +171,8 @@ class SqlOutcomes(SqlBase[ConnT]):
             )
             if outcomes is not None and state is ItemState.DONE:
                 # (An UNKNOWN one's next look depends on columns not read here.)
-                outcomes[reference] = ItemOutcome(
-                    reference=reference,
-                    recipient=result.recipient,
-                    state=state,
-                    provider=provider,
-                    status=status,
-                    message_id=result.message_id,
-                    parts=result.parts,
-                    cost=result.cost,
-                    attempts=result.attempts,
-                    next_attempt_at=when,
-                    updated_at=when,
-                    last_error=codec.error_from_json(last_error),
+                outcomes[reference] = _done(
+                    reference, result, provider, status, codec.error_from_json(last_error), when
                 )
         self._run_many(
             conn,
@@ -487,18 +476,30 @@ def _fresh_outcomes(
         status, _, _ = next_status(None, ItemState.INFLIGHT, result.status)
         if status is None or status is Status.UNKNOWN:
             return None
-        settled[reference] = ItemOutcome(
-            reference=reference,
-            recipient=result.recipient,
-            state=ItemState.DONE,
-            provider=result.provider,
-            status=status,
-            message_id=result.message_id,
-            parts=result.parts,
-            cost=result.cost,
-            attempts=result.attempts,
-            next_attempt_at=now,
-            updated_at=now,
-            last_error=result.error,
-        )
+        settled[reference] = _done(reference, result, result.provider, status, result.error, now)
     return settled
+
+
+def _done(
+    reference: str,
+    result: SendResult,
+    provider: str | None,
+    status: Status | None,
+    last_error: ErrorInfo | None,
+    when: float,
+) -> ItemOutcome:
+    """A settled item as :meth:`SqlOutcomes._finish` stores it."""
+    return ItemOutcome(
+        reference=reference,
+        recipient=result.recipient,
+        state=ItemState.DONE,
+        provider=provider,
+        status=status,
+        message_id=result.message_id,
+        parts=result.parts,
+        cost=result.cost,
+        attempts=result.attempts,
+        next_attempt_at=when,
+        updated_at=when,
+        last_error=last_error,
+    )

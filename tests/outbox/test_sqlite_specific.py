@@ -154,32 +154,25 @@ def test_a_version_3_file_keeps_its_reports_and_batches_found_through_partial_in
         # A new item holds no key yet: it costs the report index nothing.
         store.add([new("r2", recipient="+447700900124")], now=1)
     with closing(sqlite3.connect(path)) as raw:
-        (ddl,) = raw.execute(
-            "SELECT sql FROM sqlite_master WHERE name = 'items_message'"
-        ).fetchone()
-        assert "WHERE message_key IS NOT NULL" in ddl
-        plan = " ".join(
-            str(row[-1])
-            for row in raw.execute(
-                "EXPLAIN QUERY PLAN SELECT reference FROM items "
-                "WHERE provider = 'A' AND message_key = 'm-1'"
-            )
-        )
-        assert "items_message" in plan
+        assert "WHERE message_key IS NOT NULL" in definition(raw, "items_message")
+        report_match = "SELECT reference FROM items WHERE provider = 'A' AND message_key = 'm-1'"
+        assert "items_message" in plan(raw, report_match)
         entries = raw.execute(
             "SELECT count(*) FROM items INDEXED BY items_message "
             "WHERE provider = 'A' AND message_key IS NOT NULL"
         ).fetchone()
         assert entries == (1,)
         # A batch's rows are found by batch through an index that holds only them.
-        (ddl,) = raw.execute("SELECT sql FROM sqlite_master WHERE name = 'items_batch'").fetchone()
-        assert "WHERE batch IS NOT NULL" in ddl
-        plan = " ".join(
-            str(row[-1])
-            for row in raw.execute(
-                "EXPLAIN QUERY PLAN SELECT state, COUNT(*) FROM items WHERE batch = 'b' "
-                "GROUP BY state"
-            )
-        )
-        assert "items_batch" in plan
+        assert "WHERE batch IS NOT NULL" in definition(raw, "items_batch")
+        counts = "SELECT state, COUNT(*) FROM items WHERE batch = 'b' GROUP BY state"
+        assert "items_batch" in plan(raw, counts)
         assert raw.execute("PRAGMA user_version").fetchone() == (schema.SCHEMA_VERSION,)
+
+
+def definition(raw: sqlite3.Connection, index: str) -> str:
+    (ddl,) = raw.execute("SELECT sql FROM sqlite_master WHERE name = ?", (index,)).fetchone()
+    return str(ddl)
+
+
+def plan(raw: sqlite3.Connection, query: str) -> str:
+    return " ".join(str(row[-1]) for row in raw.execute(f"EXPLAIN QUERY PLAN {query}"))
