@@ -28,7 +28,7 @@ import pytest
 from smsbridge import SmsBridge, Status
 from smsbridge.outbox import ItemNotFoundError, ItemState, NewItem, OutboxError, SqliteStore, _held
 from smsbridge.outbox.base import ItemOutcome
-from smsbridge.results import SendResult
+from smsbridge.results import DeliveryReport, SendResult
 from smsbridge_clickatell import ClickatellProvider
 from smsbridge_clickatell.emulator import ClickatellEmulator
 
@@ -250,3 +250,33 @@ def test_threads_sending_through_one_bridge_each_read_their_own_results(tmp_path
             assert {s: n for s, n in store.counts().items() if n} == {ItemState.DONE: 160}
         assert sorted(set(emulator.submissions.accepted_recipients().values())) == [1]
         assert len(emulator.submissions.accepted_recipients()) == 160
+
+
+def test_a_report_parked_before_the_result_is_applied_when_the_result_is_written(
+    store: SqliteStore, held_long: None
+) -> None:
+    sent(store, "r1")
+    # The delivery report beats the submit response: no item has its id yet.
+    early = DeliveryReport(provider="A", message_id="m-1", status=Status.DELIVERED)
+    assert not store.record_report(early, now=10.5)
+    handed: dict[str, ItemOutcome] = {}
+    store.finish_many([("r1", accepted("m-1"))], owner="w1", now=11, outcomes=handed, later=True)
+    item = store.get("r1")
+    assert item is not None and item.state is ItemState.DONE
+    assert item.status is Status.DELIVERED  # the parked report, picked up on the way
+    history = store.history("r1")
+    assert history is not None and [r.status for r in history.reports] == [Status.DELIVERED]
+
+
+def test_a_status_reported_by_reference_meanwhile_is_kept(
+    store: SqliteStore, held_long: None
+) -> None:
+    sent(store, "r1")
+    by_reference = DeliveryReport(
+        provider="A", message_id=None, reference="r1", status=Status.DELIVERED
+    )
+    store.record_report(by_reference, now=10.5)
+    store.finish_many([("r1", accepted("m-1"))], owner="w1", now=11, later=True)
+    item = store.get("r1")
+    assert item is not None and item.state is ItemState.DONE
+    assert item.status is Status.DELIVERED and item.message_id == "m-1"

@@ -112,14 +112,74 @@ class SqlOutcomes(SqlBase[ConnT]):
         later = self._later
         taken = later.take() if later is not None else []
         for results, owner, now in taken:
+            rest = self._finish_untouched(conn, results, owner, now)
+            if not rest:
+                continue
             # One request's results that can no longer be written (the lease was taken
             # over) are left to reconciliation, not the others' loss. _finish checks
             # every lease before it writes anything, so a refusal leaves nothing to undo.
             try:
-                self._finish(conn, results, owner, now)
+                self._finish(conn, rest, owner, now)
             except (LeaseError, ItemNotFoundError) as exc:
                 log.warning("a held result was not written (%s); reconciliation settles it", exc)
         return taken
+
+    def _finish_untouched(
+        self,
+        conn: ConnT,
+        results: Sequence[tuple[str, SendResult]],
+        owner: str,
+        now: float,
+    ) -> list[tuple[str, SendResult]]:
+        """Write held results whose items nothing touched since their attempt began, in
+        one statement per row; return the others, for :meth:`_finish`.
+
+        Untouched: still in flight, still ours, no status from a report, and no report
+        parked for the message id the result brings. That is where :meth:`_finish`'s
+        rules reduce to taking the result as it is; anything else takes the full way.
+        It takes no key lock: results are held only where a write transaction excludes
+        every other writer (SQLite), so no report can land between check and write.
+        """
+        rest: list[tuple[str, SendResult]] = []
+        when = float(now)
+        for reference, result in results:
+            key = message_key(result.message_id)
+            error = None if result.error is None else codec.error_to_json(result.error)
+            written = self._run(
+                conn,
+                "UPDATE items SET state = 'done', provider = COALESCE(?, provider), "
+                "status = ?, message_id = ?, message_key = ?, parts = ?, cost = ?, "
+                "last_error = COALESCE(?, last_error), updated_at = ?, "
+                "lease_owner = NULL, lease_until = NULL "
+                "WHERE reference = ? AND lease_owner = ? AND state = 'inflight' "
+                "AND status IS NULL AND NOT EXISTS (SELECT 1 FROM reports "
+                "WHERE reference IS NULL AND provider = COALESCE(?, items.provider) "
+                "AND message_key = ?)",
+                (
+                    result.provider,
+                    result.status.value,
+                    result.message_id,
+                    key,
+                    result.parts,
+                    codec.cost_to_json(result.cost),
+                    error,
+                    when,
+                    reference,
+                    owner,
+                    result.provider,
+                    key,
+                ),
+            ).rowcount
+            if written != 1:
+                rest.append((reference, result))
+                continue
+            self._run(
+                conn,
+                "UPDATE attempts SET finished_at = ?, outcome = ?, error = ?, "
+                "outcome_unknown = ? WHERE reference = ? AND finished_at IS NULL",
+                (when, result.status.value, error, False, reference),
+            )
+        return rest
 
     def _finish(
         self,
