@@ -37,6 +37,12 @@ __all__ = ["SqlOutcomes"]
 
 log = logging.getLogger("smsbridge.outbox")
 
+_CLOSE_ATTEMPT = (
+    "UPDATE attempts SET finished_at = ?, outcome = ?, error = ?, outcome_unknown = ? "
+    "WHERE reference = ? AND finished_at IS NULL"
+)
+"""Record how an item's open attempt ended."""
+
 
 class SqlOutcomes(SqlBase[ConnT]):
     """Results, retries, unknown outcomes and delivery reports."""
@@ -175,8 +181,7 @@ class SqlOutcomes(SqlBase[ConnT]):
                 continue
             self._run(
                 conn,
-                "UPDATE attempts SET finished_at = ?, outcome = ?, error = ?, "
-                "outcome_unknown = ? WHERE reference = ? AND finished_at IS NULL",
+                _CLOSE_ATTEMPT,
                 (when, result.status.value, error, False, reference),
             )
         return rest
@@ -236,8 +241,7 @@ class SqlOutcomes(SqlBase[ConnT]):
                 )
         self._run_many(
             conn,
-            "UPDATE attempts SET finished_at = ?, outcome = ?, error = ?, outcome_unknown = ? "
-            "WHERE reference = ? AND finished_at IS NULL",
+            _CLOSE_ATTEMPT,
             attempt_rows,
         )
         self._run_many(
@@ -401,8 +405,7 @@ class SqlOutcomes(SqlBase[ConnT]):
     ) -> None:
         self._run(
             conn,
-            "UPDATE attempts SET finished_at = ?, outcome = ?, error = ?, outcome_unknown = ? "
-            "WHERE reference = ? AND finished_at IS NULL",
+            _CLOSE_ATTEMPT,
             (
                 float(now),
                 None if outcome is None else outcome.value,
