@@ -138,7 +138,7 @@ class Redactor:
             redacting them would mangle unrelated text without protecting anything.
     """
 
-    __slots__ = ("_byte_needles", "_byte_pattern", "_needles")
+    __slots__ = ("_bytes", "_needles")
 
     def __init__(self, secrets: Iterable[Secret | str] = ()) -> None:
         needles: set[str] = set()
@@ -147,8 +147,9 @@ class Redactor:
             needles |= secret_forms(raw)
         # Longest first so that an encoded form containing the raw one is fully replaced.
         self._needles = tuple(sorted(needles, key=len, reverse=True))
-        self._byte_needles: tuple[tuple[bytes, bytes], ...] | None = None
-        self._byte_pattern: re.Pattern[bytes] | None = None
+        # The byte spellings and one pattern finding any of them, built on first use and
+        # set in one assignment: threads sharing a redactor never see half of it.
+        self._bytes: tuple[re.Pattern[bytes], tuple[tuple[bytes, bytes], ...]] | None = None
 
     def __call__(self, text: str) -> str:
         for needle in self._needles:
@@ -176,21 +177,23 @@ class Redactor:
         """
         if not self._needles or not data:
             return data
-        if self._byte_needles is None:
+        spelled = self._bytes
+        if spelled is None:
             pairs: dict[bytes, bytes] = {}
             for needle in self._needles:
                 for codec in ("utf-8", "latin-1", "utf-16-le", "utf-16-be"):
                     with contextlib.suppress(UnicodeEncodeError):
                         pairs.setdefault(needle.encode(codec), REDACTED.encode(codec))
-            self._byte_needles = tuple(sorted(pairs.items(), key=lambda p: -len(p[0])))
+            needles = tuple(sorted(pairs.items(), key=lambda p: -len(p[0])))
             # One pass to learn whether any spelling is there at all (the usual answer
             # is no): a scan per spelling and charset cost more than the rest of a
             # small answer's handling.
-            self._byte_pattern = re.compile(b"|".join(re.escape(k) for k, _ in self._byte_needles))
-        assert self._byte_pattern is not None
-        if self._byte_pattern.search(data) is None:
+            pattern = re.compile(b"|".join(re.escape(found) for found, _ in needles))
+            spelled = self._bytes = (pattern, needles)
+        pattern, needles = spelled
+        if pattern.search(data) is None:
             return data
-        for found, mark in self._byte_needles:
+        for found, mark in needles:
             if found in data:
                 data = data.replace(found, mark)
         return data
