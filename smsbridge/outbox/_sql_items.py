@@ -320,9 +320,9 @@ class SqlItems(SqlBase[ConnT]):
         flight, their attempt counted. An attempt still open on one of ``tried`` (those
         of ``stored`` with a request counted) was interrupted (crash, lost lease) and
         never reconciled into a result: it is closed with its outcome unknown, for the
-        record. Each stored item
-        becomes in flight with ``provider``, forgets the last attempt's id, parts and
-        cost, counts the attempt, and has its lease renewed to ``until`` when given.
+        record. Each stored item becomes in flight with ``provider``, forgets the last
+        attempt's id, parts and cost, counts the attempt, and has its lease renewed to
+        ``until`` when given.
         """
 
     @operation("renew leases")

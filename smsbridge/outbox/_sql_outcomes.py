@@ -137,8 +137,9 @@ class SqlOutcomes(SqlBase[ConnT]):
         owner: str,
         now: float,
     ) -> list[tuple[str, SendResult]]:
-        """Write held results whose items nothing touched since their attempt began, in
-        one statement per row; return the others, for :meth:`_finish`.
+        """Write held results whose items nothing touched since their attempt began, a
+        guarded update of the item and the closing of its attempt per row; return the
+        others, for :meth:`_finish`.
 
         Untouched: still in flight, still ours, no status from a report, and no report
         parked for the message id the result brings. That is where :meth:`_finish`'s
@@ -533,13 +534,15 @@ def _fresh_outcomes(
     results: Sequence[tuple[str, SendResult]], now: float
 ) -> dict[str, ItemOutcome] | None:
     """What :meth:`SqlOutcomes._finish` stores for items in flight since their first
-    attempt, untouched since; ``None`` when one of them would stay unsettled."""
+    attempt, untouched since (no stored status: the result's is taken as it is);
+    ``None`` when one of them would stay unsettled."""
     settled: dict[str, ItemOutcome] = {}
     for reference, result in results:
-        status, _, _ = next_status(None, ItemState.INFLIGHT, result.status)
-        if status is None or status is Status.UNKNOWN:
+        if result.status is Status.UNKNOWN:
             return None
-        settled[reference] = _done(reference, result, result.provider, status, result.error, now)
+        settled[reference] = _done(
+            reference, result, result.provider, result.status, result.error, now
+        )
     return settled
 
 
